@@ -1,0 +1,3 @@
+"""连心 (Lianxin): the application core."""
+
+__version__ = "0.1.0"

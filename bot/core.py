@@ -1,0 +1,39 @@
+"""Core services wired into NoneBot's lifecycle: org sync and the outbox workers."""
+
+from __future__ import annotations
+
+from nonebot import get_driver, logger, require
+from nonebot.adapters import Bot
+
+require("nonebot_plugin_orm")
+require("nonebot_plugin_apscheduler")
+
+from bot import outbox, runtime  # noqa: E402
+from bot.orgsync import sync_org  # noqa: E402
+
+driver = get_driver()
+
+
+@driver.on_startup
+async def _startup() -> None:
+    await sync_org(runtime.org())
+    outbox.worker = outbox.Worker()
+    logger.info(f"连心已启动：{runtime.org().name}，组织文件 {runtime.org().source}")
+
+
+@driver.on_bot_connect
+async def _connected(bot: Bot) -> None:
+    if outbox.worker is not None:
+        outbox.worker.start(bot.self_id)
+
+
+@driver.on_bot_disconnect
+async def _disconnected(bot: Bot) -> None:
+    if outbox.worker is not None:
+        await outbox.worker.stop(bot.self_id)
+
+
+@driver.on_shutdown
+async def _shutdown() -> None:
+    if outbox.worker is not None:
+        await outbox.worker.stop()

@@ -1,0 +1,72 @@
+"""The one message matcher: command lookup in a dict, then the group/private hooks.
+
+Loaded as a NoneBot plugin by bot.app. Every other plugin registers into bot.commands and adds
+no per-message matcher of its own.
+"""
+
+from __future__ import annotations
+
+import traceback
+
+from nonebot import logger, on_message
+from nonebot.adapters.onebot.v11 import Bot, MessageEvent
+
+from bot import runtime
+from bot.commands import registry
+from bot.context import Ctx, MessageCtx
+
+SORRY = "抱歉，处理时出了点问题，请稍后再试。如果一直不行，请联系管理员。"
+PRIVATE_HINT = "你好，我是连心。发送 /帮助 可以看到我能做的事。"
+
+matcher = on_message(priority=1, block=False)
+
+
+@matcher.handle()
+async def _dispatch(bot: Bot, event: MessageEvent) -> None:
+    await dispatch(bot, event)
+
+
+async def dispatch(bot: Bot, event: MessageEvent) -> None:
+    if str(event.user_id) == bot.self_id:
+        return  # our own messages echoed back by some implementations
+    text = event.get_plaintext().strip()
+    org = runtime.org()
+    parsed = registry.parse(text)
+    if parsed is None:
+        ctx = MessageCtx(bot=bot, event=event, text=text, org=org)
+        hooks = registry.group_hooks if ctx.group_id is not None else registry.private_hooks
+        for hook in hooks:
+            if await _guard(ctx, hook.__qualname__, hook(ctx)):
+                return
+        if ctx.group_id is None and text:
+            await _guard(ctx, "hint", ctx.reply(PRIVATE_HINT))
+        return
+    cmd, name, args = parsed
+    ctx = Ctx(bot=bot, event=event, text=text, org=org, command=cmd, args=args)
+    if cmd is None:
+        await _guard(ctx, "unknown", ctx.reply(f"没有 /{name[:12]} 这个命令。发送 /帮助 查看可用的命令。"))
+        return
+    if ctx.scene not in cmd.scenes:
+        where = "请私聊我使用" if ctx.scene == "group" else "请在群里使用"
+        await _guard(ctx, cmd.name, ctx.reply(f"/{cmd.name} {where}。"))
+        return
+    if not cmd.allowed(ctx.roles):
+        await _guard(ctx, cmd.name, ctx.reply(f"抱歉，/{cmd.name} 只有{cmd.role_names()}可以使用。"))
+        return
+    await _guard(ctx, cmd.name, cmd.handler(ctx), answer=True)
+
+
+async def _guard(ctx: MessageCtx, what: str, work, answer: bool = False):  # type: ignore[no-untyped-def]
+    """Run a handler; a failure is logged without message text and answered politely."""
+    try:
+        return await work
+    except Exception as e:  # noqa: BLE001 - a handler must never crash the dispatcher
+        # No exception message: database errors quote their parameters (the user's text).
+        frames = "".join(traceback.format_tb(e.__traceback__))
+        logger.error(f"{what} failed in {ctx.scene} chat: {type(e).__name__}\n{frames}")
+        if answer:
+            try:
+                await ctx.reply(SORRY)
+            except Exception:  # noqa: BLE001
+                logger.error("could not send the apology either")
+        return False

@@ -1,0 +1,79 @@
+"""Core tables: the organisation as loaded at start, and the outbox ledger."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from nonebot_plugin_orm import Model
+from sqlalchemy import JSON, BigInteger, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.db import UTCDateTime
+
+
+class Base(Model):
+    __abstract__ = True
+    # One engine for the whole bot; keeps nonebot-plugin-orm from binding per plugin.
+    __bind_key__ = ""
+
+
+class OrgPerson(Base):
+    __tablename__ = "org_person"
+    qq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(64))
+    department: Mapped[str | None] = mapped_column(String(64))
+    roles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    birthday: Mapped[str | None] = mapped_column(String(16))
+
+
+class OrgDepartment(Base):
+    __tablename__ = "org_department"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128))
+    head: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class OrgCategory(Base):
+    __tablename__ = "org_category"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128))
+    leader: Mapped[int] = mapped_column(BigInteger)
+    keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class OrgGroup(Base):
+    __tablename__ = "org_group"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(128))
+    department: Mapped[str | None] = mapped_column(String(64))
+    study: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    moderators: Mapped[list[int]] = mapped_column(JSON, default=list)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class Outbox(Base):
+    """One row per (purpose, period, target): the unique key is what makes sends exactly-once."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("purpose", "period", "target_kind", "target_id", name="uq_outbox_key"),
+        Index("ix_outbox_due", "status", "not_before"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    purpose: Mapped[str] = mapped_column(String(64))
+    period: Mapped[str] = mapped_column(String(64))
+    target_kind: Mapped[str] = mapped_column(String(16))
+    target_id: Mapped[str] = mapped_column(String(64))
+    # The sending account; NULL means "whichever connected account claims it first".
+    bot_id: Mapped[str | None] = mapped_column(String(64))
+    payload: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    message_id: Mapped[str | None] = mapped_column(String(64))
+    error: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,250 @@
+"""The outbox: every scheduled or broadcast send, exactly once (DESIGN invariant 2).
+
+A ledger row per (purpose, period, target) under a unique constraint makes enqueueing
+idempotent: a schedule that fires twice, in two processes, or again after a restart, finds the
+row already there. A worker per connected bot account claims one due row at a time (SKIP LOCKED
+on PostgreSQL; a guarded UPDATE everywhere), sends it through the platform port, and paces
+sends (1.5 s + jitter by default) because bursts trip the platform's risk control. A send that
+timed out may have been delivered, so it is marked "unknown", never retried blindly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import socket
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from nonebot import logger
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import clock
+from bot.db import insert_ignore
+from bot.models import Outbox
+from bot.platform import NotConnected, Part, Port, SendFailed, SendUnknown, Target, parts_from_json, parts_to_json
+
+SessionFactory = Callable[[], AsyncSession]
+
+PENDING, SENDING, SENT, UNKNOWN, FAILED = "pending", "sending", "sent", "unknown", "failed"
+
+
+@dataclass(frozen=True)
+class Item:
+    target: Target
+    parts: Sequence[Part]
+
+
+def _default_sessions() -> AsyncSession:
+    from bot.db import session
+
+    return session()
+
+
+async def enqueue(
+    purpose: str,
+    period: str,
+    items: Sequence[Item],
+    *,
+    bot_id: str | None = None,
+    not_before: datetime | None = None,
+    sessions: SessionFactory = _default_sessions,
+) -> int:
+    """Add ledger rows; rows whose key exists are left alone. Returns how many are new."""
+    if not items:
+        return 0
+    now = clock.utcnow()
+    rows = [
+        {
+            "purpose": purpose,
+            "period": period,
+            "target_kind": it.target.kind,
+            "target_id": it.target.id,
+            "bot_id": bot_id,
+            "payload": parts_to_json(it.parts),
+            "status": PENDING,
+            "attempts": 0,
+            "not_before": (not_before or now),
+            "created_at": now,
+        }
+        for it in items
+    ]
+    async with sessions() as s:
+        result = await s.execute(
+            insert_ignore(s, Outbox.__table__, rows, ("purpose", "period", "target_kind", "target_id"))
+        )
+        await s.commit()
+    created = max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
+    kick()
+    return created
+
+
+_wake = asyncio.Event()
+
+
+def kick() -> None:
+    """Wake the workers of this process (rows enqueued by other processes are found by polling)."""
+    _wake.set()
+
+
+class Worker:
+    """Claims and sends ledger rows for the bot accounts this process holds."""
+
+    def __init__(
+        self,
+        *,
+        sessions: SessionFactory = _default_sessions,
+        port_for: Callable[[str], Port] | None = None,
+        interval: float = 1.5,
+        jitter: float = 0.5,
+        lease: float = 120.0,
+        poll: float = 2.0,
+        max_attempts: int = 3,
+        worker_id: str | None = None,
+    ) -> None:
+        from bot.platform import port_by_id
+
+        self.sessions = sessions
+        self.port_for = port_for or port_by_id
+        self.interval, self.jitter, self.lease, self.poll = interval, jitter, lease, poll
+        self.max_attempts = max_attempts
+        self.id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{random.randrange(1 << 30):x}"
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    def start(self, bot_id: str) -> None:
+        if bot_id not in self._tasks or self._tasks[bot_id].done():
+            self._tasks[bot_id] = asyncio.create_task(self._run(bot_id), name=f"outbox:{bot_id}")
+
+    async def stop(self, bot_id: str | None = None) -> None:
+        ids = [bot_id] if bot_id else list(self._tasks)
+        for b in ids:
+            task = self._tasks.pop(b, None)
+            if task:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+
+    async def _run(self, bot_id: str) -> None:
+        last_sweep = 0.0
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                if loop.time() - last_sweep > min(self.lease / 4, 30):
+                    await self.sweep()
+                    last_sweep = loop.time()
+                sent = await self.step(bot_id)
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:  # noqa: BLE001 - a database hiccup must not kill the worker
+                logger.warning(f"outbox worker for {bot_id}: {type(e).__name__}; retrying")
+                sent = False
+            if sent:
+                await asyncio.sleep(self.interval + random.uniform(0, self.jitter))
+            else:
+                _wake.clear()
+                try:
+                    await asyncio.wait_for(_wake.wait(), self.poll)
+                except TimeoutError:
+                    pass
+
+    # --- one step --------------------------------------------------------------------------
+
+    async def step(self, bot_id: str) -> bool:
+        """Claim and send one due row for `bot_id`; False when nothing was due."""
+        row = await self.claim(bot_id)
+        if row is None:
+            return False
+        await self.deliver(row)
+        return True
+
+    async def claim(self, bot_id: str) -> Outbox | None:
+        for _ in range(5):
+            now = clock.utcnow()
+            async with self.sessions() as s:
+                candidate = await s.scalar(
+                    select(Outbox.id)
+                    .where(
+                        Outbox.status == PENDING,
+                        Outbox.not_before <= now,
+                        or_(Outbox.bot_id == bot_id, Outbox.bot_id.is_(None)),
+                    )
+                    .order_by(Outbox.not_before, Outbox.id)
+                    .limit(1)
+                    .with_for_update(skip_locked=True)
+                )
+                if candidate is None:
+                    return None
+                result = await s.execute(
+                    update(Outbox)
+                    .where(Outbox.id == candidate, Outbox.status == PENDING)
+                    .values(
+                        status=SENDING,
+                        bot_id=bot_id,
+                        claimed_by=self.id,
+                        claimed_at=now,
+                        attempts=Outbox.attempts + 1,
+                    )
+                )
+                await s.commit()
+                if result.rowcount == 1:  # type: ignore[attr-defined]
+                    return await s.get(Outbox, candidate)
+            # Another process took it between our SELECT and UPDATE (SQLite): try the next.
+        return None
+
+    async def deliver(self, row: Outbox) -> None:
+        target = Target(row.target_kind, row.target_id)  # type: ignore[arg-type]
+        values: dict[str, object]
+        try:
+            port = self.port_for(row.bot_id or "")
+            message_id = await port.send(target, parts_from_json(row.payload))
+        except NotConnected:
+            values = {"status": PENDING, "attempts": row.attempts - 1, "not_before": clock.utcnow() + timedelta(seconds=5)}
+        except SendUnknown as e:
+            logger.warning(f"outbox #{row.id} {row.purpose}: no answer from the platform; marked unknown")
+            values = {"status": UNKNOWN, "error": str(e)[:500]}
+        except SendFailed as e:
+            if row.attempts < self.max_attempts:
+                values = {"status": PENDING, "error": str(e)[:500], "not_before": clock.utcnow() + timedelta(seconds=30 * row.attempts)}
+            else:
+                logger.warning(f"outbox #{row.id} {row.purpose}: failed after {row.attempts} attempts")
+                values = {"status": FAILED, "error": str(e)[:500]}
+        except Exception as e:  # noqa: BLE001 - could have been sent before it broke: unknown
+            logger.error(f"outbox #{row.id} {row.purpose}: {type(e).__name__}; marked unknown")
+            values = {"status": UNKNOWN, "error": type(e).__name__}
+        else:
+            values = {"status": SENT, "sent_at": clock.utcnow(), "message_id": message_id, "error": None}
+        async with self.sessions() as s:
+            await s.execute(update(Outbox).where(Outbox.id == row.id, Outbox.status == SENDING).values(**values))
+            await s.commit()
+
+    async def sweep(self) -> int:
+        """Rows left "sending" by a process that died: they may have gone out, so "unknown"."""
+        cutoff = clock.utcnow() - timedelta(seconds=self.lease)
+        async with self.sessions() as s:
+            result = await s.execute(
+                update(Outbox)
+                .where(and_(Outbox.status == SENDING, Outbox.claimed_at < cutoff))
+                .values(status=UNKNOWN, error="sender stopped mid-send")
+            )
+            await s.commit()
+        return result.rowcount or 0  # type: ignore[attr-defined]
+
+    async def drain(self, bot_id: str, limit: int = 10_000) -> int:
+        """Send everything due now, without pacing (tests and benchmarks)."""
+        n = 0
+        while n < limit and await self.step(bot_id):
+            n += 1
+        return n
+
+
+async def counts(sessions: SessionFactory = _default_sessions) -> dict[str, int]:
+    async with sessions() as s:
+        rows = await s.execute(select(Outbox.status, func.count()).group_by(Outbox.status))
+        return {status: n for status, n in rows.all()}
+
+
+worker: Worker | None = None

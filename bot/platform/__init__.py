@@ -1,0 +1,147 @@
+"""The platform port: everything the bot does to a chat platform goes through here.
+
+Plugins speak in neutral parts and targets; one module per platform (OneBot v11 today) turns
+them into API calls. A second adapter (Feishu, a WeChat bridge) is a new module registered in
+`_FACTORIES`; no plugin changes.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from nonebot.adapters import Bot, Event
+
+
+@dataclass(frozen=True)
+class Text:
+    text: str
+
+
+@dataclass(frozen=True)
+class Image:
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Mention:
+    user_id: str
+
+
+@dataclass(frozen=True)
+class Quote:
+    message_id: str
+
+
+@dataclass(frozen=True)
+class Forward:
+    """A merged ("聊天记录") message: one node per text; paged texts where unsupported."""
+
+    nodes: tuple[str, ...]
+
+
+Part = Text | Image | Mention | Quote | Forward
+
+
+@dataclass(frozen=True)
+class Target:
+    kind: Literal["group", "private"]
+    id: str
+
+    @classmethod
+    def group(cls, group_id: int | str) -> Target:
+        return cls("group", str(group_id))
+
+    @classmethod
+    def private(cls, user_id: int | str) -> Target:
+        return cls("private", str(user_id))
+
+
+class SendFailed(Exception):
+    """The platform said no: the message was not delivered, so sending again is safe."""
+
+
+class SendUnknown(Exception):
+    """No answer in time: the message may have been delivered; never resend blindly."""
+
+
+class NotConnected(Exception):
+    """No connected account can send this."""
+
+
+class Port(Protocol):
+    bot_id: str
+
+    async def send(self, target: Target, parts: Sequence[Part]) -> str | None: ...
+
+    async def reply(self, event: Event, parts: Sequence[Part]) -> str | None: ...
+
+    async def recall(self, message_id: str) -> bool: ...
+
+    async def mute(self, group_id: str, user_id: str, seconds: int) -> None: ...
+
+    async def members(self, group_id: str) -> list[str]: ...
+
+
+_FACTORIES: dict[str, Callable[[Bot], Port]] = {}
+
+
+def register(adapter_name: str, factory: Callable[[Bot], Port]) -> None:
+    _FACTORIES[adapter_name] = factory
+
+
+def port_for(bot: Bot) -> Port:
+    try:
+        factory = _FACTORIES[bot.adapter.get_name()]
+    except KeyError:
+        raise NotConnected(f"no port for adapter {bot.adapter.get_name()}") from None
+    return factory(bot)
+
+
+def port_by_id(bot_id: str) -> Port:
+    import nonebot
+
+    bot = nonebot.get_bots().get(bot_id)
+    if bot is None:
+        raise NotConnected(bot_id)
+    return port_for(bot)
+
+
+def text(*lines: str) -> list[Part]:
+    return [Text("\n".join(lines))]
+
+
+def parts_to_json(parts: Sequence[Part]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for p in parts:
+        match p:
+            case Text(t):
+                out.append({"type": "text", "text": t})
+            case Image(data):
+                out.append({"type": "image", "b64": base64.b64encode(data).decode()})
+            case Mention(uid):
+                out.append({"type": "mention", "user_id": uid})
+            case Quote(mid):
+                out.append({"type": "quote", "message_id": mid})
+            case Forward(nodes):
+                out.append({"type": "forward", "nodes": list(nodes)})
+    return out
+
+
+def parts_from_json(data: list[dict[str, Any]]) -> list[Part]:
+    out: list[Part] = []
+    for d in data:
+        match d.get("type"):
+            case "text":
+                out.append(Text(d["text"]))
+            case "image":
+                out.append(Image(base64.b64decode(d["b64"])))
+            case "mention":
+                out.append(Mention(d["user_id"]))
+            case "quote":
+                out.append(Quote(d["message_id"]))
+            case "forward":
+                out.append(Forward(tuple(d["nodes"])))
+    return out

@@ -1,0 +1,116 @@
+"""Settings from the environment (and `.env`), with the embedded defaults of CONTRACT section 1.
+
+NoneBot reads HOST, PORT, ONEBOT_*, SQLALCHEMY_DATABASE_URL itself; this module covers the
+LIANXIN_* names and computes the defaults that depend on the working directory.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import stat
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dotenv import dotenv_values
+
+from bot.errors import StartupError
+
+KEY_BYTES = 32
+
+
+def data_dir() -> Path:
+    return Path.cwd() / "data"
+
+
+def env(name: str) -> str | None:
+    """A setting from the process environment, else from `.env` (NoneBot's precedence)."""
+    value = os.environ.get(name)
+    if value is None:
+        value = os.environ.get(name.lower())
+    if value is None:
+        dotenv = _dotenv()
+        value = dotenv.get(name, dotenv.get(name.lower()))
+    return value if value not in (None, "") else None
+
+
+@cache
+def _dotenv() -> dict[str, str | None]:
+    path = Path.cwd() / ".env"
+    return dict(dotenv_values(path)) if path.is_file() else {}
+
+
+def default_database_url() -> str:
+    return f"sqlite+aiosqlite:///{data_dir() / 'lianxin.db'}"
+
+
+def org_path() -> Path:
+    given = env("LIANXIN_ORG")
+    if given:
+        return Path(given)
+    own = data_dir() / "org.yaml"
+    return own if own.is_file() else data_dir() / "org.example.yaml"
+
+
+def materials_path() -> Path:
+    given = env("LIANXIN_MATERIALS")
+    return Path(given) if given else data_dir() / "materials"
+
+
+def timezone_name(org_timezone: str | None = None) -> str:
+    """TZ wins over the org file's `timezone`; Asia/Shanghai when neither says."""
+    return env("TZ") or org_timezone or "Asia/Shanghai"
+
+
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise StartupError(f"设置 TZ / timezone 有误：未知时区 {name!r}") from None
+
+
+def secret_key() -> bytes:
+    """LIANXIN_SECRET_KEY (hex or urlsafe base64 of 32 bytes), else a key generated once into data/."""
+    given = env("LIANXIN_SECRET_KEY")
+    if given:
+        return _parse_key(given, "环境变量 LIANXIN_SECRET_KEY")
+    path = data_dir() / "secret.key"
+    if path.exists():
+        return _parse_key(path.read_text().strip(), str(path))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_hex(KEY_BYTES)
+    # O_EXCL: two processes starting together must not write two different keys.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR)
+    except FileExistsError:
+        return _parse_key(path.read_text().strip(), str(path))
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value + "\n")
+    return bytes.fromhex(value)
+
+
+def _parse_key(text: str, where: str) -> bytes:
+    import base64
+    import binascii
+
+    try:
+        if len(text) == KEY_BYTES * 2:
+            return bytes.fromhex(text)
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (ValueError, binascii.Error):
+        raw = b""
+    if len(raw) != KEY_BYTES:
+        raise StartupError(f"{where}：密钥应为 32 字节（64 位十六进制或 base64），当前格式不对")
+    return raw
+
+
+@dataclass(frozen=True)
+class Paths:
+    org: Path
+    materials: Path
+
+
+def paths() -> Paths:
+    return Paths(org=org_path(), materials=materials_path())

@@ -1,0 +1,1 @@
+"""NoneBot plugins, one per capability. Each registers commands into bot.commands."""

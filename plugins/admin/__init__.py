@@ -1,0 +1,26 @@
+"""/帮助 and /状态: what the asking person may do, and how the bot is doing."""
+
+from __future__ import annotations
+
+from nonebot.plugin import PluginMetadata
+
+from bot.commands import command
+from bot.context import Ctx
+from bot.org import Role
+from plugins.admin import data_source
+
+__plugin_meta__ = PluginMetadata(
+    name="admin",
+    description="帮助与运行状态",
+    usage="/帮助 /状态",
+)
+
+
+@command("帮助", summary="查看我能使用的命令", order=0)
+async def _help(ctx: Ctx) -> None:
+    await ctx.reply(data_source.help_text(ctx.roles, ctx.scene))
+
+
+@command("状态", summary="查看连接、数据库、待发消息和下次定时任务", roles=[Role.cadre], order=90)
+async def _status(ctx: Ctx) -> None:
+    await ctx.reply(await data_source.status_text())

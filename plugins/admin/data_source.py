@@ -1,0 +1,60 @@
+"""Plain functions behind /帮助 and /状态, testable without NoneBot's event machinery."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot import clock, outbox
+from bot.commands import Scene, registry
+from bot.org import Role
+
+SCENE_NOTE = {frozenset({"private"}): "（私聊）", frozenset({"group"}): "（群内）"}
+STATUS_NAMES = {"pending": "待发", "sending": "发送中", "sent": "已发", "unknown": "结果未知", "failed": "失败"}
+
+
+def help_text(roles: frozenset[Role], scene: Scene) -> str:
+    lines = ["连心可以帮你做这些事："]
+    for cmd in registry.visible_to(roles):
+        note = SCENE_NOTE.get(cmd.scenes, "")
+        lines.append(f"{cmd.usage}{note}：{cmd.summary}")
+    if scene == "group":
+        lines.append("反映诉求请私聊我，内容只有分管领导能看到，且不会显示你是谁。")
+    return "\n".join(lines)
+
+
+async def status_text() -> str:
+    import nonebot
+    from sqlalchemy import text
+
+    from bot.db import session
+
+    bots = sorted(nonebot.get_bots())
+    lines = [f"连接：{len(bots)} 个账号在线" + (f"（{'、'.join(bots)}）" if bots else "")]
+    try:
+        async with session() as s:
+            await s.execute(text("SELECT 1"))
+            dialect = s.get_bind().dialect.name
+        lines.append(f"数据库：正常（{dialect}）")
+        counts = await outbox.counts()
+        queued = "，".join(f"{STATUS_NAMES.get(k, k)} {v}" for k, v in sorted(counts.items())) or "无"
+        lines.append(f"发送队列：{queued}")
+    except Exception as e:  # noqa: BLE001 - /状态 must answer even when the database is down
+        lines.append(f"数据库：无法连接（{type(e).__name__}）")
+    lines.append("下次定时任务：" + _next_jobs())
+    return "\n".join(lines)
+
+
+def _next_jobs() -> str:
+    try:
+        from nonebot_plugin_apscheduler import scheduler
+    except Exception:  # noqa: BLE001
+        return "无"
+    jobs = [(j.next_run_time, j.name) for j in scheduler.get_jobs() if j.next_run_time]
+    if not jobs:
+        return "无"
+    jobs.sort()
+    return "；".join(f"{_fmt(t)} {name}" for t, name in jobs[:5])
+
+
+def _fmt(t: datetime) -> str:
+    return t.astimezone(clock.zone()).strftime("%m-%d %H:%M")
