@@ -1,0 +1,138 @@
+"""Test set-up: NoneBot via nonebug, the test organisation, and a database per backend.
+
+Every test that takes the `db` fixture runs on SQLite and, when LIANXIN_TEST_PG is set (a
+postgresql+asyncpg:// URL), on PostgreSQL too. `bot.db.session()` is pointed at that database
+for the test, so handlers driven through nonebug use it as well.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from nonebug import NONEBOT_INIT_KWARGS
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import NullPool, StaticPool
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_ORG = ROOT / "tests" / "data" / "org.yaml"
+PG_URL = os.environ.get("LIANXIN_TEST_PG")
+
+os.environ.setdefault("LIANXIN_ORG", str(TEST_ORG))
+os.environ.pop("LIANXIN_CLOCK_FILE", None)
+
+
+NONEBOT_CONFIG = {
+    "driver": "~fastapi+~aiohttp",
+    "log_level": "INFO",
+    "sqlalchemy_database_url": "sqlite+aiosqlite://",
+    "sqlalchemy_engine_options": {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}},
+    "alembic_startup_check": False,
+}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Initialise NoneBot and load the bot before collection, so test modules may import
+    models and plugins at top level (nonebot-plugin-orm needs an initialised NoneBot)."""
+    import nonebot
+    from nonebot.adapters.onebot.v11 import Adapter
+
+    from bot import app, logs, privacy
+
+    config.stash[NONEBOT_INIT_KWARGS] = NONEBOT_CONFIG
+    nonebot.init(**NONEBOT_CONFIG)
+    app.load_organisation()
+    logs.install()
+    privacy.install_log_redaction()
+    nonebot.get_driver().register_adapter(Adapter)
+    app.load_plugins()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _nonebot_init() -> None:
+    """Replaces nonebug's fixture of the same name: NoneBot is already initialised above."""
+    from nonebot.matcher import matchers
+    from nonebug.provider import NoneBugProvider
+
+    matchers.set_provider(NoneBugProvider)
+
+
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+
+
+async def _pg_database(url: str) -> tuple[str, str]:
+    """A fresh database on the test server; returns (its URL, its name)."""
+    import asyncpg
+
+    base = make_url(url)
+    name = f"lianxin_t_{uuid.uuid4().hex[:10]}"
+    conn = await asyncpg.connect(
+        host=base.host, port=base.port or 5432, user=base.username, password=base.password, database=base.database
+    )
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return base.set(database=name).render_as_string(hide_password=False), name
+
+
+async def _drop_pg_database(url: str, name: str) -> None:
+    import asyncpg
+
+    base = make_url(url)
+    conn = await asyncpg.connect(
+        host=base.host, port=base.port or 5432, user=base.username, password=base.password, database=base.database
+    )
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+async def make_engine(backend: str, tmp_path: Path) -> tuple[AsyncEngine, str, str | None]:
+    """An empty database: (engine, url, pg database name to drop afterwards)."""
+    if backend == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+        return create_async_engine(url), url, None
+    assert PG_URL
+    url, name = await _pg_database(PG_URL)
+    return create_async_engine(url, poolclass=NullPool), url, name
+
+
+@pytest.fixture(params=BACKENDS)
+async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[async_sessionmaker]:
+    """A schema created from the models, with bot.db.session() pointed at it."""
+    from bot import db as botdb
+    from bot.models import Base
+
+    engine, _, name = await make_engine(request.param, tmp_path)
+    async with engine.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)
+    factory = async_sessionmaker(engine, expire_on_commit=False)
+    botdb.use_sessions(factory)
+    try:
+        yield factory
+    finally:
+        botdb.use_sessions(None)
+        await engine.dispose()
+        if name:
+            await _drop_pg_database(PG_URL or "", name)
+
+
+@pytest.fixture
+async def org_synced(db: async_sessionmaker) -> async_sessionmaker:
+    from bot import runtime
+    from bot.orgsync import sync_org
+
+    await sync_org(runtime.org())
+    return db
+
+
+async def count(factory: async_sessionmaker, table: str) -> int:
+    async with factory() as s:
+        return int((await s.execute(text(f"SELECT COUNT(*) FROM {table}"))).scalar_one())

@@ -1,0 +1,88 @@
+"""The org file: a good one loads with roles resolved; a bad one names file, entry and problem."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.errors import StartupError
+from bot.org import Role, load_org
+
+ROOT = Path(__file__).resolve().parent.parent
+GOOD = yaml.safe_load((ROOT / "tests" / "data" / "org.yaml").read_text(encoding="utf-8"))
+
+
+def write(tmp_path: Path, data: object) -> Path:
+    path = tmp_path / "org.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def with_change(change) -> dict:  # type: ignore[no-untyped-def]
+    data = yaml.safe_load(yaml.safe_dump(GOOD))
+    change(data)
+    return data
+
+
+def test_roles_are_resolved_from_the_file() -> None:
+    org = load_org(ROOT / "tests" / "data" / "org.yaml")
+    assert Role.leader in org.roles_of(20002) and Role.cadre in org.roles_of(20002)
+    assert Role.head in org.roles_of(20000)
+    assert Role.superuser in org.roles_of(10001)
+    # A category's leader is a leader even when the file forgot the role.
+    assert Role.leader in org.roles_of(20004)
+    # Anyone in a listed group is a worker there; the group's moderator moderates only there.
+    assert org.roles_of(99999, 40001) == {Role.worker}
+    assert Role.moderator in org.roles_of(20003, 40001)
+    assert org.roles_of(99999) == frozenset()
+    assert org.has_role(10001, [Role.cadre])  # superuser has every right
+
+
+def test_example_org_file_is_valid() -> None:
+    org = load_org(ROOT / "data" / "org.example.yaml")
+    assert len(org.spec.departments) == 3
+    assert len(org.spec.people) == 15
+    assert len(org.spec.groups) == 3
+    names = {c.name for c in org.spec.categories}
+    assert names == {"工资福利", "职务职称晋升", "办公设备", "工作任务分配", "安全生产", "食堂后勤", "其他"}
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda d: d["people"][0].update(nickname="x"), ["people[0]", "qq 20000", "nickname", "未知的键"]),
+        (lambda d: d["people"][5].update(department="nowhere"), ["people[5]", "qq 30001", "nowhere", "未在 departments 中定义"]),
+        (lambda d: d["people"].append(dict(d["people"][0])), ["people[7]", "qq 20000", "重复"]),
+        (lambda d: d["categories"][0].update(leader=55555), ["categories[0]", "id pay", "55555", "不在 people 名单中"]),
+        (lambda d: d["groups"][0].update(moderators=[77777]), ["groups[0]", "id 40001", "77777"]),
+        (lambda d: d.update(head=88888), ["head", "88888"]),
+        (lambda d: d["people"][5].update(birthday="1995-02-30"), ["people[5]", "birthday", "不是有效日期"]),
+        (lambda d: d["groups"][0]["study"].update(time="9点"), ["groups[0]", "study.time", "HH:MM"]),
+        (lambda d: d["people"][1].update(roles=["boss"]), ["people[1]", "roles", "不是可用的值"]),
+        (lambda d: d.update(categories=[c for c in d["categories"] if c["id"] != "other"]), ["other"]),
+        (lambda d: d.update(unknown_section=1), ["unknown_section", "未知的键"]),
+        (lambda d: d.update(timezone="Mars/Base"), ["timezone", "Mars/Base"]),
+    ],
+)
+def test_bad_org_file_names_file_entry_and_problem(tmp_path: Path, change, expected: list[str]) -> None:  # type: ignore[no-untyped-def]
+    path = write(tmp_path, with_change(change))
+    with pytest.raises(StartupError) as info:
+        load_org(path)
+    message = str(info.value)
+    assert str(path) in message
+    for part in expected:
+        assert part in message, message
+
+
+def test_unreadable_and_non_yaml_files(tmp_path: Path) -> None:
+    with pytest.raises(StartupError, match="不存在"):
+        load_org(tmp_path / "missing.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("people: [\n", encoding="utf-8")
+    with pytest.raises(StartupError, match="不是有效的 YAML"):
+        load_org(bad)
+    bad.write_text("- just\n- a list\n", encoding="utf-8")
+    with pytest.raises(StartupError, match="顶层"):
+        load_org(bad)
