@@ -7,7 +7,7 @@ which plugin a model happens to live in.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,10 +20,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
+_override: Callable[[], AsyncSession] | None = None
+
+
 def session() -> AsyncSession:
+    if _override is not None:
+        return _override()
     from nonebot_plugin_orm import get_session
 
     return get_session()
+
+
+def use_sessions(factory: Callable[[], AsyncSession] | None) -> None:
+    """Point every `session()` at another database (tests run each on SQLite and PostgreSQL)."""
+    global _override
+    _override = factory
 
 
 def dialect_of(s: AsyncSession) -> str:

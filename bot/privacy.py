@@ -2,7 +2,7 @@
 
 NoneBot logs every event as `Message {id} from {user_id} "<text>"`. For private chat that pairs
 a person with what they told the bot in confidence, so the OneBot v11 message events are
-replaced by subclasses whose log line carries neither the text nor, in private chat, the user.
+replaced by subclasses whose log line and repr carry no text and, in private chat, no user.
 """
 
 from __future__ import annotations
@@ -21,11 +21,22 @@ class PrivateMessageEvent(_Private):
     def get_event_description(self) -> str:
         return f"Private message {self.message_id} ({len(self.raw_message)} chars, redacted)"
 
+    # NoneBot's TRACE line prints `event!r`: keep the text and the sender out of it too.
+    def __repr__(self) -> str:
+        return f"PrivateMessageEvent(message_id={self.message_id}, redacted)"
+
+    __str__ = __repr__
+
 
 class GroupMessageEvent(_Group):
     @override
     def get_event_description(self) -> str:
         return f"Message {self.message_id} in group {self.group_id} ({len(self.raw_message)} chars)"
+
+    def __repr__(self) -> str:
+        return f"GroupMessageEvent(message_id={self.message_id}, group_id={self.group_id}, redacted)"
+
+    __str__ = __repr__
 
 
 def install_log_redaction() -> None:

@@ -1,8 +1,8 @@
 """The platform port: everything the bot does to a chat platform goes through here.
 
 Plugins speak in neutral parts and targets; one module per platform (OneBot v11 today) turns
-them into API calls. A second adapter (Feishu, a WeChat bridge) is a new module registered in
-`_FACTORIES`; no plugin changes.
+them into API calls. A second adapter (Feishu, a WeChat bridge) is a new module that calls `register`
+for its Bot class; no plugin changes.
 """
 
 from __future__ import annotations
@@ -85,19 +85,19 @@ class Port(Protocol):
     async def members(self, group_id: str) -> list[str]: ...
 
 
-_FACTORIES: dict[str, Callable[[Bot], Port]] = {}
+_FACTORIES: dict[type[Bot], Callable[[Bot], Port]] = {}
 
 
-def register(adapter_name: str, factory: Callable[[Bot], Port]) -> None:
-    _FACTORIES[adapter_name] = factory
+def register(bot_class: type[Bot], factory: Callable[[Bot], Port]) -> None:
+    _FACTORIES[bot_class] = factory
 
 
 def port_for(bot: Bot) -> Port:
-    try:
-        factory = _FACTORIES[bot.adapter.get_name()]
-    except KeyError:
-        raise NotConnected(f"no port for adapter {bot.adapter.get_name()}") from None
-    return factory(bot)
+    for cls in type(bot).__mro__:
+        factory = _FACTORIES.get(cls)  # type: ignore[arg-type]
+        if factory is not None:
+            return factory(bot)
+    raise NotConnected(f"no platform port for {type(bot).__name__}")
 
 
 def port_by_id(bot_id: str) -> Port:

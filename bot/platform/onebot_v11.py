@@ -115,4 +115,4 @@ def _message_id(result: Any) -> str | None:
     return None
 
 
-register("OneBot V11", OneBotV11Port)
+register(Bot, OneBotV11Port)  # type: ignore[arg-type]

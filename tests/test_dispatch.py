@@ -1,0 +1,154 @@
+"""The dispatcher and /帮助, /状态 through NoneBot, as a person in chat would see them."""
+
+from __future__ import annotations
+
+import pytest
+from nonebot.adapters.onebot.v11 import Bot
+from nonebug import App
+
+from bot.commands import Command, registry
+from bot.dispatch import PRIVATE_HINT, SORRY
+from bot.org import Role
+from tests.helpers import group_event, private_event, text
+
+WORKER, CADRE, SUPERUSER = 30001, 20002, 10001
+
+
+@pytest.fixture
+def extra_commands():  # type: ignore[no-untyped-def]
+    """Temporary commands for scene and failure paths, removed afterwards."""
+    added: list[str] = []
+
+    def add(name: str, handler, **kw) -> None:  # type: ignore[no-untyped-def]
+        registry.add(Command(name=name, handler=handler, summary="测试", usage=f"/{name}", **kw))
+        added.append(name)
+
+    yield add
+    for name in added:
+        registry.commands.pop(name, None)
+
+
+async def test_help_in_private_lists_what_a_worker_may_use(app: App, db) -> None:  # type: ignore[no-untyped-def]
+    event = private_event(WORKER, "/帮助")
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id="10000")
+        ctx.receive_event(bot, event)
+        ctx.should_call_send(event, text(_help_for(frozenset(), "private")), result={"message_id": 1})
+
+
+async def test_help_for_a_cadre_includes_status(app: App, db) -> None:  # type: ignore[no-untyped-def]
+    from plugins.admin.data_source import help_text
+
+    assert "/状态" in help_text(frozenset({Role.cadre}), "private")
+    assert "/状态" not in help_text(frozenset({Role.worker}), "group")
+    event = private_event(CADRE, "/帮助")
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id="10000")
+        ctx.receive_event(bot, event)
+        ctx.should_call_send(event, text(help_text(frozenset({Role.leader, Role.cadre}), "private")), result={"message_id": 1})
+
+
+async def test_help_in_group_points_concerns_to_private_chat(app: App, db) -> None:  # type: ignore[no-untyped-def]
+    event = group_event(40001, WORKER, "/帮助")
+    expected = _help_for(frozenset({Role.worker}), "group")
+    assert "请私聊我" in expected
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id="10000")
+        ctx.receive_event(bot, event)
+        ctx.should_call_send(event, text(expected), result={"message_id": 1})
+
+
+async def test_status_is_refused_to_a_worker(app: App, db) -> None:  # type: ignore[no-untyped-def]
+    event = private_event(WORKER, "/状态")
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id="10000")
+        ctx.receive_event(bot, event)
+        ctx.should_call_send(event, text("抱歉，/状态 只有政工干部可以使用。"), result={"message_id": 1})
+
+
+async def test_status_for_a_superuser(app: App, db) -> None:  # type: ignore[no-untyped-def]
+    from bot.outbox import Item, enqueue
+    from bot.platform import Target, Text
+
+    await enqueue("test", "p", [Item(Target.group(40001), [Text("x")])])
+    event = private_event(SUPERUSER, "/状态")
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id="10000")
+        ctx.receive_event(bot, event)
+        ctx.should_call_send(event, _StatusLike(), result={"message_id": 1})
+
+
+class _StatusLike:
+    """Matches the /状态 answer: database reachable, one queued send."""
+
+    def __eq__(self, other: object) -> bool:
+        s = str(other)
+        return "数据库：正常" in s and "待发 1" in s and s.startswith("连接：")
+
+
+async def test_unknown_command_gets_a_short_answer(app: App, db) -> None:  # type: ignore[no-untyped-def]
+    event = private_event(WORKER, "/不存在的命令 参数")
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id="10000")
+        ctx.receive_event(bot, event)
+        ctx.should_call_send(event, text("没有 /不存在的命令 这个命令。发送 /帮助 查看可用的命令。"), result={"message_id": 1})
+
+
+async def test_plain_private_text_gets_a_hint_and_group_chat_gets_nothing(app: App, db) -> None:  # type: ignore[no-untyped-def]
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id="10000")
+        event = private_event(WORKER, "你好")
+        ctx.receive_event(bot, event)
+        ctx.should_call_send(event, text(PRIVATE_HINT), result={"message_id": 1})
+        ctx.receive_event(bot, group_event(40001, WORKER, "今天食堂吃什么"))
+        # nonebug fails on any unexpected API call: the group message must cause none.
+
+
+async def test_scene_and_failure_paths(app: App, db, extra_commands) -> None:  # type: ignore[no-untyped-def]
+    async def boom(ctx) -> None:  # type: ignore[no-untyped-def]
+        raise RuntimeError("secret text 123")
+
+    async def ok(ctx) -> None:  # type: ignore[no-untyped-def]
+        await ctx.reply(f"收到：{ctx.args}")
+
+    extra_commands("私聊专用", ok, scenes=frozenset({"private"}))
+    extra_commands("会出错", boom)
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id="10000")
+        e1 = group_event(40001, WORKER, "/私聊专用 内容")
+        ctx.receive_event(bot, e1)
+        ctx.should_call_send(e1, text("/私聊专用 请私聊我使用。"), result={"message_id": 1})
+        e2 = private_event(WORKER, "/私聊专用内容连写")
+        ctx.receive_event(bot, e2)
+        ctx.should_call_send(e2, text("收到：内容连写"), result={"message_id": 2})
+        e3 = private_event(WORKER, "/会出错")
+        ctx.receive_event(bot, e3)
+        ctx.should_call_send(e3, text(SORRY), result={"message_id": 3})
+
+
+async def test_cq_codes_in_user_text_are_never_sent_as_markup(app: App, db, extra_commands) -> None:  # type: ignore[no-untyped-def]
+    async def echo(ctx) -> None:  # type: ignore[no-untyped-def]
+        await ctx.reply(ctx.args)
+
+    extra_commands("复述", echo)
+    event = group_event(40001, WORKER, "/复述 [CQ:at,qq=all] 大家看")
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id="10000")
+        ctx.receive_event(bot, event)
+        # One text segment holding the literal characters, no "at" segment.
+        ctx.should_call_send(event, _OnlyText("[CQ:at,qq=all] 大家看"), result={"message_id": 1})
+
+
+class _OnlyText:
+    def __init__(self, expected: str) -> None:
+        self.expected = expected
+
+    def __eq__(self, other: object) -> bool:
+        segments = list(other)  # type: ignore[call-overload]
+        return [s.type for s in segments] == ["text"] and segments[0].data["text"] == self.expected
+
+
+def _help_for(roles, scene) -> str:  # type: ignore[no-untyped-def]
+    from plugins.admin.data_source import help_text
+
+    return help_text(roles, scene)
