@@ -77,17 +77,22 @@ def secret_key() -> bytes:
     if given:
         return _parse_key(given, "环境变量 LIANXIN_SECRET_KEY")
     path = data_dir() / "secret.key"
-    if path.exists():
-        return _parse_key(path.read_text().strip(), str(path))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    value = secrets.token_hex(KEY_BYTES)
-    # O_EXCL: two processes starting together must not write two different keys.
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR)
-    except FileExistsError:
-        return _parse_key(path.read_text().strip(), str(path))
-    with os.fdopen(fd, "w") as fh:
-        fh.write(value + "\n")
+        if path.exists():
+            return _parse_key(path.read_text().strip(), str(path))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        value = secrets.token_hex(KEY_BYTES)
+        # O_EXCL: two processes starting together must not write two different keys.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR)
+        except FileExistsError:
+            return _parse_key(path.read_text().strip(), str(path))
+        with os.fdopen(fd, "w") as fh:
+            fh.write(value + "\n")
+    except OSError as e:
+        raise StartupError(
+            f"密钥文件 {path} 无法读写（{e.strerror}）：请设置环境变量 LIANXIN_SECRET_KEY，或让 data/ 可写"
+        ) from None
     return bytes.fromhex(value)
 
 
