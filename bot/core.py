@@ -9,7 +9,7 @@ require("nonebot_plugin_orm")
 require("nonebot_plugin_apscheduler")
 
 import bot.platform.onebot_v11  # noqa: E402,F401 - registers the OneBot v11 port
-from bot import outbox, runtime  # noqa: E402
+from bot import outbox, runtime, schedule  # noqa: E402,F401 - schedule installs the ticks
 from bot.orgsync import sync_org  # noqa: E402
 
 driver = get_driver()
