@@ -1,0 +1,124 @@
+"""Group messages per second through NoneBot's dispatch: the whole bot vs a bare NoneBot.
+
+Both run in subprocesses of this run, one after the other, on the same machine state; each
+feeds the same ordinary (non-command) group messages through `nonebot.message.handle_event`
+with a OneBot v11 bot whose API is never called. The last line is `ratio: X`, the full bot's
+rate divided by the bare one's (one `on_message` matcher with an empty handler).
+
+    python bench/dispatch.py [--messages 4000] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHAT = [
+    "今天食堂的红烧肉不错", "下午三点开会，大家别忘了", "收到", "好的，谢谢科长", "明天降温，注意保暖",
+    "谁有打印机的硒鼓？", "这个月的报表我已经交了", "周末加班的同事记得登记", "哈哈哈", "辛苦了！",
+    "质量抽检的样品到了，放在二楼", "请大家把培训心得发到邮箱", "路上堵车，晚到十分钟",
+]
+
+
+def make_events(n: int) -> list[dict]:
+    rng = random.Random(5)
+    events = []
+    for i in range(n):
+        text = rng.choice(CHAT)
+        events.append({
+            "time": 1_700_000_000 + i, "self_id": 10000, "post_type": "message", "message_type": "group",
+            "sub_type": "normal", "message_id": 10_000 + i, "group_id": rng.choice([40001, 40002, 40003]),
+            "user_id": 30001 + rng.randrange(8), "font": 0, "raw_message": text,
+            "message": [{"type": "text", "data": {"text": text}}],
+            "sender": {"user_id": 30001, "nickname": "职工", "role": "member"},
+        })
+    return events
+
+
+async def measure(full: bool, messages: int, rounds: int) -> float:
+    import nonebot
+
+    if full:
+        from bot import app
+
+        app.boot(log_level="WARNING", alembic_startup_check=False)
+    else:
+        nonebot.init(driver="~fastapi+~aiohttp", log_level="WARNING")
+        from nonebot.adapters.onebot.v11 import Adapter
+
+        nonebot.get_driver().register_adapter(Adapter)
+        matcher = nonebot.on_message()
+
+        @matcher.handle()
+        async def _() -> None:
+            pass
+
+    from nonebot.adapters.onebot.v11 import Adapter, Bot
+    from nonebot.message import handle_event
+
+    driver = nonebot.get_driver()
+    await driver._lifespan.startup()  # noqa: SLF001 - run start-up hooks without serving
+    adapter = next(iter(driver._adapters.values())) if driver._adapters else Adapter(driver)  # noqa: SLF001
+    bot = Bot(adapter, "10000")
+    events = [Adapter.json_to_event(e) for e in make_events(messages)]
+    for ev in events[:300]:  # warm-up: imports, caches, jieba dictionaries
+        await handle_event(bot, ev)
+    best = 0.0
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for ev in events:
+            await handle_event(bot, ev)
+        best = max(best, len(events) / (time.perf_counter() - start))
+    await driver._lifespan.shutdown()  # noqa: SLF001
+    return best
+
+
+def child(kind: str, messages: int, rounds: int) -> None:
+    rate = asyncio.run(measure(kind == "full", messages, rounds))
+    print(json.dumps({"rate": rate}))
+
+
+def run_child(kind: str, messages: int, rounds: int) -> float:
+    with tempfile.TemporaryDirectory() as tmp:
+        env = os.environ | {
+            "SQLALCHEMY_DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/bench.db",
+            "LIANXIN_ORG": os.environ.get("LIANXIN_ORG", str(ROOT / "data" / "org.example.yaml")),
+            "LIANXIN_SECRET_KEY": "22" * 32,
+            "PYTHONPATH": str(ROOT),
+        }
+        out = subprocess.run(
+            [sys.executable, __file__, "--child", kind, "--messages", str(messages), "--rounds", str(rounds)],
+            cwd=ROOT, env=env, capture_output=True, text=True, check=False,
+        )
+    if out.returncode != 0:
+        raise SystemExit(f"{kind} run failed:\n{out.stderr[-3000:]}")
+    return float(json.loads(out.stdout.strip().splitlines()[-1])["rate"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--messages", type=int, default=4000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--child")
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.messages, args.rounds)
+        return
+    bare = run_child("bare", args.messages, args.rounds)
+    full = run_child("full", args.messages, args.rounds)
+    print(f"bare NoneBot, one on_message matcher: {bare:,.0f} group messages/s")
+    print(f"full 连心 bot:                        {full:,.0f} group messages/s")
+    print(f"ratio: {full / bare:.2f}")
+
+
+if __name__ == "__main__":
+    main()
