@@ -94,6 +94,12 @@ class Person(_Strict):
 class Study(_Strict):
     day: int = Field(default=5, ge=1, le=31)
     time: str = "09:00"
+    # How often: monthly (the `day` of every month), biweekly (`day` and `day`+14 of every
+    # month), quarterly (`day` of January, April, July, October). Chinese spellings accepted.
+    every: str = "monthly"
+    # keep: post on the day even on a weekend or holiday; next_workday: move to the next
+    # working day by chinese-calendar (weekends only where it has no data for the year).
+    holiday: str = "keep"
 
     @field_validator("time")
     @classmethod
@@ -101,6 +107,27 @@ class Study(_Strict):
         if not _TIME.match(value):
             raise ValueError('时间格式应为 "HH:MM"，例如 "09:00"')
         return value
+
+    @field_validator("every", mode="before")
+    @classmethod
+    def _every(cls, value: Any, info: Any) -> str:
+        names = {"monthly": "monthly", "每月": "monthly", "biweekly": "biweekly", "每两周": "biweekly",
+                 "quarterly": "quarterly", "每季度": "quarterly"}
+        if not isinstance(value, str) or value.strip() not in names:
+            raise ValueError("every 应为 monthly（每月）、biweekly（每两周）或 quarterly（每季度）")
+        day = info.data.get("day", 5)
+        # The second post of a biweekly month is day+14, which must exist in every month.
+        if names[value.strip()] == "biweekly" and isinstance(day, int) and day > 14:
+            raise ValueError(f"every: biweekly 时 day 应在 1–14 之间（第二次为 day+14 号），当前为 {day}")
+        return names[value.strip()]
+
+    @field_validator("holiday", mode="before")
+    @classmethod
+    def _holiday(cls, value: Any) -> str:
+        names = {"keep": "keep", "不顺延": "keep", "next_workday": "next_workday", "顺延": "next_workday"}
+        if not isinstance(value, str) or value.strip() not in names:
+            raise ValueError("holiday 应为 keep（节假日照常推送）或 next_workday（顺延到下一个工作日）")
+        return names[value.strip()]
 
     @property
     def at(self) -> time:
@@ -117,6 +144,20 @@ class Group(_Strict):
     tags: list[str] = []
 
 
+class ConcernPolicy(_Strict):
+    """Deadlines and limits for anonymous concerns (all optional)."""
+
+    ack_days: int = Field(default=2, ge=1, le=30)  # working days to acknowledge
+    reply_days: int = Field(default=7, ge=1, le=60)  # working days from acknowledgement to a reply
+    ack_ceiling_days: int = Field(default=7, ge=1, le=60)  # calendar days: acknowledged by then, whatever
+    feedback_ceiling_days: int = Field(default=90, ge=7, le=365)  # calendar days: closed by then
+    escalation_step_days: int = Field(default=1, ge=1, le=10)  # working days between escalation steps
+    retention_days: int = Field(default=90, ge=1, le=3650)  # after closing: reply route destroyed, text purged
+    digest_minutes: int = Field(default=30, ge=1, le=1440)  # leaders are told in batches on this tick
+    daily_limit: int = Field(default=3, ge=1, le=100)  # concerns per person per day
+    max_chars: int = Field(default=2000, ge=50, le=10000)
+
+
 class OrgFile(_Strict):
     organisation: str = Field(min_length=1)
     timezone: str = "Asia/Shanghai"
@@ -126,6 +167,7 @@ class OrgFile(_Strict):
     categories: list[Category] = Field(min_length=1)
     people: list[Person] = []
     groups: list[Group] = []
+    concerns: ConcernPolicy = ConcernPolicy()
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,153 @@
+"""诉求: anonymous concerns in private chat, routed to the leader who owns the category."""
+
+from __future__ import annotations
+
+from nonebot.plugin import PluginMetadata
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot import schedule
+from bot.commands import command, on_private_message
+from bot.context import Ctx, MessageCtx
+from bot.org import Role
+from plugins.concerns import flow, service
+
+__plugin_meta__ = PluginMetadata(name="concerns", description="匿名诉求", usage="/诉求 <内容>")
+
+LEADERS = [Role.leader, Role.cadre, Role.head]
+PRIVATE_ONLY = "为了保护你的隐私，这个命令请私聊我使用，群里的这条消息我会尽量撤回。"
+NOT_SAVED = "抱歉，系统暂时无法保存，这次没有提交成功，内容没有被记录。请稍后再发送一次。"
+ACCEPTED_SEGMENTS = {"text", "face", "at", "reply"}
+
+
+async def _private_only(ctx: Ctx) -> bool:
+    """In a group: never repeat the text, ask for private chat, recall where the bot can."""
+    if ctx.scene == "private":
+        return False
+    await ctx.reply(PRIVATE_ONLY)
+    await ctx.port.recall(str(ctx.message_id))
+    return True
+
+
+def _has_attachments(ctx: MessageCtx) -> bool:
+    return any(seg.type not in ACCEPTED_SEGMENTS for seg in ctx.event.get_message())
+
+
+async def _answer(ctx: Ctx, work) -> None:  # type: ignore[no-untyped-def]
+    try:
+        await ctx.reply(await work)
+    except service.ConcernError as e:
+        await ctx.reply(str(e))
+    except SQLAlchemyError:
+        await ctx.reply(NOT_SAVED)
+
+
+@command("诉求", summary="匿名反映问题（只有负责的领导能看到）", usage="/诉求 <内容>", order=10)
+async def _submit(ctx: Ctx) -> None:
+    if await _private_only(ctx):
+        return
+    if _has_attachments(ctx):
+        await ctx.reply("暂时只能收文字，图片和文件不会被保存，这次没有提交。请用文字描述后重新发送。")
+        return
+    if not ctx.args:
+        await _answer(ctx, flow.start(ctx.user_id))
+        return
+
+    async def go() -> str:
+        return flow.receipt_message(await service.submit(user_id=ctx.user_id, bot_id=ctx.bot.self_id, text=ctx.args))
+
+    await _answer(ctx, go())
+
+
+@on_private_message
+async def _guided(ctx: MessageCtx) -> bool:
+    try:
+        answer = await flow.step(ctx.user_id, ctx.bot.self_id, ctx.text)
+    except service.ConcernError as e:
+        answer = str(e)
+    except SQLAlchemyError:
+        answer = NOT_SAVED
+    if answer is None:
+        return False
+    if _has_attachments(ctx) and not ctx.text:
+        answer = "暂时只能收文字，请用文字回复。"
+    await ctx.reply(answer)
+    return True
+
+
+def _split(args: str) -> tuple[str, str]:
+    head, _, rest = args.strip().partition(" ")
+    return head, rest.strip()
+
+
+def _code_and_rest(args: str) -> tuple[str, str]:
+    """Codes may be typed with spaces ("ABCD EFGH JKLM 内容"): take the first 12 code symbols."""
+    from plugins.concerns.receipts import ALPHABET, LENGTH
+
+    taken, i = 0, 0
+    s = args.strip()
+    while i < len(s) and taken < LENGTH:
+        ch = s[i].upper()
+        if ch in ALPHABET:
+            taken += 1
+        elif ch not in " -—_－\u3000":
+            break
+        i += 1
+    return s[:i], s[i:].strip()
+
+
+@command("进度", summary="凭回执码查看诉求进展", usage="/进度 <回执码>", order=11)
+async def _progress(ctx: Ctx) -> None:
+    if not await _private_only(ctx):
+        await _answer(ctx, service.progress(ctx.args))
+
+
+@command("补充", summary="给已提交的诉求补充内容", usage="/补充 <回执码> <内容>", order=12)
+async def _supplement(ctx: Ctx) -> None:
+    if await _private_only(ctx):
+        return
+    code, rest = _code_and_rest(ctx.args)
+    await _answer(ctx, service.supplement(code, rest))
+
+
+@command("评价", summary="诉求办结后打分（1-5）", usage="/评价 <回执码> <1-5>", order=13)
+async def _rate(ctx: Ctx) -> None:
+    if await _private_only(ctx):
+        return
+    code, rest = _code_and_rest(ctx.args)
+    await _answer(ctx, service.rate(code, rest))
+
+
+@command("待办", summary="查看交给我办理的诉求", roles=LEADERS, group=False, order=20)
+async def _todo(ctx: Ctx) -> None:
+    await _answer(ctx, service.todo(ctx.user_id))
+
+
+@command("受理", summary="受理诉求", usage="/受理 <编号>", roles=LEADERS, group=False, order=21)
+async def _ack(ctx: Ctx) -> None:
+    await _answer(ctx, service.acknowledge(ctx.user_id, ctx.args))
+
+
+@command("回复", summary="答复诉求（由我转达提交人）", usage="/回复 <编号> <内容>", roles=LEADERS, group=False, order=22)
+async def _reply(ctx: Ctx) -> None:
+    n, text = _split(ctx.args)
+    await _answer(ctx, service.reply(ctx.user_id, n, text))
+
+
+@command("办结", summary="办结诉求", usage="/办结 <编号> <办理结果>", roles=LEADERS, group=False, order=23)
+async def _close(ctx: Ctx) -> None:
+    n, text = _split(ctx.args)
+    await _answer(ctx, service.close(ctx.user_id, n, text))
+
+
+@command("转办", summary="转给其他领导或改类别", usage="/转办 <编号> <QQ号或类别>", roles=LEADERS, group=False, order=24)
+async def _transfer(ctx: Ctx) -> None:
+    n, target = _split(ctx.args)
+    await _answer(ctx, service.transfer(ctx.user_id, n, target))
+
+
+@schedule.tick("concerns", seconds=60)
+async def _tick() -> None:
+    await service.escalation_tick()
+    await service.digest_tick()
+    await service.relay_retry_tick()
+    await service.retention_tick()

@@ -1,0 +1,545 @@
+"""Anonymous concerns: intake, leader actions, relaying, escalation, batching, retention.
+
+Plain async functions; the NoneBot handlers in __init__.py only parse and reply. Functions
+that answer a person return the Chinese text to send; `ConcernError` carries a refusal.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from nonebot import logger
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import calendar, clock, outbox, runtime, text as textutil
+from bot.db import session
+from bot.org import Role
+from bot.platform import NotConnected, SendFailed, SendUnknown, Target, Text, port_by_id
+from plugins.concerns import receipts
+from plugins.concerns.models import Concern, ConcernCounter, ConcernEvent, ConcernRoute, ConcernState
+
+STATUS_NAMES = {"new": "待受理", "acknowledged": "已受理", "replied": "已答复", "closed": "已办结"}
+LEVEL_NAMES = {1: "提醒分管领导", 2: "上报部门负责人", 3: "上报政工干部", 4: "上报单位主要负责人"}
+
+
+class ConcernError(Exception):
+    """A refusal to show the person as it is."""
+
+
+@dataclass(frozen=True)
+class Submitted:
+    concern_id: int
+    code: str
+    category_name: str
+
+
+def policy():  # type: ignore[no-untyped-def]
+    return runtime.org().spec.concerns
+
+
+def _day(t: datetime | None) -> str:
+    return t.astimezone(clock.zone()).strftime("%m-%d") if t else "—"
+
+
+# --- intake ------------------------------------------------------------------------------
+
+
+def check_text(text: str) -> str:
+    text = textutil.clean(text)
+    if not text:
+        raise ConcernError("内容是空的。请在 /诉求 后面写下你想反映的事，例如：/诉求 食堂饭菜价格上涨太快")
+    limit = policy().max_chars
+    if len(text) > limit:
+        raise ConcernError(
+            f"内容共 {len(text)} 字，超过了 {limit} 字的上限，这次没有提交，一个字也没有删。"
+            f"请先提交前 {limit} 字以内的主要部分，拿到回执码后用 /补充 分次补充其余内容。"
+        )
+    return text
+
+
+def categorize(text: str) -> str:
+    """The category whose keywords the text mentions most (jieba words, then substrings); else other."""
+    org = runtime.org()
+    textutil.add_words(k for c in org.spec.categories for k in c.keywords)
+    words = set(textutil.words(text))
+    best, best_score = "other", 0
+    for c in org.spec.categories:
+        score = sum(2 if k in words else 1 if k in text else 0 for k in c.keywords)
+        if score > best_score:
+            best, best_score = c.id, score
+    return best
+
+
+async def _take_quota(s: AsyncSession, user_id: int) -> None:
+    now = clock.now()
+    key = receipts.person_key("quota", user_id, now.date().isoformat())
+    row = await s.get(ConcernCounter, key)
+    if row is None:
+        midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), tzinfo=clock.zone())
+        s.add(ConcernCounter(key=key, count=1, expires_at=midnight))
+        return
+    if row.count >= policy().daily_limit:
+        raise ConcernError(f"今天已经提交了 {row.count} 件诉求，达到每天 {policy().daily_limit} 件的上限。请明天再提交，或用 /补充 给已有的诉求追加内容。")
+    row.count += 1
+
+
+async def submit(
+    *, user_id: int, bot_id: str, text: str, category: str | None = None, disclosed: str | None = None, platform: str = "onebot"
+) -> Submitted:
+    """Store a concern and its sealed route in one transaction; only then is a code returned."""
+    text = check_text(text)
+    org = runtime.org()
+    category = category if category in org.categories else categorize(text)
+    cat = org.categories[category]
+    code = receipts.new_code()
+    now = clock.utcnow()
+    async with session() as s:
+        await _take_quota(s, user_id)
+        concern = Concern(
+            receipt_digest=receipts.digest(code),
+            category=category,
+            leader=cat.leader,
+            text=text,
+            disclosed=textutil.clean(disclosed)[:100] if disclosed else None,
+            status="new",
+            created_at=now.replace(minute=0, second=0, microsecond=0),
+            level=0,
+            notified=False,
+        )
+        s.add(concern)
+        await s.flush()
+        concern.next_step_at = _deadline(concern)
+        s.add(ConcernRoute(concern_id=concern.id, sealed=receipts.seal_route(concern.id, platform, bot_id, user_id, code)))
+        s.add(ConcernEvent(concern_id=concern.id, at=now, kind="submitted", actor=None, text=None))
+        await s.commit()
+        return Submitted(concern.id, code, cat.name)
+
+
+# --- the submitter -----------------------------------------------------------------------
+
+
+async def _by_code(s: AsyncSession, raw: str) -> Concern:
+    code = receipts.parse_code(raw)
+    if code is None:
+        raise ConcernError("回执码格式不对。回执码是 12 位大写字母和数字，形如 ABCD-EFGH-JKLM。")
+    concern = await s.scalar(select(Concern).where(Concern.receipt_digest == receipts.digest(code)))
+    if concern is None:
+        raise ConcernError("没有找到这个回执码对应的诉求，请核对后再试。")
+    return concern
+
+
+async def progress(raw_code: str) -> str:
+    async with session() as s:
+        c = await _by_code(s, raw_code)
+        events = (await s.scalars(select(ConcernEvent).where(ConcernEvent.concern_id == c.id).order_by(ConcernEvent.id))).all()
+    name = runtime.org().categories[c.category].name if c.category in runtime.org().categories else c.category
+    lines = [f"诉求进度（{name}）：{STATUS_NAMES[c.status]}", f"提交：{_day(c.created_at)}　受理：{_day(c.acknowledged_at)}　办结：{_day(c.closed_at)}"]
+    if c.purged_at:
+        lines.append("办结已超过保存期限，内容和答复已按规定删除。")
+        return "\n".join(lines)
+    history = [_describe_event(e) for e in events if e.kind != "submitted"]
+    if history:
+        lines.append("进展：")
+        lines.extend(history)
+    if c.status == "closed" and c.rating is None:
+        lines.append("已办结。欢迎发送“/评价 回执码 1-5”为办理情况打分（5 分最满意）。")
+    elif c.rating is not None:
+        lines.append(f"你的评价：{c.rating} 分。")
+    return "\n".join(lines)
+
+
+def _describe_event(e: ConcernEvent) -> str:
+    when = _day(e.at)
+    match e.kind:
+        case "acknowledged":
+            return f"{when} 领导已受理"
+        case "reply":
+            return f"{when} 领导答复：{e.text}"
+        case "closed":
+            return f"{when} 已办结：{e.text}"
+        case "supplement":
+            return f"{when} 你补充：{e.text}"
+        case "transferred":
+            return f"{when} {e.text}"
+        case "escalated":
+            return f"{when} 超过期限，已{e.text}"
+        case "rated":
+            return f"{when} 你评价了 {e.text} 分"
+    return f"{when} {e.kind}"
+
+
+async def supplement(raw_code: str, text: str) -> str:
+    text = check_text(text)
+    async with session() as s:
+        c = await _by_code(s, raw_code)
+        if c.status == "closed":
+            raise ConcernError("这件诉求已经办结，不能再补充了。如有新的问题，请用 /诉求 重新提交。")
+        s.add(ConcernEvent(concern_id=c.id, at=clock.utcnow(), kind="supplement", actor=None, text=text))
+        await s.commit()
+    return "补充内容已收到，会在下一批通知中转给负责的领导。"
+
+
+async def rate(raw_code: str, score_text: str) -> str:
+    score_text = score_text.strip()
+    if score_text not in {"1", "2", "3", "4", "5"}:
+        raise ConcernError("评分请用 1 到 5 的整数，例如：/评价 ABCD-EFGH-JKLM 5")
+    async with session() as s:
+        c = await _by_code(s, raw_code)
+        if c.status != "closed":
+            raise ConcernError("这件诉求还没有办结，办结后才能评价。")
+        if c.rating is not None:
+            raise ConcernError(f"这件诉求已经评价过了（{c.rating} 分），谢谢你。")
+        c.rating = int(score_text)
+        s.add(ConcernEvent(concern_id=c.id, at=clock.utcnow(), kind="rated", actor=None, text=score_text))
+        await s.commit()
+    return f"谢谢你的评价（{score_text} 分）！"
+
+
+# --- leaders -----------------------------------------------------------------------------
+
+
+def _dept_head_of(leader: int) -> int | None:
+    org = runtime.org()
+    person = org.person(leader)
+    dept = org.departments.get(person.department) if person and person.department else None
+    return dept.head if dept and dept.head != leader else None
+
+
+def can_act(actor: int, c: Concern) -> bool:
+    org = runtime.org()
+    roles = org.roles_of(actor)
+    if Role.superuser in roles or c.leader == actor:
+        return True
+    return (
+        (c.level >= 2 and _dept_head_of(c.leader) == actor)
+        or (c.level >= 3 and Role.cadre in roles)
+        or (c.level >= 4 and actor == org.head)
+    )
+
+
+def _number(raw: str) -> int:
+    raw = raw.strip().lstrip("#＃")
+    if not raw.isdigit() or len(raw) > 9:
+        raise ConcernError("请写明诉求编号，例如：/受理 3")
+    return int(raw)
+
+
+async def _for_actor(s: AsyncSession, actor: int, raw_number: str) -> Concern:
+    n = _number(raw_number)
+    c = await s.get(Concern, n)
+    if c is None or not can_act(actor, c):
+        raise ConcernError(f"没有找到你负责的 #{n} 号诉求。发送 /待办 查看你负责的诉求。")
+    if c.status == "closed":
+        raise ConcernError(f"#{n} 号诉求已经办结。")
+    return c
+
+
+def leader_view(c: Concern, limit: int = 300) -> str:
+    org = runtime.org()
+    name = org.categories[c.category].name if c.category in org.categories else c.category
+    body = c.text or "（内容已按保存期限删除）"
+    if len(body) > limit:
+        body = body[:limit] + "……"
+    lines = [f"#{c.id} {name}｜{STATUS_NAMES[c.status]}｜{_day(c.created_at)} 提交"]
+    if c.next_step_at and c.status != "closed":
+        lines[0] += f"｜期限 {_day(c.next_step_at)}"
+    if c.disclosed:
+        lines.append(f"（提交人自愿留下：{c.disclosed}）")
+    lines.append(body)
+    return "\n".join(lines)
+
+
+async def todo(actor: int) -> str:
+    async with session() as s:
+        rows = (await s.scalars(select(Concern).where(Concern.status != "closed").order_by(Concern.id))).all()
+    mine = [c for c in rows if can_act(actor, c) and (c.leader == actor or c.level >= 2)]
+    if not mine:
+        return "你目前没有待办的诉求。"
+    parts = [f"你有 {len(mine)} 件待办诉求："]
+    parts.extend(leader_view(c) for c in mine)
+    parts.append("处理：/受理 编号　/回复 编号 内容　/办结 编号 内容　/转办 编号 QQ号或类别")
+    return "\n\n".join(parts)
+
+
+async def acknowledge(actor: int, raw_number: str) -> str:
+    async with session() as s:
+        c = await _for_actor(s, actor, raw_number)
+        if c.status != "new":
+            raise ConcernError(f"#{c.id} 号诉求已经受理过了。")
+        now = clock.utcnow()
+        c.status, c.acknowledged_at, c.level = "acknowledged", now, 0
+        c.next_step_at = _deadline(c)
+        event = ConcernEvent(concern_id=c.id, at=now, kind="acknowledged", actor=actor, relay="pending")
+        s.add(event)
+        await s.commit()
+        cid, eid = c.id, event.id
+    await relay(cid, eid, "你反映的诉求已由负责的领导受理，请耐心等待答复。")
+    return f"已受理 #{cid}，已告知提交人。请在 {_day(_deadline_after_ack(now))} 前答复。"
+
+
+async def reply(actor: int, raw_number: str, text: str) -> str:
+    text = check_text(text)
+    async with session() as s:
+        c = await _for_actor(s, actor, raw_number)
+        now = clock.utcnow()
+        if c.status == "new":
+            c.acknowledged_at = now
+        c.status, c.replied_at, c.level = "replied", now, 0
+        c.next_step_at = _deadline(c)
+        event = ConcernEvent(concern_id=c.id, at=now, kind="reply", actor=actor, text=text, relay="pending")
+        s.add(event)
+        await s.commit()
+        cid, eid = c.id, event.id
+    status = await relay(cid, eid, f"你反映的诉求有了新答复：\n{text}")
+    return f"已答复 #{cid}" + ("，已转达提交人。" if status == "sent" else "，稍后会转达提交人。")
+
+
+async def close(actor: int, raw_number: str, text: str) -> str:
+    text = check_text(text)
+    async with session() as s:
+        c = await _for_actor(s, actor, raw_number)
+        now = clock.utcnow()
+        c.acknowledged_at = c.acknowledged_at or now
+        c.status, c.closed_at, c.next_step_at = "closed", now, None
+        event = ConcernEvent(concern_id=c.id, at=now, kind="closed", actor=actor, text=text, relay="pending")
+        s.add(event)
+        route = await s.get(ConcernRoute, c.id)
+        if route is not None:
+            route.destroy_after = now + timedelta(days=policy().retention_days)
+        await s.commit()
+        cid, eid = c.id, event.id
+    await relay(cid, eid, f"你反映的诉求已办结：\n{text}\n欢迎发送“/评价 回执码 1-5”为办理情况打分。")
+    return f"已办结 #{cid}，已告知提交人。"
+
+
+async def transfer(actor: int, raw_number: str, target: str) -> str:
+    org = runtime.org()
+    target = target.strip()
+    if not target:
+        raise ConcernError("请写明转给谁：/转办 编号 QQ号，或 /转办 编号 类别名称")
+    category = next((c for c in org.spec.categories if target in (c.id, c.name)), None)
+    async with session() as s:
+        c = await _for_actor(s, actor, raw_number)
+        if category is not None:
+            c.category, c.leader = category.id, category.leader
+            note = f"已转为“{category.name}”类，由负责该类的领导办理"
+        elif target.isdigit() and int(target) in org.people:
+            c.leader = int(target)
+            note = "已转交另一位领导办理"
+        else:
+            raise ConcernError("转办对象不对：请写组织名单里的 QQ 号，或诉求类别名称（如 食堂后勤）。")
+        c.notified = False  # the new owner hears of it in the next digest
+        c.level = 0
+        event = ConcernEvent(concern_id=c.id, at=clock.utcnow(), kind="transferred", actor=actor, text=note, relay="pending")
+        s.add(event)
+        await s.commit()
+        cid, eid = c.id, event.id
+    await relay(cid, eid, f"你反映的诉求{note}。")
+    return f"#{cid} {note}，新的负责人会在下一批通知中收到。"
+
+
+# --- relaying to the submitter -----------------------------------------------------------
+
+
+async def relay(concern_id: int, event_id: int | None, message: str) -> str:
+    """Send to the submitter through the sealed route, now; the event row records the outcome.
+
+    Direct rather than through the outbox: an outbox row would store the submitter's id next
+    to the concern. A failure is retried by the tick; a timeout is not (it may have arrived).
+    """
+    async with session() as s:
+        route = await s.get(ConcernRoute, concern_id)
+        if route is None:
+            status = "failed"
+        else:
+            _, bot_id, user_id, code = receipts.open_route(concern_id, route.sealed)
+            text = f"【连心】回执码 {code}\n{message}\n发送“/进度 {code}”可查看全部进展。"
+            status = await _send_private(bot_id, user_id, text)
+        if event_id is not None:
+            await s.execute(update(ConcernEvent).where(ConcernEvent.id == event_id).values(relay=status))
+            await s.commit()
+    return status
+
+
+async def _send_private(bot_id: str, user_id: int, text: str) -> str:
+    import nonebot
+
+    candidates = [bot_id] + [b for b in nonebot.get_bots() if b != bot_id]
+    for b in candidates:
+        try:
+            await port_by_id(b).send(Target.private(user_id), [Text(text)])
+            return "sent"
+        except NotConnected:
+            continue
+        except SendUnknown:
+            return "unknown"
+        except SendFailed:
+            continue
+    return "pending"
+
+
+# --- deadlines and escalation ------------------------------------------------------------
+
+
+def _deadline_after_ack(acknowledged_at: datetime) -> datetime:
+    return calendar.add_workdays(acknowledged_at.astimezone(clock.zone()), policy().reply_days)
+
+
+def _deadline(c: Concern) -> datetime | None:
+    p = policy()
+    created = c.created_at.astimezone(clock.zone())
+    if c.status == "new":
+        return min(calendar.add_workdays(created, p.ack_days), created + timedelta(days=p.ack_ceiling_days))
+    if c.status == "acknowledged" and c.acknowledged_at:
+        return min(_deadline_after_ack(c.acknowledged_at), created + timedelta(days=p.feedback_ceiling_days))
+    if c.status == "replied":
+        return created + timedelta(days=p.feedback_ceiling_days)
+    return None
+
+
+def _targets(c: Concern, level: int) -> list[int]:
+    org = runtime.org()
+    match level:
+        case 1:
+            return [c.leader]
+        case 2:
+            head = _dept_head_of(c.leader)
+            return [head] if head else []
+        case 3:
+            return [q for q in org.with_role(Role.cadre) if q != c.leader]
+        case _:
+            return [org.head]
+
+
+async def escalation_tick() -> int:
+    """Take every overdue concern one step up; each step is recorded and told to the submitter."""
+    now = clock.utcnow()
+    p = policy()
+    async with session() as s:
+        due = (
+            await s.scalars(select(Concern).where(Concern.status != "closed", Concern.next_step_at <= now, Concern.level < 4))
+        ).all()
+    steps = 0
+    for c in due:
+        created = c.created_at
+        ceiling_passed = c.status == "new" and now >= created + timedelta(days=p.ack_ceiling_days)
+        level = 4 if ceiling_passed else c.level + 1
+        next_at = calendar.add_workdays(now.astimezone(clock.zone()), p.escalation_step_days) if level < 4 else None
+        async with session() as s:
+            # Guarded on the old values: of several processes, exactly one takes this step.
+            result = await s.execute(
+                update(Concern)
+                .where(Concern.id == c.id, Concern.level == c.level, Concern.status == c.status)
+                .values(level=level, next_step_at=next_at)
+            )
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                continue
+            event = ConcernEvent(concern_id=c.id, at=now, kind="escalated", actor=None, text=LEVEL_NAMES[level], relay="pending")
+            s.add(event)
+            await s.commit()
+            eid = event.id
+        steps += 1
+        phase = {"new": "受理", "acknowledged": "答复", "replied": "办结"}[c.status]
+        notice = f"【诉求{('提醒' if level == 1 else '上报')}】#{c.id} 已超过{phase}期限，请尽快处理。\n{leader_view(c)}\n处理：/受理 {c.id}　/回复 {c.id} 内容　/办结 {c.id} 内容"
+        await outbox.enqueue(
+            "concern-escalation",
+            f"{c.id}:{c.status}:{level}",
+            [outbox.Item(Target.private(q), [Text(notice)]) for q in _targets(c, level)],
+        )
+        await relay(c.id, eid, f"你反映的诉求超过{phase}期限，已{LEVEL_NAMES[level]}。")
+    return steps
+
+
+# --- batched leader notifications --------------------------------------------------------
+
+
+async def _claim_slot(s: AsyncSession, name: str, slot: int) -> bool:
+    row = await s.get(ConcernState, name)
+    if row is None:
+        s.add(ConcernState(name=name, value=slot))
+        try:
+            await s.commit()
+        except Exception:  # noqa: BLE001 - another process inserted it first
+            await s.rollback()
+            return False
+        return True
+    if row.value >= slot:
+        return False
+    result = await s.execute(update(ConcernState).where(ConcernState.name == name, ConcernState.value == row.value).values(value=slot))
+    await s.commit()
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+async def digest_tick() -> int:
+    """On fixed slots (every `digest_minutes`), tell each leader what is new: never at submission time."""
+    minutes = policy().digest_minutes
+    slot = math.floor(clock.utcnow().timestamp() / 60 / minutes)
+    async with session() as s:
+        if not await _claim_slot(s, "digest_slot", slot):
+            return 0
+        new = (await s.scalars(select(Concern).where(Concern.notified.is_(False), Concern.status != "closed"))).all()
+        extra = (
+            await s.execute(
+                select(ConcernEvent, Concern)
+                .join(Concern, Concern.id == ConcernEvent.concern_id)
+                .where(ConcernEvent.notified.is_(False), ConcernEvent.kind.in_(("supplement", "rated")))
+            )
+        ).all()
+    by_leader: dict[int, list[str]] = {}
+    for c in new:
+        by_leader.setdefault(c.leader, []).append("新诉求 " + leader_view(c, limit=1000))
+    for e, c in extra:
+        what = f"#{c.id} 提交人补充：{e.text}" if e.kind == "supplement" else f"#{c.id} 提交人评价：{e.text} 分"
+        by_leader.setdefault(c.leader, []).append(what)
+    items = [
+        outbox.Item(Target.private(leader), [Text("【连心·诉求通知】\n\n" + "\n\n".join(lines) + "\n\n发送 /待办 查看并处理。")])
+        for leader, lines in by_leader.items()
+    ]
+    await outbox.enqueue("concern-digest", f"slot-{slot}", items)
+    async with session() as s:
+        if new:
+            await s.execute(update(Concern).where(Concern.id.in_([c.id for c in new])).values(notified=True))
+        if extra:
+            await s.execute(update(ConcernEvent).where(ConcernEvent.id.in_([e.id for e, _ in extra])).values(notified=True))
+        await s.commit()
+    return len(items)
+
+
+# --- retention and housekeeping ----------------------------------------------------------
+
+
+async def retention_tick() -> None:
+    now = clock.utcnow()
+    cutoff = now - timedelta(days=policy().retention_days)
+    async with session() as s:
+        await s.execute(delete(ConcernRoute).where(ConcernRoute.destroy_after <= now))
+        purge = select(Concern.id).where(Concern.status == "closed", Concern.closed_at <= cutoff, Concern.purged_at.is_(None))
+        ids = list((await s.scalars(purge)).all())
+        if ids:
+            await s.execute(update(Concern).where(Concern.id.in_(ids)).values(text=None, disclosed=None, purged_at=now))
+            await s.execute(update(ConcernEvent).where(ConcernEvent.concern_id.in_(ids)).values(text=None))
+        await s.execute(delete(ConcernCounter).where(ConcernCounter.expires_at <= now))
+        from plugins.concerns.models import ConcernDraft
+
+        await s.execute(delete(ConcernDraft).where(ConcernDraft.updated_at <= now - timedelta(days=1)))
+        await s.commit()
+    if ids:
+        logger.info(f"purged {len(ids)} closed concern(s) past retention")
+
+
+async def relay_retry_tick() -> None:
+    async with session() as s:
+        rows = (await s.execute(select(ConcernEvent).where(ConcernEvent.relay == "pending"))).scalars().all()
+    for e in rows:
+        message = {
+            "acknowledged": "你反映的诉求已由负责的领导受理，请耐心等待答复。",
+            "reply": f"你反映的诉求有了新答复：\n{e.text}",
+            "closed": f"你反映的诉求已办结：\n{e.text}",
+            "transferred": f"你反映的诉求{e.text}。",
+            "escalated": f"你反映的诉求超过期限，已{e.text}。",
+        }.get(e.kind)
+        if message:
+            await relay(e.concern_id, e.id, message)

@@ -1,0 +1,325 @@
+"""Anonymous concerns: intake, routing, leader actions, relays, escalation, batching, retention,
+and the anonymity promises of DESIGN invariant 1, each with a test."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import select, text
+
+from bot import clock, runtime
+from bot.models import Outbox
+from bot.org import Role
+from plugins.concerns import flow, receipts, service
+from plugins.concerns.models import Concern, ConcernCounter, ConcernDraft, ConcernEvent, ConcernRoute
+
+WORKER, OTHER_WORKER = 30001, 30002
+PAY_LEADER, CANTEEN_LEADER, DEPT_HEAD, HEAD = 20002, 20004, 20001, 20000
+CODE = re.compile(r"[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}")
+MONDAY = datetime(2026, 11, 16, 10, 0, tzinfo=clock.zone())
+
+
+@pytest.fixture
+def relays(monkeypatch):  # type: ignore[no-untyped-def]
+    sent: list[tuple[str, int, str]] = []
+
+    async def fake(bot_id: str, user_id: int, message: str) -> str:
+        sent.append((bot_id, user_id, message))
+        return "sent"
+
+    monkeypatch.setattr(service, "_send_private", fake)
+    return sent
+
+
+@pytest.fixture
+def at_monday():  # type: ignore[no-untyped-def]
+    clock.set_now(MONDAY)
+    yield
+    clock.set_now(None)
+
+
+async def submit(text: str = "这个月的绩效工资比上月少了三百元，没有任何说明", user: int = WORKER) -> service.Submitted:
+    return await service.submit(user_id=user, bot_id="10000", text=text)
+
+
+async def all_rows(db) -> list[tuple[str, tuple]]:  # type: ignore[no-untyped-def]
+    out = []
+    async with db() as s:
+        for table in ("concerns_concern", "concerns_event", "outbox"):
+            for row in (await s.execute(text(f"SELECT * FROM {table}"))).all():
+                out.append((table, tuple(row)))
+    return out
+
+
+# --- receipt codes -----------------------------------------------------------------------
+
+
+def test_receipt_codes_are_random_unambiguous_and_60_bits() -> None:
+    assert len(receipts.ALPHABET) == 32 and receipts.LENGTH == 12  # 32**12 = 2**60
+    assert not set("IO01") & set(receipts.ALPHABET)
+    codes = {receipts.new_code() for _ in range(2000)}
+    assert len(codes) == 2000 and all(CODE.fullmatch(c) for c in codes)
+    assert receipts.parse_code(" abcd efgh-jkmn ") == "ABCD-EFGH-JKMN"
+    for bad in ("", "ABCD-EFGH", "ABCD-EFGH-JKL0", "ABCD-EFGH-JKLM-NPQR", "我的回执码"):
+        assert receipts.parse_code(bad) is None
+
+
+# --- intake and routing ------------------------------------------------------------------
+
+
+async def test_submission_is_committed_routed_and_answered_with_a_code(db, at_monday) -> None:  # type: ignore[no-untyped-def]
+    done = await submit()
+    assert CODE.fullmatch(done.code) and done.category_name == "工资福利"
+    async with db() as s:
+        c = await s.get(Concern, done.concern_id)
+    assert c.category == "pay" and c.leader == PAY_LEADER and c.status == "new"
+    assert c.created_at == MONDAY.replace(minute=0)  # hour precision only
+
+
+@pytest.mark.parametrize(
+    ("words", "category"),
+    [("食堂的饭菜太咸了，价格还涨了", "canteen"), ("今年的奖金什么时候发", "pay"), ("办公室窗户关不上", "other")],
+)
+def test_categorisation_by_keywords_falls_back_to_other(words: str, category: str) -> None:
+    assert service.categorize(words) == category
+
+
+async def test_empty_too_long_and_over_the_daily_limit_are_refused_and_nothing_is_stored(db, at_monday) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(service.ConcernError, match="内容是空的"):
+        await submit("   ")
+    long = "字" * 2001
+    with pytest.raises(service.ConcernError, match="共 2001 字，超过了 2000 字的上限，这次没有提交"):
+        await submit(long)
+    for _ in range(3):
+        await submit()
+    with pytest.raises(service.ConcernError, match="上限"):
+        await submit()
+    async with db() as s:
+        assert len((await s.scalars(select(Concern))).all()) == 3
+
+
+# --- anonymity ---------------------------------------------------------------------------
+
+
+async def test_no_row_holds_the_submitter_id_name_or_a_keyed_hash(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
+    done = await submit()
+    await service.supplement(done.code, "补充：其他同事也一样")
+    await service.acknowledge(PAY_LEADER, str(done.concern_id))
+    await service.reply(PAY_LEADER, str(done.concern_id), "已向财务核实，下月补发")
+    await service.close(PAY_LEADER, str(done.concern_id), "已补发")
+    await service.rate(done.code, "5")
+    clock.set_now(MONDAY + timedelta(hours=1))
+    await service.digest_tick()
+    forbidden = {
+        str(WORKER),
+        runtime.org().display_name(WORKER),
+        receipts.person_key("quota", WORKER, MONDAY.date().isoformat()),
+        receipts.person_key("draft", WORKER),
+        done.code,
+    }
+    for table, row in await all_rows(db):
+        for value in row:
+            for f in forbidden:
+                assert f not in str(value), f"{table} holds {f!r}"
+    # The route is sealed: neither the id nor the code appear in its bytes.
+    async with db() as s:
+        route = await s.get(ConcernRoute, done.concern_id)
+    assert str(WORKER).encode() not in route.sealed and done.code.encode() not in route.sealed
+    assert receipts.open_route(done.concern_id, route.sealed)[2] == WORKER
+
+
+async def test_leader_facing_text_carries_no_id(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
+    done = await submit()
+    listing = await service.todo(PAY_LEADER)
+    assert f"#{done.concern_id} 工资福利｜待受理｜11-16 提交" in listing
+    assert str(WORKER) not in listing and runtime.org().display_name(WORKER) not in listing
+
+
+async def test_leaders_are_told_in_batches_not_at_submission(db, at_monday) -> None:  # type: ignore[no-untyped-def]
+    async with db() as s:  # the slot of "now" has already been handled
+        from plugins.concerns.models import ConcernState
+
+        s.add(ConcernState(name="digest_slot", value=int(MONDAY.timestamp() // 1800)))
+        await s.commit()
+    done = await submit()
+    assert await service.digest_tick() == 0  # same slot: nothing goes out yet
+    async with db() as s:
+        assert (await s.scalars(select(Outbox))).all() == []
+    clock.set_now(MONDAY + timedelta(minutes=31))
+    assert await service.digest_tick() == 1
+    assert await service.digest_tick() == 0  # once per slot, whatever the number of processes
+    async with db() as s:
+        rows = (await s.scalars(select(Outbox))).all()
+    assert [(r.purpose, r.target_id) for r in rows] == [("concern-digest", str(PAY_LEADER))]
+    assert f"#{done.concern_id}" in rows[0].payload[0]["text"] and str(WORKER) not in rows[0].payload[0]["text"]
+
+
+async def test_route_is_destroyed_and_text_purged_after_retention(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
+    done = await submit()
+    await service.close(PAY_LEADER, str(done.concern_id), "已处理")
+    clock.set_now(MONDAY + timedelta(days=89))
+    await service.retention_tick()
+    async with db() as s:
+        assert await s.get(ConcernRoute, done.concern_id) is not None
+    clock.set_now(MONDAY + timedelta(days=91))
+    await service.retention_tick()
+    async with db() as s:
+        c = await s.get(Concern, done.concern_id)
+        assert await s.get(ConcernRoute, done.concern_id) is None
+        texts = (await s.scalars(select(ConcernEvent.text).where(ConcernEvent.concern_id == c.id))).all()
+    assert c.text is None and c.purged_at is not None and c.category == "pay" and c.status == "closed"
+    assert set(texts) == {None}
+    assert "已按规定删除" in await service.progress(done.code)
+
+
+async def test_rate_counters_are_short_lived_and_unlinked(db, at_monday) -> None:  # type: ignore[no-untyped-def]
+    await submit()
+    clock.set_now(MONDAY + timedelta(days=1, hours=1))
+    await service.retention_tick()
+    async with db() as s:
+        assert (await s.scalars(select(ConcernCounter))).all() == []
+
+
+# --- leader actions and relays ------------------------------------------------------------
+
+
+async def test_leader_walk_relays_each_step_to_the_submitter_with_the_code(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
+    done = await submit()
+    n = str(done.concern_id)
+    assert "已受理" in await service.acknowledge(PAY_LEADER, n)
+    assert "已转达提交人" in await service.reply(PAY_LEADER, n, "[CQ:at,qq=all] 已核实，下月补发")
+    assert "已办结" in await service.close(PAY_LEADER, n, "已补发到位")
+    assert [u for _, u, _ in relays] == [WORKER] * 3
+    assert all(done.code in m for _, _, m in relays)
+    assert "[CQ:at,qq=all] 已核实，下月补发" in relays[1][2]
+    progress = await service.progress(done.code)
+    assert "领导答复：[CQ:at,qq=all] 已核实，下月补发" in progress and "已办结：已补发到位" in progress
+    assert "/评价" in progress
+    assert await service.rate(done.code, "4") == "谢谢你的评价（4 分）！"
+    with pytest.raises(service.ConcernError, match="已经评价过"):
+        await service.rate(done.code, "5")
+
+
+async def test_another_leader_cannot_touch_it_and_bad_numbers_get_answers(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
+    done = await submit()
+    with pytest.raises(service.ConcernError, match="没有找到你负责的"):
+        await service.acknowledge(CANTEEN_LEADER, str(done.concern_id))
+    with pytest.raises(service.ConcernError, match="编号"):
+        await service.acknowledge(PAY_LEADER, "abc")
+    with pytest.raises(service.ConcernError, match="没有找到你负责的 #999"):
+        await service.acknowledge(PAY_LEADER, "999")
+
+
+async def test_transfer_by_category_and_by_person(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
+    done = await submit()
+    n = str(done.concern_id)
+    assert "食堂后勤" in await service.transfer(PAY_LEADER, n, "食堂后勤")
+    async with db() as s:
+        c = await s.get(Concern, done.concern_id)
+    assert (c.category, c.leader) == ("canteen", CANTEEN_LEADER)
+    await service.transfer(CANTEEN_LEADER, n, str(DEPT_HEAD))
+    async with db() as s:
+        assert (await s.get(Concern, done.concern_id)).leader == DEPT_HEAD
+    with pytest.raises(service.ConcernError, match="转办对象不对"):
+        await service.transfer(DEPT_HEAD, n, "99999")
+
+
+async def test_supplement_and_bad_codes(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
+    done = await submit()
+    assert "补充内容已收到" in await service.supplement(done.code.lower().replace("-", " "), "还有加班费")
+    with pytest.raises(service.ConcernError, match="格式不对"):
+        await service.progress("12345")
+    with pytest.raises(service.ConcernError, match="没有找到"):
+        await service.progress(receipts.new_code())
+
+
+# --- escalation --------------------------------------------------------------------------
+
+
+async def outbox_targets(db, purpose: str) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    async with db() as s:
+        rows = (await s.scalars(select(Outbox).where(Outbox.purpose == purpose).order_by(Outbox.id))).all()
+    return [(r.period, r.target_id) for r in rows]
+
+
+async def test_unacknowledged_concern_climbs_the_ladder_on_working_days(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
+    done = await submit()
+    clock.set_now(MONDAY + timedelta(days=1, hours=23))  # Wednesday 09:00: not yet 2 working days
+    assert await service.escalation_tick() == 0
+    clock.set_now(MONDAY + timedelta(days=2, minutes=1))  # Wednesday 10:01: acknowledgement overdue
+    assert await service.escalation_tick() == 1
+    assert await service.escalation_tick() == 0  # one step per deadline, not per tick
+    clock.set_now(MONDAY + timedelta(days=3, minutes=2))
+    await service.escalation_tick()
+    clock.set_now(MONDAY + timedelta(days=4, minutes=3))
+    await service.escalation_tick()
+    clock.set_now(MONDAY + timedelta(days=7, minutes=4))  # Friday's step fell due; weekend skipped
+    await service.escalation_tick()
+    cid = done.concern_id
+    cadres = sorted(str(q) for q in runtime.org().with_role(Role.cadre) if q != PAY_LEADER)
+    assert await outbox_targets(db, "concern-escalation") == [
+        (f"{cid}:new:1", str(PAY_LEADER)),
+        (f"{cid}:new:2", str(DEPT_HEAD)),
+        *[(f"{cid}:new:3", q) for q in cadres],
+        (f"{cid}:new:4", str(HEAD)),
+    ]
+    told = [m for _, _, m in relays]
+    assert any("已提醒分管领导" in m for m in told) and any("已上报单位主要负责人" in m for m in told)
+    async with db() as s:
+        kinds = (await s.scalars(select(ConcernEvent.text).where(ConcernEvent.kind == "escalated"))).all()
+    assert list(kinds) == ["提醒分管领导", "上报部门负责人", "上报政工干部", "上报单位主要负责人"]
+
+
+async def test_acknowledgement_resets_the_ladder_to_the_reply_deadline(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
+    done = await submit()
+    await service.acknowledge(PAY_LEADER, str(done.concern_id))
+    clock.set_now(MONDAY + timedelta(days=6))
+    assert await service.escalation_tick() == 0  # 7 working days to reply
+    clock.set_now(MONDAY + timedelta(days=9, minutes=1))  # 7 working days after Monday 10:00
+    assert await service.escalation_tick() == 1
+    assert await outbox_targets(db, "concern-escalation") == [(f"{done.concern_id}:acknowledged:1", str(PAY_LEADER))]
+
+
+async def test_holidays_do_not_count_but_the_seven_day_ceiling_does(db, relays) -> None:  # type: ignore[no-untyped-def]
+    """Submitted before National Day 2026: 2 working days would be 9 October; the ceiling is 7 days."""
+    clock.set_now(datetime(2026, 9, 30, 10, 0, tzinfo=clock.zone()))
+    try:
+        done = await submit()
+        clock.set_now(datetime(2026, 10, 6, 12, 0, tzinfo=clock.zone()))
+        assert await service.escalation_tick() == 0
+        clock.set_now(datetime(2026, 10, 7, 10, 1, tzinfo=clock.zone()))
+        assert await service.escalation_tick() == 1
+    finally:
+        clock.set_now(None)
+    assert await outbox_targets(db, "concern-escalation") == [(f"{done.concern_id}:new:4", str(HEAD))]
+
+
+# --- the guided flow ---------------------------------------------------------------------
+
+
+async def test_guided_flow_keeps_its_draft_in_the_database(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
+    assert "1. 工资福利" in await flow.start(WORKER)
+    assert "请写下" in await flow.step(WORKER, "10000", "1")
+    async with db() as s:  # a restart loses nothing: the state is a row
+        drafts = (await s.scalars(select(ConcernDraft))).all()
+    assert [(d.step, d.category) for d in drafts] == [("text", "pay")]
+    assert "是否愿意留下" in await flow.step(WORKER, "10000", "夜班补贴一直没有发")
+    confirm = await flow.step(WORKER, "10000", "质量科")
+    assert "署名：质量科" in confirm and "内容：夜班补贴一直没有发" in confirm
+    receipt = await flow.step(WORKER, "10000", "1")
+    assert CODE.search(receipt)
+    async with db() as s:
+        assert (await s.scalars(select(ConcernDraft))).all() == []
+        c = (await s.scalars(select(Concern))).one()
+    assert (c.category, c.disclosed) == ("pay", "质量科")
+    assert await flow.step(WORKER, "10000", "随便说点什么") is None  # no open flow any more
+
+
+async def test_guided_flow_can_be_cancelled_and_validates_answers(db, at_monday) -> None:  # type: ignore[no-untyped-def]
+    await flow.start(OTHER_WORKER)
+    assert "请回复 1 到 3" in await flow.step(OTHER_WORKER, "10000", "9")
+    assert "已取消" in await flow.step(OTHER_WORKER, "10000", "取消")
+    async with db() as s:
+        assert (await s.scalars(select(ConcernDraft))).all() == []
