@@ -15,10 +15,29 @@ from bot.orgsync import sync_org  # noqa: E402
 driver = get_driver()
 
 
+def _seconds(name: str, default: float) -> float:
+    """A pacing setting in seconds (tests shorten it); a bad value keeps the safe default."""
+    from bot import settings
+
+    raw = settings.env(name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if value < 0:
+        logger.warning(f"{name}={raw!r} is not a number of seconds >= 0; using {default}")
+        return default
+    return value
+
+
 @driver.on_startup
 async def _startup() -> None:
     await sync_org(runtime.org())
-    outbox.worker = outbox.Worker()
+    outbox.worker = outbox.Worker(
+        interval=_seconds("LIANXIN_SEND_INTERVAL", 1.5), jitter=_seconds("LIANXIN_SEND_JITTER", 0.5)
+    )
     logger.info(f"连心已启动：{runtime.org().name}，组织文件 {runtime.org().source}")
 
 

@@ -43,14 +43,36 @@ async def run(name: str, fn: Tick) -> None:
         logger.error(f"tick {name} failed: {type(e).__name__}")
 
 
+def interval_override() -> float | None:
+    """LIANXIN_TICK_SECONDS: one interval for every tick (end-to-end tests use 1 s)."""
+    from bot import settings
+
+    raw = settings.env("LIANXIN_TICK_SECONDS")
+    if raw is None:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if value <= 0:
+        logger.warning(f"LIANXIN_TICK_SECONDS={raw!r} is not a positive number of seconds; ignored")
+        return None
+    return value
+
+
 def install() -> None:
     """Register every tick with APScheduler (called once NoneBot has started)."""
+    from datetime import datetime
+
     from nonebot_plugin_apscheduler import scheduler
 
+    override = interval_override()
     for t in ticks:
         scheduler.add_job(
-            run, "interval", seconds=t.seconds, args=(t.name, t.fn), id=f"tick:{t.name}", name=t.name,
+            run, "interval", seconds=override or t.seconds, args=(t.name, t.fn), id=f"tick:{t.name}", name=t.name,
             replace_existing=True, max_instances=1, coalesce=True, misfire_grace_time=None,
+            # First run right away: a post owed since before a restart must not wait a whole interval.
+            next_run_time=datetime.now(scheduler.timezone),
         )
 
 
