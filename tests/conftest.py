@@ -113,7 +113,9 @@ async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[as
     engine, _, name = await make_engine(request.param, tmp_path)
     async with engine.begin() as conn:
         await conn.run_sync(Base.metadata.create_all)
-    factory = async_sessionmaker(engine, expire_on_commit=False)
+    # Same options as production (nonebot-plugin-orm: expire_on_commit stays True), so code that
+    # reads an attribute after commit fails here as it would in the bot.
+    factory = async_sessionmaker(engine)
     botdb.use_sessions(factory)
     try:
         yield factory

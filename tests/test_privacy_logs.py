@@ -37,10 +37,14 @@ async def test_private_text_never_reaches_the_log(app: App, db, log_lines: list[
 
 
 async def test_group_message_log_line_carries_no_text(app: App, db, log_lines: list[str]) -> None:  # type: ignore[no-untyped-def]
+    from plugins.concerns import PRIVATE_ONLY
+
+    event = group_event(40001, USER, "/诉求 " + SECRET)
     async with app.test_matcher() as ctx:
         bot = ctx.create_bot(base=Bot, self_id="10000")
-        ctx.receive_event(bot, group_event(40001, USER, "/诉求 " + SECRET))
-        ctx.should_call_send(..., ..., result={"message_id": 1})  # whatever the answer, see below
+        ctx.receive_event(bot, event)
+        ctx.should_call_send(event, text(PRIVATE_ONLY), result={"message_id": 1})
+        ctx.should_call_api("delete_msg", {"message_id": event.message_id}, result=None)
     assert not [line for line in log_lines if SECRET[:6] in line]
 
 

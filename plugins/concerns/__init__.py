@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from nonebot import logger
 from nonebot.plugin import PluginMetadata
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -37,8 +38,15 @@ async def _answer(ctx: Ctx, work) -> None:  # type: ignore[no-untyped-def]
         await ctx.reply(await work)
     except service.ConcernError as e:
         await ctx.reply(str(e))
-    except SQLAlchemyError:
+    except SQLAlchemyError as e:
+        _log_db_error(e)
         await ctx.reply(NOT_SAVED)
+
+
+def _log_db_error(e: SQLAlchemyError) -> None:
+    # Class names only: the exception text quotes the statement's parameters (the user's words).
+    orig = getattr(e, "orig", None)
+    logger.error(f"concerns: database error {type(e).__name__}" + (f" ({type(orig).__name__})" if orig else ""))
 
 
 @command("诉求", summary="匿名反映问题（只有负责的领导能看到）", usage="/诉求 <内容>", order=10)
@@ -64,7 +72,8 @@ async def _guided(ctx: MessageCtx) -> bool:
         answer = await flow.step(ctx.user_id, ctx.bot.self_id, ctx.text)
     except service.ConcernError as e:
         answer = str(e)
-    except SQLAlchemyError:
+    except SQLAlchemyError as e:
+        _log_db_error(e)
         answer = NOT_SAVED
     if answer is None:
         return False

@@ -114,8 +114,9 @@ async def submit(
         concern.next_step_at = _deadline(concern)
         s.add(ConcernRoute(concern_id=concern.id, sealed=receipts.seal_route(concern.id, platform, bot_id, user_id, code)))
         s.add(ConcernEvent(concern_id=concern.id, at=now, kind="submitted", actor=None, text=None))
+        concern_id = concern.id
         await s.commit()
-        return Submitted(concern.id, code, cat.name)
+    return Submitted(concern_id, code, cat.name)
 
 
 # --- the submitter -----------------------------------------------------------------------
@@ -274,8 +275,9 @@ async def acknowledge(actor: int, raw_number: str) -> str:
         c.next_step_at = _deadline(c)
         event = ConcernEvent(concern_id=c.id, at=now, kind="acknowledged", actor=actor, relay="pending")
         s.add(event)
-        await s.commit()
+        await s.flush()
         cid, eid = c.id, event.id
+        await s.commit()
     await relay(cid, eid, "你反映的诉求已由负责的领导受理，请耐心等待答复。")
     return f"已受理 #{cid}，已告知提交人。请在 {_day(_deadline_after_ack(now))} 前答复。"
 
@@ -291,8 +293,9 @@ async def reply(actor: int, raw_number: str, text: str) -> str:
         c.next_step_at = _deadline(c)
         event = ConcernEvent(concern_id=c.id, at=now, kind="reply", actor=actor, text=text, relay="pending")
         s.add(event)
-        await s.commit()
+        await s.flush()
         cid, eid = c.id, event.id
+        await s.commit()
     status = await relay(cid, eid, f"你反映的诉求有了新答复：\n{text}")
     return f"已答复 #{cid}" + ("，已转达提交人。" if status == "sent" else "，稍后会转达提交人。")
 
@@ -309,8 +312,9 @@ async def close(actor: int, raw_number: str, text: str) -> str:
         route = await s.get(ConcernRoute, c.id)
         if route is not None:
             route.destroy_after = now + timedelta(days=policy().retention_days)
-        await s.commit()
+        await s.flush()
         cid, eid = c.id, event.id
+        await s.commit()
     await relay(cid, eid, f"你反映的诉求已办结：\n{text}\n欢迎发送“/评价 回执码 1-5”为办理情况打分。")
     return f"已办结 #{cid}，已告知提交人。"
 
@@ -335,8 +339,9 @@ async def transfer(actor: int, raw_number: str, target: str) -> str:
         c.level = 0
         event = ConcernEvent(concern_id=c.id, at=clock.utcnow(), kind="transferred", actor=actor, text=note, relay="pending")
         s.add(event)
-        await s.commit()
+        await s.flush()
         cid, eid = c.id, event.id
+        await s.commit()
     await relay(cid, eid, f"你反映的诉求{note}。")
     return f"#{cid} {note}，新的负责人会在下一批通知中收到。"
 
@@ -439,8 +444,9 @@ async def escalation_tick() -> int:
                 continue
             event = ConcernEvent(concern_id=c.id, at=now, kind="escalated", actor=None, text=LEVEL_NAMES[level], relay="pending")
             s.add(event)
-            await s.commit()
+            await s.flush()
             eid = event.id
+            await s.commit()
         steps += 1
         phase = {"new": "受理", "acknowledged": "答复", "replied": "办结"}[c.status]
         notice = f"【诉求{('提醒' if level == 1 else '上报')}】#{c.id} 已超过{phase}期限，请尽快处理。\n{leader_view(c)}\n处理：/受理 {c.id}　/回复 {c.id} 内容　/办结 {c.id} 内容"
