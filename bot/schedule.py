@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from nonebot import get_driver, logger
 
@@ -24,6 +25,25 @@ class Registered:
 
 
 ticks: list[Registered] = []
+
+Upcoming = Callable[[], Awaitable[list[tuple[datetime, str]]]]
+upcoming_sources: list[Upcoming] = []
+
+
+def upcoming(fn: Upcoming) -> Upcoming:
+    """Register a source of the next scheduled posts, for /状态: [(when, what), ...]."""
+    upcoming_sources.append(fn)
+    return fn
+
+
+async def next_posts(limit: int = 5) -> list[tuple[datetime, str]]:
+    items: list[tuple[datetime, str]] = []
+    for fn in upcoming_sources:
+        try:
+            items.extend(await fn())
+        except Exception as e:  # noqa: BLE001 - /状态 must answer anyway
+            logger.warning(f"upcoming source {fn.__qualname__} failed: {type(e).__name__}")
+    return sorted(items)[:limit]
 
 
 def tick(name: str, seconds: int = 30) -> Callable[[Tick], Tick]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot import clock, outbox
+from bot import clock, outbox, schedule
 from bot.commands import Scene, registry
 from bot.org import Role
 
@@ -40,20 +40,9 @@ async def status_text() -> str:
         lines.append(f"发送队列：{queued}")
     except Exception as e:  # noqa: BLE001 - /状态 must answer even when the database is down
         lines.append(f"数据库：无法连接（{type(e).__name__}）")
-    lines.append("下次定时任务：" + _next_jobs())
+    posts = await schedule.next_posts()
+    lines.append("下次定时发送：" + ("；".join(f"{_fmt(t)} {what}" for t, what in posts) if posts else "暂无"))
     return "\n".join(lines)
-
-
-def _next_jobs() -> str:
-    try:
-        from nonebot_plugin_apscheduler import scheduler
-    except Exception:  # noqa: BLE001
-        return "无"
-    jobs = [(j.next_run_time, j.name) for j in scheduler.get_jobs() if j.next_run_time]
-    if not jobs:
-        return "无"
-    jobs.sort()
-    return "；".join(f"{_fmt(t)} {name}" for t, name in jobs[:5])
 
 
 def _fmt(t: datetime) -> str:
