@@ -54,3 +54,35 @@ def _parse(data: dict[str, Any], self_id: int) -> MessageEvent:
 
 def text(s: str) -> Message:
     return Message(MessageSegment.text(s))
+
+
+class RecordingBot:
+    """Builds a OneBot v11 Bot whose API calls are recorded and answered, without nonebug:
+    for tests that drive the dispatcher directly over many inputs (fuzzing, role matrix)."""
+
+    @staticmethod
+    def make(self_id: str = "10000"):  # type: ignore[no-untyped-def]
+        import nonebot
+        from nonebot.adapters.onebot.v11 import Adapter, Bot
+
+        class _Bot(Bot):
+            def __init__(self) -> None:
+                super().__init__(Adapter(nonebot.get_driver()), self_id)
+                self.calls: list[tuple[str, dict[str, Any]]] = []
+
+            async def call_api(self, api: str, **data: Any) -> Any:
+                self.calls.append((api, data))
+                if api == "get_msg":
+                    return {"message_id": data.get("message_id"), "sender": {"user_id": 30001}, "message": [{"type": "text", "data": {"text": "被引用的消息"}}], "raw_message": "被引用的消息"}
+                if api == "get_group_member_list":
+                    return [{"user_id": 30001}, {"user_id": 30002}]
+                return {"message_id": len(self.calls)}
+
+            def sent_messages(self) -> list[Message]:
+                out = []
+                for api, data in self.calls:
+                    if api.startswith("send_") and "message" in data:
+                        out.append(Message(data["message"]))
+                return out
+
+        return _Bot()

@@ -112,3 +112,27 @@ async def test_embedded_defaults_from_a_fresh_directory(tmp_path: Path) -> None:
     key = tmp_path / "data" / "secret.key"
     assert (tmp_path / "data" / "lianxin.db").is_file()
     assert stat.S_IMODE(key.stat().st_mode) == 0o600 and len(key.read_text().strip()) == 64
+
+
+async def test_malformed_events_do_not_crash_the_bot(tmp_path: Path) -> None:
+    async with BotProcess(bot_env(tmp_path), log_dir=tmp_path) as proc, OneBotPeer() as peer:
+        await peer.connect_reverse(proc.ws_url)
+        bad_events = [
+            {"post_type": "message"},
+            {"post_type": "message", "message_type": "private", "user_id": "not-a-number", "message": 5},
+            {"post_type": "message", "message_type": "group", "group_id": None, "user_id": 1, "message": [{"type": "text"}]},
+            {"post_type": "notice", "notice_type": "group_recall"},
+            {"post_type": "unknown_kind", "time": "yesterday"},
+            {"post_type": "message", "message_type": "private", "sub_type": "friend", "message_id": 1, "user_id": WORKER,
+             "message": [{"type": "no_such_segment", "data": {}}], "raw_message": "", "font": 0, "time": 0, "self_id": 10000,
+             "sender": {}},
+            [1, 2, 3],
+            "just a string",
+        ]
+        for event in bad_events:
+            await peer.send_event(event)  # type: ignore[arg-type]
+        mark = peer.mark()
+        await peer.private_message(WORKER, "/帮助")
+        call = await peer.wait_call("send_msg", since=mark)
+        assert call.text.startswith("连心可以帮你做这些事")
+        assert proc.returncode is None
