@@ -126,8 +126,8 @@ async def test_malformed_events_do_not_crash_the_bot(tmp_path: Path) -> None:
             {"post_type": "message", "message_type": "private", "sub_type": "friend", "message_id": 1, "user_id": WORKER,
              "message": [{"type": "no_such_segment", "data": {}}], "raw_message": "", "font": 0, "time": 0, "self_id": 10000,
              "sender": {}},
-            [1, 2, 3],
-            "just a string",
+            "[1, 2, 3]",
+            '"just a string"',
         ]
         for event in bad_events:
             await peer.send_event(event)  # type: ignore[arg-type]
@@ -135,4 +135,11 @@ async def test_malformed_events_do_not_crash_the_bot(tmp_path: Path) -> None:
         await peer.private_message(WORKER, "/帮助")
         call = await peer.wait_call("send_msg", since=mark)
         assert call.text.startswith("连心可以帮你做这些事")
+        # A frame that is not JSON at all makes the adapter drop the connection; the bot
+        # lives on and the implementation's reconnect works.
+        await peer.send_event("this is not json {")
+        await peer.reconnect()
+        mark = peer.mark()
+        await peer.private_message(WORKER, "/帮助")
+        await peer.wait_call("send_msg", since=mark)
         assert proc.returncode is None
