@@ -28,8 +28,11 @@ async def status_text() -> str:
 
     from bot.db import session
 
+    from bot import dispatch
+
     bots = sorted(nonebot.get_bots())
     lines = [f"连接：{len(bots)} 个账号在线" + (f"（{'、'.join(bots)}）" if bots else "")]
+    lines.append(f"本次启动以来收到消息：{dispatch.handled} 条")
     try:
         async with session() as s:
             await s.execute(text("SELECT 1"))
