@@ -47,6 +47,9 @@ def boot(**overrides: Any) -> Org:
     from nonebot.adapters.onebot.v11 import Adapter as OneBotV11
 
     org = load_organisation()
+    from bot import materials
+
+    materials.load_configured()  # a bad material stops start-up like a bad org file
     settings.secret_key()  # generated or validated now, not at the first concern
     nonebot.init(**(nonebot_config() | overrides))
     from bot import logs, privacy

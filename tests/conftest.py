@@ -42,11 +42,12 @@ def pytest_configure(config: pytest.Config) -> None:
     import nonebot
     from nonebot.adapters.onebot.v11 import Adapter
 
-    from bot import app, logs, privacy
+    from bot import app, logs, materials, privacy
 
     config.stash[NONEBOT_INIT_KWARGS] = NONEBOT_CONFIG
     nonebot.init(**NONEBOT_CONFIG)
     app.load_organisation()
+    materials.load_configured()
     logs.install()
     privacy.install_log_redaction()
     nonebot.get_driver().register_adapter(Adapter)

@@ -15,7 +15,7 @@ from alembic import op
 import bot.db
 
 revision: str = '4fddd5a4950b'
-down_revision: str | Sequence[str] | None = '7f70f1420e78'
+down_revision: str | Sequence[str] | None = '6643305a0594'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,101 @@
+"""Study day (学习日): materials on schedule through the outbox, check-in, quiz, points, ranking.
+
+Handlers are thin: they turn the chat context into a `Where` and call `data_source`; the tick
+calls `posting`. Materials (bot/materials.py) are validated by bot.app before NoneBot starts.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from nonebot.plugin import PluginMetadata
+
+from bot import schedule
+from bot.commands import command, on_private_message
+from bot.context import Ctx, MessageCtx
+from bot.org import Group, Role
+from bot.platform import Forward, Target
+from bot import materials
+from plugins.study import data_source, posting
+from plugins.study.data_source import Where
+
+__plugin_meta__ = PluginMetadata(
+    name="study",
+    description="学习日：按期推送学习材料，打卡、答题、积分与排行",
+    usage="/学习 /已学 /答题 /积分 /排行 /发布学习",
+)
+
+
+
+def where(ctx: MessageCtx) -> Where:
+    group: Group | None = None
+    if ctx.group_id is not None:
+        # A group missing from the org file is still a group: it sees the general material.
+        group = ctx.org.groups.get(ctx.group_id) or Group(id=ctx.group_id, name=str(ctx.group_id))
+    return Where(user_id=ctx.user_id, group=group, name=display_name(ctx))
+
+
+def display_name(ctx: MessageCtx) -> str | None:
+    person = ctx.org.person(ctx.user_id)
+    if person is not None:
+        return person.name
+    sender = getattr(ctx.event, "sender", None)
+    name = (getattr(sender, "card", None) or getattr(sender, "nickname", None) or "").strip()
+    return name[:32] or None
+
+
+@command("学习", summary="查看本期学习材料", usage="/学习 [标题]", order=20)
+async def _study(ctx: Ctx) -> None:
+    from bot import clock
+
+    text, full = data_source.study_text(materials.library(), clock.now(), where(ctx), ctx.args)
+    await ctx.reply(text)
+    if full is not None:
+        # The full text right after, as a merged message (a reply to the asker, not a broadcast).
+        await ctx.port.send(Target.private(ctx.user_id), [Forward(tuple(full.nodes()))])
+
+
+@command("已学", summary="学完打卡（每份材料一次，有积分）", usage="/已学 [标题]", order=21)
+async def _checked_in(ctx: Ctx) -> None:
+    await ctx.reply(await data_source.check_in(materials.library(), where(ctx), ctx.args))
+
+
+@command("答题", summary="参加本期学习测验，一次一题", usage="/答题 [标题]", group=False, order=22)
+async def _quiz(ctx: Ctx) -> None:
+    await ctx.reply(await data_source.start_quiz(materials.library(), where(ctx), ctx.args))
+
+
+@command("积分", summary="查看我的学习积分", order=23)
+async def _points(ctx: Ctx) -> None:
+    await ctx.reply(await data_source.my_points(where(ctx)))
+
+
+@command("排行", summary="本月学习积分排行", order=24)
+async def _ranking(ctx: Ctx) -> None:
+    await ctx.reply(await data_source.ranking_text(where(ctx)))
+
+
+@command("发布学习", summary="把学习材料立即发到各学习群", usage="/发布学习 [标题]", roles=[Role.cadre], order=80)
+async def _publish(ctx: Ctx) -> None:
+    await ctx.reply(await data_source.publish(materials.library(), ctx.org, ctx.args))
+
+
+@on_private_message
+async def _quiz_answer(ctx: MessageCtx) -> bool:
+    """Answers ("A", "2", "退出") while a quiz is open; the state is in the database."""
+    reply = await data_source.answer(materials.library(), where(ctx), ctx.text)
+    if reply is None:
+        return False
+    if reply:
+        await ctx.reply(reply)
+    return True
+
+
+@schedule.tick("study", seconds=30)
+async def _tick() -> None:
+    await posting.tick()
+
+
+@schedule.upcoming
+async def _upcoming() -> list[tuple[datetime, str]]:
+    return await posting.upcoming()

@@ -1,0 +1,245 @@
+"""The study commands through NoneBot: exact replies, the API calls made, and none other."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+
+import pytest
+from nonebot.adapters.onebot.v11 import Bot
+from nonebug import App
+from sqlalchemy import func, select
+
+from bot import clock
+from bot.dispatch import PRIVATE_HINT
+from bot.models import Outbox
+from bot import materials
+from plugins.study import posting
+from bot.materials import load_library
+from plugins.study.models import StudyCheckin, StudyQuizSession
+from tests.conftest import ROOT
+from tests.helpers import group_event, private_event, text
+
+WORKER, OTHER, CADRE = 30001, 30002, 20002
+GROUP = 40001
+NOW = datetime(2026, 12, 5, 10, 0)
+SUMMARY_GROUP = (
+    "本期学习材料：《安全生产测试材料》（2026年12月）\n十二月的摘要。\n"
+    "学完请在群里发送 /已学 打卡；私聊我发送 /答题 参加测验（共 3 题），答对有积分。\n"
+    "全文已在学习日发到群里；私聊我发送 /学习 也能收到全文。"
+)
+SUMMARY_PRIVATE = (
+    "本期学习材料：《安全生产测试材料》（2026年12月）\n十二月的摘要。\n"
+    "学完后发送 /已学 打卡；发送 /答题 参加测验（共 3 题），答对有积分。\n全文见下一条消息。"
+)
+FIRST_QUESTION = "第 1/3 题：第一题问什么？\nA. 甲\nB. 乙\nC. 丙"
+
+
+@pytest.fixture(autouse=True)
+async def _study() -> AsyncIterator[None]:
+    """Test materials, the clock at the study day, and no background ticks or outbox sends
+    meanwhile (queued rows must stay queued: the handlers only enqueue)."""
+    from apscheduler.schedulers.base import STATE_RUNNING
+    from nonebot_plugin_apscheduler import scheduler
+
+    from bot import outbox
+
+    worker, outbox.worker = outbox.worker, None  # a bot connecting in the test starts none
+    if worker is not None:
+        await worker.stop()
+    running = scheduler.state == STATE_RUNNING
+    if running:
+        scheduler.pause()
+    previous = materials.use(load_library(ROOT / "tests" / "data" / "study_materials"))
+    posting.forget()
+    clock.set_now(NOW)
+    yield
+    clock.set_now(None)
+    posting.forget()
+    materials.use(previous)
+    outbox.worker = worker
+    if running:
+        scheduler.resume()
+
+
+def nodes(*texts: str) -> list[dict]:
+    return [
+        {"type": "node", "data": {"name": "连心", "uin": "10000", "content": [{"type": "text", "data": {"text": t}}]}}
+        for t in texts
+    ]
+
+
+async def outbox_rows(db) -> int:  # type: ignore[no-untyped-def]
+    async with db() as s:
+        return int(await s.scalar(select(func.count()).select_from(Outbox)) or 0)
+
+
+async def test_study_in_a_group_shows_the_summary_only(app: App, db) -> None:  # type: ignore[no-untyped-def]
+    event = group_event(GROUP, WORKER, "/学习")
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id="10000")
+        ctx.receive_event(bot, event)
+        ctx.should_call_send(event, text(SUMMARY_GROUP), result={"message_id": 1})
+
+
+async def test_study_in_private_sends_the_full_text_as_a_merged_message(app: App, db) -> None:  # type: ignore[no-untyped-def]
+    event = private_event(WORKER, "/学习")
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id="10000")
+        ctx.receive_event(bot, event)
+        ctx.should_call_send(event, text(SUMMARY_PRIVATE), result={"message_id": 1})
+        ctx.should_call_api(
+            "send_private_forward_msg",
+            {
+                "user_id": WORKER,
+                "messages": nodes("《安全生产测试材料》\n\n【一、开头】\n\n这是十二月的正文第一段。", "【二、要点】\n\n· 第一条\n· 第二条"),
+            },
+            result={"message_id": 2},
+        )
+
+
+async def test_study_without_material_and_with_an_unknown_title(app: App, db) -> None:  # type: ignore[no-untyped-def]
+    clock.set_now(datetime(2027, 3, 2, 9, 0))
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id="10000")
+        e1 = group_event(GROUP, WORKER, "/学习")
+        ctx.receive_event(bot, e1)
+        ctx.should_call_send(
+            e1, text("本月还没有学习材料。最近一期是《新年测试材料》（2027年1月），发送 /学习 新年测试材料 即可。"), result={"message_id": 1}
+        )
+        e2 = group_event(GROUP, WORKER, "/学习 食品安全")
+        ctx.receive_event(bot, e2)
+        ctx.should_call_send(e2, text("没有找到标题含“食品安全”的学习材料。发送 /学习 查看本期材料。"), result={"message_id": 2})
+
+
+async def test_check_in_in_a_group_once(app: App, db) -> None:  # type: ignore[no-untyped-def]
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id="10000")
+        e1 = group_event(GROUP, WORKER, "/已学")
+        ctx.receive_event(bot, e1)
+        ctx.should_call_send(
+            e1,
+            text("张三打卡成功：《安全生产测试材料》。积分 +1（本月共 1 分）。\n私聊我发送 /答题 参加本期测验（共 3 题），答对还有积分。"),
+            result={"message_id": 1},
+        )
+        e2 = private_event(WORKER, "/已学")
+        ctx.receive_event(bot, e2)
+        ctx.should_call_send(e2, text("你已经打过卡了：《安全生产测试材料》（12月5日）。"), result={"message_id": 2})
+    async with db() as s:
+        rows = (await s.execute(select(StudyCheckin.user_id, StudyCheckin.group_id, StudyCheckin.material_id))).all()
+    assert rows == [(WORKER, GROUP, "2026-12-安全")]
+
+
+async def test_check_in_of_someone_not_in_the_org_file_uses_the_group_card(app: App, db) -> None:  # type: ignore[no-untyped-def]
+    event = group_event(GROUP, 55555, "/已学 十一月")
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id="10000")
+        ctx.receive_event(bot, event)
+        ctx.should_call_send(event, text("用户55555打卡成功：《十一月测试材料》。积分 +1（本月共 1 分）。"), result={"message_id": 1})
+
+
+async def test_quiz_in_a_group_asks_for_private_chat_and_stores_nothing(app: App, db) -> None:  # type: ignore[no-untyped-def]
+    event = group_event(GROUP, WORKER, "/答题")
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id="10000")
+        ctx.receive_event(bot, event)
+        ctx.should_call_send(event, text("/答题 请私聊我使用。"), result={"message_id": 1})
+    async with db() as s:
+        assert await s.get(StudyQuizSession, WORKER) is None
+
+
+async def test_quiz_in_private_from_start_to_finish(app: App, db) -> None:  # type: ignore[no-untyped-def]
+    start = (
+        "《安全生产测试材料》测验开始，共 3 题。回复选项字母（如 A）即可，每题请在 10 分钟内作答；发送“退出”可以随时结束。\n"
+        + FIRST_QUESTION
+    )
+    steps = [
+        ("/答题", start),
+        ("E", "这道题只有 A–C 3 个选项，请回复其中一个字母（或 1–3）。"),
+        ("B", "回答正确！积分 +1。\n\n第 2/3 题：第二题对不对？\nA. 对\nB. 错"),
+        ("2", "回答错误，正确答案是 A. 对。\n解析：解析内容。\n\n第 3/3 题：第三题选几？\nA. 一\nB. 二\nC. 三\nD. 四"),
+        ("D", "回答正确！积分 +1。\n\n测验结束：答对 2/3 题，本次获得 2 分，本月累计 2 分。发送 /排行 看看本月排名。"),
+        ("A", PRIVATE_HINT),  # the quiz is over: an "A" is ordinary text again
+    ]
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id="10000")
+        for i, (said, answer) in enumerate(steps):
+            event = private_event(WORKER, said)
+            ctx.receive_event(bot, event)
+            ctx.should_call_send(event, text(answer), result={"message_id": i + 1})
+
+
+async def test_a_timed_out_question_is_answered_gracefully(app: App, db) -> None:  # type: ignore[no-untyped-def]
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id="10000")
+        e1 = private_event(WORKER, "/答题")
+        ctx.receive_event(bot, e1)
+        ctx.should_call_send(e1, text("《安全生产测试材料》测验开始，共 3 题。回复选项字母（如 A）即可，每题请在 10 分钟内作答；发送“退出”可以随时结束。\n" + FIRST_QUESTION), result={"message_id": 1})
+    clock.set_now(NOW + timedelta(minutes=10, seconds=1))
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id="10000")
+        e2 = private_event(WORKER, "B")
+        ctx.receive_event(bot, e2)
+        ctx.should_call_send(
+            e2, text("上一题超过 10 分钟没有作答，本次测验已经结束（答对 0/0 题，获得 0 分）。发送 /答题 可以重新开始。"), result={"message_id": 2}
+        )
+
+
+async def test_points_and_ranking(app: App, db) -> None:  # type: ignore[no-untyped-def]
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id="10000")
+        e0 = private_event(OTHER, "/积分")
+        ctx.receive_event(bot, e0)
+        ctx.should_call_send(
+            e0,
+            text(
+                "周六的学习积分：本月还没有积分。\n发送 /已学 打卡、私聊我发送 /答题 参加测验，都能获得积分。\n"
+                "积分规则：/已学 打卡 +1；测验每答对一题 +1；一次全部答对再 +2。每天各有上限。"
+            ),
+            result={"message_id": 1},
+        )
+        e1 = group_event(GROUP, WORKER, "/排行")
+        ctx.receive_event(bot, e1)
+        ctx.should_call_send(e1, text("2026年12月还没有人获得学习积分。发送 /已学 打卡就能上榜。"), result={"message_id": 2})
+        e2 = group_event(GROUP, WORKER, "/已学")
+        ctx.receive_event(bot, e2)
+        ctx.should_call_send(e2, text("张三打卡成功：《安全生产测试材料》。积分 +1（本月共 1 分）。\n私聊我发送 /答题 参加本期测验（共 3 题），答对还有积分。"), result={"message_id": 3})
+        e3 = group_event(GROUP, WORKER, "/积分")
+        ctx.receive_event(bot, e3)
+        ctx.should_call_send(
+            e3,
+            text(
+                "张三的学习积分：本月 1 分（第 1 名），累计 1 分。\n今天已得：学习打卡 1/2，答题 0/5，全对奖励 0/2。\n"
+                "积分规则：/已学 打卡 +1；测验每答对一题 +1；一次全部答对再 +2。每天各有上限。"
+            ),
+            result={"message_id": 4},
+        )
+        e4 = private_event(OTHER, "/排行")
+        ctx.receive_event(bot, e4)
+        ctx.should_call_send(e4, text("2026年12月学习积分排行：\n1. 张三 1 分"), result={"message_id": 5})
+
+
+async def test_publish_is_for_cadres_and_never_doubles_the_same_day(app: App, db) -> None:  # type: ignore[no-untyped-def]
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id="10000")
+        e1 = group_event(GROUP, WORKER, "/发布学习")
+        ctx.receive_event(bot, e1)
+        ctx.should_call_send(e1, text("抱歉，/发布学习 只有政工干部可以使用。"), result={"message_id": 1})
+    assert await outbox_rows(db) == 0
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id="10000")
+        e2 = private_event(CADRE, "/发布学习 安全生产测试材料")
+        ctx.receive_event(bot, e2)
+        ctx.should_call_send(e2, text("已安排把《安全生产测试材料》发到 1 个学习群，将逐个发送，群与群之间间隔几秒。"), result={"message_id": 2})
+        e3 = private_event(CADRE, "/发布学习")
+        ctx.receive_event(bot, e3)
+        ctx.should_call_send(e3, text("《安全生产测试材料》今天已经发布过，为免重复打扰，不会再发一次。"), result={"message_id": 3})
+        e4 = private_event(CADRE, "/发布学习 食品")
+        ctx.receive_event(bot, e4)
+        ctx.should_call_send(
+            e4, text("没有找到标题含“食品”的学习材料。现有材料：《新年测试材料》《安全生产测试材料》《十一月测试材料》。"), result={"message_id": 4}
+        )
+    # Summary and full text for the one study group: queued, not sent by the handler.
+    async with db() as s:
+        rows = (await s.execute(select(Outbox.purpose, Outbox.target_id, Outbox.status).order_by(Outbox.id))).all()
+    assert rows == [("study-publish", "40001", "pending"), ("study-publish-text", "40001", "pending")]
