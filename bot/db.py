@@ -127,9 +127,25 @@ async def _migrate_command(args: list[str]) -> None:
                 await greenlet_spawn(migrate.check, config)
             elif verb == "revision":
                 message = " ".join(args[1:]) or "schema change"
-                await greenlet_spawn(lambda: list(migrate.revision(config, message, version_path=MIGRATIONS / "versions")))
+                scripts = await greenlet_spawn(lambda: list(migrate.revision(config, message)))
+                _keep_revisions(scripts, message)
             else:
                 raise SystemExit(f"unknown migrate command {verb!r}: upgrade | check | revision MESSAGE")
     finally:
         for engine in orm._engines.values():  # noqa: SLF001
             await engine.dispose()
+
+
+def _keep_revisions(scripts: list[Any], message: str) -> None:
+    """nonebot-plugin-orm writes new revisions into a temporary copy of the versions folder:
+    copy them into the one history, numbered after the last (0001_…, 0002_…)."""
+    import re
+    import shutil
+
+    versions = MIGRATIONS / "versions"
+    numbers = [int(m.group(1)) for p in versions.glob("*.py") if (m := re.match(r"(\d{4})_", p.name))]
+    slug = re.sub(r"[^0-9a-zA-Z]+", "_", message).strip("_").lower() or "revision"
+    for n, script in enumerate(scripts, start=max(numbers, default=0) + 1):
+        target = versions / f"{n:04d}_{slug}.py"
+        shutil.copy(script.path, target)
+        print(f"kept {target.relative_to(MIGRATIONS.parent)} (revision {script.revision})")
