@@ -63,6 +63,25 @@ def _nonebot_init() -> None:
     matchers.set_provider(NoneBugProvider)
 
 
+@pytest.fixture(scope="session", autouse=True)
+async def _quiet_background(nonebug_init: None) -> AsyncIterator[None]:
+    """No APScheduler ticks and no outbox worker in in-process tests: a bot created by nonebug
+    would otherwise start sending rows a test has queued and wants to inspect. Tests that need
+    them drive `Worker.drain` and the tick functions themselves; end-to-end tests run the real
+    thing in a subprocess."""
+    from apscheduler.schedulers.base import STATE_RUNNING
+    from nonebot_plugin_apscheduler import scheduler
+
+    from bot import outbox
+
+    if scheduler.state == STATE_RUNNING:
+        scheduler.pause()
+    if outbox.worker is not None:
+        await outbox.worker.stop()
+    outbox.worker = None
+    yield
+
+
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 
 

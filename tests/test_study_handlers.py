@@ -37,19 +37,8 @@ FIRST_QUESTION = "第 1/3 题：第一题问什么？\nA. 甲\nB. 乙\nC. 丙"
 
 @pytest.fixture(autouse=True)
 async def _study() -> AsyncIterator[None]:
-    """Test materials, the clock at the study day, and no background ticks or outbox sends
-    meanwhile (queued rows must stay queued: the handlers only enqueue)."""
-    from apscheduler.schedulers.base import STATE_RUNNING
-    from nonebot_plugin_apscheduler import scheduler
-
-    from bot import outbox
-
-    worker, outbox.worker = outbox.worker, None  # a bot connecting in the test starts none
-    if worker is not None:
-        await worker.stop()
-    running = scheduler.state == STATE_RUNNING
-    if running:
-        scheduler.pause()
+    """Test materials and the clock at the study day (conftest keeps ticks and the outbox
+    worker quiet, so queued rows stay queued: the handlers only enqueue)."""
     previous = materials.use(load_library(ROOT / "tests" / "data" / "study_materials"))
     posting.forget()
     clock.set_now(NOW)
@@ -57,9 +46,6 @@ async def _study() -> AsyncIterator[None]:
     clock.set_now(None)
     posting.forget()
     materials.use(previous)
-    outbox.worker = worker
-    if running:
-        scheduler.resume()
 
 
 def nodes(*texts: str) -> list[dict]:
