@@ -84,6 +84,10 @@ class Port(Protocol):
 
     async def members(self, group_id: str) -> list[str]: ...
 
+    async def get_message(self, message_id: str) -> tuple[int, str] | None:
+        """(author id, plain text) of a message the platform still has, else None."""
+        ...
+
 
 _FACTORIES: dict[type[Bot], Callable[[Bot], Port]] = {}
 

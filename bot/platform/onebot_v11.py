@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from nonebot.adapters import Event
+from nonebot.compat import type_validate_python
 from nonebot.adapters.onebot.v11 import ActionFailed, Bot, Message, MessageSegment, NetworkError
 from nonebot.exception import ApiNotAvailable
 
@@ -107,6 +108,26 @@ class OneBotV11Port:
     async def members(self, group_id: str) -> list[str]:
         result = await self._call("get_group_member_list", group_id=int(group_id))
         return [str(m["user_id"]) for m in result or [] if isinstance(m, dict) and "user_id" in m]
+
+    async def get_message(self, message_id: str) -> tuple[int, str] | None:
+        """`get_msg`: the quoted message of a reply-based command. None when the
+        implementation no longer has it (old, recalled) or answers something malformed."""
+        try:
+            result = await self._call("get_msg", message_id=int(message_id))
+        except (SendFailed, SendUnknown, NotConnected, ValueError):
+            return None
+        if not isinstance(result, dict):
+            return None
+        sender = result.get("sender") if isinstance(result.get("sender"), dict) else {}
+        user_id = sender.get("user_id", result.get("user_id"))
+        try:
+            author = int(user_id)
+            # "message" is a segment array or a CQ-code string, depending on the implementation.
+            raw = result.get("message") or result.get("raw_message") or ""
+            text = type_validate_python(Message, raw).extract_plain_text()
+        except (TypeError, ValueError):  # pydantic's ValidationError is a ValueError
+            return None
+        return author, text
 
 
 def _message_id(result: Any) -> str | None:

@@ -1,0 +1,126 @@
+"""Rumours and conduct (CONTRACT section 4): reply-based flags and reports, case decisions,
+appeals, screening of every group message, the warn ladder, the audit log.
+
+Thin handlers only; the work is in service.py (async, database and port), screening.py and
+normalise.py (pure). No NoneBot matcher of its own: commands and the screening hook are
+registered with the one dispatcher (bot/dispatch.py).
+"""
+
+from __future__ import annotations
+
+import re
+
+from nonebot import get_driver
+from nonebot.plugin import PluginMetadata
+
+from bot import schedule
+from bot.commands import command, on_group_message
+from bot.context import Ctx, MessageCtx
+from bot.org import Role
+from plugins.moderation import service, texts
+from plugins.moderation.index import index
+
+__plugin_meta__ = PluginMetadata(
+    name="moderation",
+    description="谣言与不文明言论：标记、举报、自动发现、辟谣、警告与禁言、申诉",
+    usage="/谣言 /举报 /确认 /驳回 /申诉 /案件",
+)
+
+MAX_NOTE = 1000
+MAX_REASON = 500
+# \d matches full-width digits too, and int() reads them; the rest is left as typed.
+_CASE = re.compile(r"^\s*[#＃]?\s*(\d{1,9})(?:\s+(.*))?$", re.S)
+
+
+def parse_case(args: str) -> tuple[int | None, str]:
+    """'12 说明' / '#12' / '＃１２' -> (12, '说明'); (None, '') when there is no number."""
+    m = _CASE.match(args)
+    if not m:
+        return None, ""
+    return int(m.group(1)), (m.group(2) or "").strip()
+
+
+async def _quoted(ctx: Ctx, cmd: str) -> service.Quoted | None:
+    mid = service.quoted_id(ctx)
+    if mid is None:
+        await ctx.reply(texts.NEED_QUOTE.format(cmd=cmd))
+        return None
+    quoted = await service.quoted_message(ctx, mid)
+    if quoted is None:
+        await ctx.reply(texts.QUOTE_NOT_FOUND)
+        return None
+    if str(quoted.author_id) == str(ctx.bot.self_id):
+        await ctx.reply(texts.BOT_MESSAGE)
+        return None
+    return quoted
+
+
+@command("谣言", summary="回复一条消息：认定为谣言，撤回并辟谣", usage="/谣言 [说明]", roles=[Role.moderator], private=False, order=40)
+async def _rumour(ctx: Ctx) -> None:
+    quoted = await _quoted(ctx, "谣言")
+    if quoted is None or ctx.group_id is None:
+        return
+    lines = await service.flag(ctx.port, ctx.org, ctx.group_id, ctx.user_id, quoted, ctx.args[:MAX_NOTE] or None)
+    await ctx.reply(*lines)
+
+
+@command("举报", summary="回复一条消息：举报谣言或不文明言论", usage="/举报 [理由]", private=False, order=41)
+async def _report(ctx: Ctx) -> None:
+    quoted = await _quoted(ctx, "举报")
+    if quoted is None or ctx.group_id is None:
+        return
+    await ctx.reply(await service.report(ctx.port, ctx.org, ctx.group_id, ctx.user_id, quoted, ctx.args[:MAX_REASON] or None))
+
+
+# Case-number commands: anyone may type them (a group's own moderators have no moderator role in
+# private chat), the service checks the right for that case's group.
+@command("确认", summary="（群管理员）确认案件违规：撤回、辟谣、按规处理", usage="/确认 <案件号> [说明]", order=42)
+async def _confirm(ctx: Ctx) -> None:
+    case_id, note = parse_case(ctx.args)
+    if case_id is None:
+        await ctx.reply(texts.NEED_CASE.format(cmd="确认"))
+        return
+    await ctx.reply(*await service.decide_confirm(ctx.port, ctx.org, case_id, ctx.user_id, note[:MAX_NOTE] or None))
+
+
+@command("驳回", summary="（群管理员）驳回案件，或撤销已确认的处理", usage="/驳回 <案件号> [说明]", order=43)
+async def _dismiss(ctx: Ctx) -> None:
+    case_id, note = parse_case(ctx.args)
+    if case_id is None:
+        await ctx.reply(texts.NEED_CASE.format(cmd="驳回"))
+        return
+    await ctx.reply(*await service.decide_dismiss(ctx.port, ctx.org, case_id, ctx.user_id, note[:MAX_NOTE] or None))
+
+
+@command("申诉", summary="对自己被处理的案件提出申诉", usage="/申诉 <案件号> <理由>", order=44)
+async def _appeal(ctx: Ctx) -> None:
+    case_id, reason = parse_case(ctx.args)
+    if case_id is None or not reason:
+        await ctx.reply(texts.APPEAL_USAGE)
+        return
+    await ctx.reply(await service.appeal(ctx.port, ctx.org, ctx.user_id, case_id, reason[:MAX_REASON]))
+
+
+@command("案件", summary="（群管理员、政工干部）查看待处理的案件或案件详情", usage="/案件 [案件号]", order=45)
+async def _cases(ctx: Ctx) -> None:
+    case_id, _ = parse_case(ctx.args)
+    if ctx.args.strip() and case_id is None:
+        await ctx.reply(texts.NEED_CASE.format(cmd="案件"))
+        return
+    await ctx.reply(await service.overview(ctx.org, ctx.user_id, case_id))
+
+
+@on_group_message
+async def _screen(ctx: MessageCtx) -> bool:
+    await service.screen_message(ctx)  # never raises
+    return False  # screening never consumes a message
+
+
+@get_driver().on_startup
+async def _load_index() -> None:
+    await index.get()  # on failure: logged, retried at the next message or tick
+
+
+@schedule.tick("moderation-index", seconds=60)
+async def _refresh_index() -> None:
+    await index.refresh()

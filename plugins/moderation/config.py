@@ -1,0 +1,148 @@
+"""Moderation settings: per-group policy from the org file, the shipped phrase lists and
+clarification texts, and the constants moderators may want to know about.
+
+Files are looked up in the deployment's `data/` (working directory) first and fall back to the
+examples shipped in the repository, so a fresh install screens with the shipped lists. The
+folders can also be named explicitly with LIANXIN_LEXICONS and LIANXIN_CLARIFICATIONS.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import yaml
+from nonebot import logger
+
+from bot import settings
+from bot.org import Group, Org
+from plugins.moderation.normalise import normalise
+
+REPO_DATA = Path(__file__).resolve().parent.parent.parent / "data"
+
+# The ladder when a group sets none: two warnings, then 10 minutes, 1 hour, 1 day (minutes).
+DEFAULT_LADDER: tuple[int, ...] = (0, 0, 10, 60, 1440)
+# Confirmed violations older than this no longer count towards the ladder.
+LADDER_WINDOW = timedelta(days=180)
+# QQ refuses longer mutes.
+MAX_MUTE_SECONDS = 30 * 24 * 3600
+# Reports per reporter per hour.
+REPORTS_PER_HOUR = 5
+# Message text kept in cases and the audit log (the screening itself reads less).
+MAX_SNAPSHOT = 2000
+# How much of a message moderators see in a notification.
+PREVIEW = 300
+
+CATEGORY_LABELS = {
+    "rumour": "不实信息",
+    "abuse": "不文明言论",
+    "fraud": "疑似诈骗信息",
+    "banned": "本群禁用语",
+}
+# Violations that are not claims of fact get no clarification (辟谣) and do not join the
+# rumour corpus (the phrase list already catches them).
+NO_CLARIFICATION = frozenset({"abuse", "banned"})
+
+
+def label(category: str) -> str:
+    return CATEGORY_LABELS.get(category, "违规内容")
+
+
+def policy_of(org: Org, group_id: int) -> Group.Moderation:
+    group = org.groups.get(group_id)
+    if group is None or group.moderation is None:
+        return Group.Moderation()
+    return group.moderation
+
+
+def ladder_of(org: Org, group_id: int) -> tuple[int, ...]:
+    ladder = policy_of(org, group_id).ladder
+    return tuple(ladder) if ladder else DEFAULT_LADDER
+
+
+def mute_minutes(ladder: tuple[int, ...], step: int) -> int:
+    """Minutes for the `step`-th (1-based) confirmed violation; past the end the last repeats."""
+    return ladder[min(step, len(ladder)) - 1]
+
+
+def _folder(env_name: str, name: str) -> Path:
+    given = settings.env(env_name)
+    if given:
+        return Path(given)
+    own = settings.data_dir() / name
+    return own if own.is_dir() else REPO_DATA / name
+
+
+def lexicon_dir() -> Path:
+    return _folder("LIANXIN_LEXICONS", "lexicons")
+
+
+def clarification_dir() -> Path:
+    return _folder("LIANXIN_CLARIFICATIONS", "clarifications")
+
+
+def load_lexicons(folder: Path | None = None) -> list[tuple[str, str]]:
+    """(phrase, category) from every `<category>.txt`: one phrase a line, `#` comments."""
+    folder = folder or lexicon_dir()
+    out: list[tuple[str, str]] = []
+    if not folder.is_dir():
+        logger.warning(f"moderation: no lexicon folder at {folder}; only per-group phrases apply")
+        return out
+    for path in sorted(folder.glob("*.txt")):
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as e:
+            logger.warning(f"moderation: cannot read {path}: {type(e).__name__}")
+            continue
+        for line in lines:
+            phrase = line.split("#", 1)[0].strip()
+            if phrase:
+                out.append((phrase, path.stem))
+    return out
+
+
+@dataclass(frozen=True)
+class Clarification:
+    """An official text moderators can have posted instead of writing their own."""
+
+    name: str
+    title: str
+    keywords: tuple[str, ...]
+    body: str
+
+    def text(self) -> str:
+        return f"【辟谣】{self.title}\n{self.body}"
+
+
+def load_clarifications(folder: Path | None = None) -> list[Clarification]:
+    """`*.md` with YAML front matter (`title`, `keywords`); bad files are skipped with a warning."""
+    folder = folder or clarification_dir()
+    out: list[Clarification] = []
+    if not folder.is_dir():
+        return out
+    for path in sorted(folder.glob("*.md")):
+        try:
+            raw = path.read_text(encoding="utf-8")
+            _, front, body = raw.split("---", 2) if raw.startswith("---") else ("", "", raw)
+            meta = yaml.safe_load(front) or {}
+            title = str(meta["title"]).strip()
+            keywords = tuple(str(k).strip() for k in meta.get("keywords") or [] if str(k).strip())
+            if not title or not body.strip() or not keywords:
+                raise ValueError("needs title, keywords and a body")
+        except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, yaml.YAMLError) as e:
+            logger.warning(f"moderation: skipped clarification {path.name}: {type(e).__name__}")
+            continue
+        out.append(Clarification(path.stem, title, keywords, body.strip()))
+    return out
+
+
+def best_clarification(text: str, options: list[Clarification]) -> Clarification | None:
+    """The official text whose keywords the rumour mentions most (at least two of them)."""
+    norm = normalise(text)
+    best: tuple[int, Clarification] | None = None
+    for c in options:
+        score = sum(1 for k in c.keywords if normalise(k) and normalise(k) in norm)
+        if score >= 2 and (best is None or score > best[0]):
+            best = (score, c)
+    return best[1] if best else None

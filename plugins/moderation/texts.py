@@ -1,0 +1,113 @@
+"""Everything moderation says, in one place (tests compare against these exactly)."""
+
+from __future__ import annotations
+
+from plugins.moderation.config import PREVIEW, label
+
+# --- reply-based commands ---------------------------------------------------
+NEED_QUOTE = "请先回复（引用）要处理的那条消息，再发送 /{cmd}。"
+QUOTE_NOT_FOUND = "找不到被回复的那条消息，可能已经撤回或时间太久了。"
+BOT_MESSAGE = "这是我自己发的消息，不需要处理。"
+REPORT_OWN = "不能举报自己的消息。"
+REPORT_THANKS = "谢谢你的举报，已转交本群管理员处理（案件 #{id}）。"
+REPORT_JOINED = "谢谢，这条消息已经在处理中（案件 #{id}）。"
+REPORT_AGAIN = "你已经举报过这条消息了（案件 #{id}），管理员会处理。"
+REPORT_DECIDED = "这条消息已经处理过了（案件 #{id}：{status}）。谢谢你的反映。"
+REPORT_LIMIT = "你一小时内的举报已经比较多了，请稍后再试；情况紧急可以直接联系本群管理员。"
+
+# --- case-number commands ---------------------------------------------------
+NEED_CASE = "请写上案件号，例如：/{cmd} 12"
+NO_CASE = "没有找到案件 #{id}。"
+NOT_MODERATOR = "抱歉，案件 #{id} 只有该群的管理员可以处理。"
+APPEAL_FOR_CADRES = "案件 #{id} 有待复核的申诉，由政工干部处理。"
+ALREADY_CONFIRMED = "案件 #{id} 已经确认过了。"
+ALREADY_DISMISSED = "案件 #{id} 已经驳回过了。"
+CASES_REFUSED = "抱歉，/案件 只有群管理员和政工干部可以使用。"
+
+STATUS_NAMES = {"open": "待处理", "confirmed": "已确认违规", "dismissed": "未认定违规"}
+SOURCE_NAMES = {"flag": "管理员标记", "report": "群成员举报", "screen": "自动发现"}
+
+# --- appeals ----------------------------------------------------------------
+APPEAL_USAGE = "请写明案件号和理由，例如：/申诉 12 我转发的是单位的正式通知"
+APPEAL_NOT_AUTHOR = "只有被处理的本人可以对案件 #{id} 申诉。"
+APPEAL_NOT_DECIDED = "案件 #{id} 还没有处理结论，不需要申诉。"
+APPEAL_NOT_CONFIRMED = "案件 #{id} 没有认定违规，不需要申诉。"
+APPEAL_TWICE = "你已经对案件 #{id} 提出过申诉，请耐心等待复核。"
+APPEAL_RECEIVED = "申诉已收到，政工干部会复核案件 #{id}，结果会私聊告诉你。"
+APPEAL_UPHELD_TO_AUTHOR = "你对案件 #{id} 的申诉经复核，维持原处理。如有疑问，可以找政工干部当面沟通。"
+APPEAL_OVERTURNED_TO_AUTHOR = "你对案件 #{id} 的申诉经复核已撤销原处理，不计入违规记录。"
+UPHELD = "已维持案件 #{id} 的处理，并已告知申诉人。"
+
+# --- in the group -----------------------------------------------------------
+CLARIFY_NOTE = "【辟谣】群里刚才的一条消息经管理员核实不属实。\n{note}\n请以单位正式通知为准，不信谣、不传谣。"
+CLARIFY_GENERIC = "【辟谣】群里刚才的一条消息经管理员核实不属实。请以单位正式通知为准，不信谣、不传谣；有疑问可以问本群管理员。"
+AUTO_RECALLED_PHRASE = "一条消息含有{label}，已撤回。请大家文明交流。"
+WARN = "{name}，你的消息（案件 #{id}）经管理员确认为{label}。这是第 {n} 次提醒，请注意言行，不信谣、不传谣。{next}如有异议，可以私聊我发送：/申诉 {id} 理由"
+WARN_NEXT = "再有违规将被禁言 {duration}。"
+MUTE = "{name}，你的消息（案件 #{id}）经管理员确认为{label}，这是近半年内第 {n} 次违规，按群规禁言 {duration}。如有异议，可以私聊我发送：/申诉 {id} 理由"
+OVERTURNED_IN_GROUP = "{name}，经复核，案件 #{id} 的处理已撤销，不计入违规记录。给你带来不便，请谅解。"
+
+# --- to moderators and cadres ----------------------------------------------
+DECIDE_HINT = "确认违规请发送 /确认 {id} [说明]，不属于违规请发送 /驳回 {id}。"
+NOT_ADMIN = "我可能不是群管理员，或对方是群主/管理员"
+
+
+def duration(minutes: int) -> str:
+    days, rest = divmod(minutes, 1440)
+    hours, mins = divmod(rest, 60)
+    parts = [f"{days} 天" if days else "", f"{hours} 小时" if hours else "", f"{mins} 分钟" if mins else ""]
+    return " ".join(p for p in parts if p) or "0 分钟"
+
+
+def preview(text: str) -> str:
+    text = text.strip()
+    if not text:
+        return "（无文字内容）"
+    return text if len(text) <= PREVIEW else text[:PREVIEW] + "…"
+
+
+def person(name: str, qq: int) -> str:
+    return str(qq) if name == str(qq) else f"{name}（{qq}）"
+
+
+def group_name(name: str | None, group_id: int) -> str:
+    return f"{name}（{group_id}）" if name else str(group_id)
+
+
+def report_notice(case_id: int, group: str, author: str, text: str, reason: str | None, *, earlier: str | None = None) -> str:
+    lines = [f"【举报】案件 #{case_id}" + (f"（{earlier}）" if earlier else "")]
+    lines += [f"群：{group}", f"发言人：{author}", f"内容：{preview(text)}", f"举报理由：{reason or '未填写'}"]
+    lines.append(DECIDE_HINT.format(id=case_id))
+    return "\n".join(lines)
+
+
+def screen_notice(case_id: int, group: str, author: str, text: str, why: str, action: str) -> str:
+    return "\n".join([
+        f"【自动发现】案件 #{case_id}",
+        f"群：{group}",
+        f"发言人：{author}",
+        f"内容：{preview(text)}",
+        f"原因：{why}",
+        f"处理：{action}",
+        DECIDE_HINT.format(id=case_id),
+    ])
+
+
+def why_rumour(match_case_id: int | None) -> str:
+    return f"与已确认的谣言（案件 #{match_case_id}）高度相似" if match_case_id else "与已确认的谣言高度相似"
+
+
+def why_phrase(category: str, phrase: str) -> str:
+    return f"含有{label(category)}“{phrase}”"
+
+
+def appeal_notice(case_id: int, group: str, author: str, text: str, category: str, outcome: str, reason: str) -> str:
+    return "\n".join([
+        f"【申诉】案件 #{case_id}",
+        f"群：{group}",
+        f"当事人：{author}",
+        f"原消息：{preview(text)}",
+        f"处理：{label(category)}，{outcome}",
+        f"申诉理由：{reason}",
+        f"撤销处理请发送 /驳回 {case_id} [说明]；维持原处理请发送 /确认 {case_id}。",
+    ])

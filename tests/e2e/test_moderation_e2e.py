@@ -1,0 +1,114 @@
+"""End-to-end: rumours and conduct over the OneBot v11 WebSocket against `python -m bot`.
+
+A moderator's /谣言 recalls, clarifies and learns; a forwarded variant in another group is
+caught by screening; a member's /举报 reaches the moderators and /驳回 stops the same text being
+flagged again; the third confirmed violation of one author is muted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.e2e.test_bot_process import bot_env
+from tests.harness import BotProcess
+from tests.onebot_peer import Call, OneBotPeer
+
+WORKER, WORKER2, MOD = 30001, 30002, 20003
+RUMOUR = "听说从下个月开始绩效工资要砍掉一半，年终奖也取消了，人事科已经在做新表了"
+FORWARDED = "转发：听说从下个月开始，绩效工资要砍掉一半！年终奖也取消了。人事科已经在做新表了！！！"
+FORWARDED_AGAIN = "【转】听说从下个月开始绩效工资要砍掉一半～年终奖也取消了～人事科已经在做新表了😱"
+DEBUNK = "有人在传：下个月开始绩效工资要砍掉一半，年终奖也取消了。我问了人事科，这是假的！"
+OTHER = "内部消息：局里要和隔壁县局合并，一半的人要分流到乡镇站点，名单月底公布"
+
+
+def to(user: int):  # type: ignore[no-untyped-def]
+    return lambda c: c.target == ("private", user)
+
+
+def in_group(group: int, part: str = ""):  # type: ignore[no-untyped-def]
+    return lambda c: c.target == ("group", group) and part in c.text
+
+
+async def test_moderation_over_websocket(tmp_path: Path) -> None:
+    async with OneBotPeer() as peer, BotProcess(bot_env(tmp_path), log_dir=tmp_path) as proc:
+        await peer.connect_reverse(proc.ws_url)
+        log = lambda: proc.output()[-4000:]  # noqa: E731
+
+        # Before anything is known: a message quoting the rumour goes unnoticed.
+        debunk_first = await peer.group_message(40001, WORKER2, DEBUNK)
+
+        # 1. A moderator replies /谣言: recalled, clarified, learnt, the author warned.
+        rumour = await peer.group_message(40001, WORKER, RUMOUR)
+        mark = peer.mark()
+        await peer.group_message(40001, MOD, "/谣言", reply_to=rumour, role="admin")
+        ack = await peer.wait_call("send_msg", where=lambda c: "已确认案件 #1" in c.text, since=mark, timeout=15)
+        assert "· 消息已撤回" in ack.text and "· 已在群里发布辟谣" in ack.text and "已加入谣言库" in ack.text, ack.text
+        recall = await peer.wait_call("delete_msg", since=mark)
+        assert recall.params["message_id"] == rumour
+        clarification = await peer.wait_call("send_group_msg", where=in_group(40001, "【辟谣】"), since=mark)
+        assert "绩效工资" in clarification.text  # the matching official text from data/clarifications
+        warning = await peer.wait_call("send_group_msg", where=in_group(40001, "第 1 次提醒"), since=mark)
+        assert warning.text.startswith("张三，你的消息（案件 #1）")
+        assert not [c for c in peer.calls[mark:] if c.action == "set_group_ban"]
+
+        # 2. A forwarded variant in another group is caught by screening; the moderators told.
+        mark = peer.mark()
+        await peer.group_message(40002, WORKER2, FORWARDED)
+        notice = await peer.wait_call("send_private_msg", where=to(MOD), since=mark, timeout=10)
+        assert notice.text.startswith("【自动发现】案件 #2") and "与已确认的谣言（案件 #1）高度相似" in notice.text, notice.text
+        assert "群：办公室群（40002）" in notice.text and "发言人：周六（30002）" in notice.text
+        await peer.wait_no_call("delete_msg", since=mark, for_=0.5)  # the group's policy: notify only
+
+        # 3. The quoting message posted again is flagged now...
+        mark = peer.mark()
+        await peer.group_message(40001, WORKER2, DEBUNK)
+        flagged = await peer.wait_call("send_private_msg", where=to(MOD), since=mark, timeout=10)
+        assert flagged.text.startswith("【自动发现】案件 #3"), flagged.text
+        # ...a member reports the first one: the moderators are told, the reporter thanked,
+        # nothing recalled, and the reporter is named to no one.
+        mark = peer.mark()
+        await peer.group_message(40001, WORKER, "/举报 这是在传谣", reply_to=debunk_first)
+        told = await peer.wait_call("send_private_msg", where=to(MOD), since=mark, timeout=10)
+        assert told.text.startswith("【举报】案件 #4") and "举报理由：这是在传谣" in told.text, told.text
+        assert "张三" not in told.text and str(WORKER) not in told.text
+        thanks = await peer.wait_call("send_msg", where=in_group(40001, "谢谢你的举报"), since=mark)
+        assert thanks.text == "谢谢你的举报，已转交本群管理员处理（案件 #4）。"
+        await peer.wait_no_call("delete_msg", since=mark, for_=0.5)
+        # The moderator dismisses it in private chat: the text is not flagged again, anywhere.
+        mark = peer.mark()
+        await peer.private_message(MOD, "/驳回 4")
+        dismissed = await peer.wait_call("send_msg", where=to(MOD), since=mark)
+        assert dismissed.text.startswith("已驳回案件 #4"), dismissed.text
+        mark = peer.mark()
+        await peer.group_message(40001, WORKER2, DEBUNK)
+        await peer.group_message(40002, WORKER, "转发：" + DEBUNK)
+        await peer.group_message(40002, WORKER2, FORWARDED_AGAIN)  # while the rumour still is
+        caught = await peer.wait_call("send_private_msg", where=to(MOD), since=mark, timeout=10)
+        assert caught.text.startswith("【自动发现】案件 #5"), caught.text + log()
+        await peer.wait_no_call("send_private_msg", where=lambda c: "案件 #6" in c.text, since=mark, for_=1.0)
+
+        # 4. The ladder: the author's 2nd confirmed violation is a warning, the 3rd a mute, in
+        # whichever group it happens.
+        other = await peer.group_message(40001, WORKER, OTHER)
+        mark = peer.mark()
+        await peer.group_message(40001, MOD, "/谣言", reply_to=other)
+        await peer.wait_call("send_msg", where=lambda c: "已确认案件 #6" in c.text, since=mark, timeout=10)
+        second = await peer.wait_call("send_group_msg", where=in_group(40001, "第 2 次提醒"), since=mark)
+        assert "再有违规将被禁言 10 分钟" in second.text
+        assert not [c for c in peer.calls if c.action == "set_group_ban"]
+
+        mark = peer.mark()
+        copy = await peer.group_message(40002, WORKER, FORWARDED_AGAIN + "。")
+        flagged = await peer.wait_call("send_private_msg", where=to(MOD), since=mark, timeout=10)
+        assert flagged.text.startswith("【自动发现】案件 #7") and "发言人：张三（30001）" in flagged.text, flagged.text
+        mark = peer.mark()
+        await peer.private_message(MOD, "/确认 7")
+        done: Call = await peer.wait_call("send_msg", where=to(MOD), since=mark, timeout=10)
+        assert "近半年第 3 次违规：已禁言 10 分钟" in done.text, done.text
+        recall = await peer.wait_call("delete_msg", since=mark)
+        assert recall.params["message_id"] == copy
+        ban = await peer.wait_call("set_group_ban", since=mark)
+        assert (ban.params["group_id"], ban.params["user_id"], ban.params["duration"]) == (40002, WORKER, 600)
+        told = await peer.wait_call("send_group_msg", where=in_group(40002, "按群规禁言 10 分钟"), since=mark)
+        assert told.text.startswith("张三，你的消息（案件 #7）")
+        assert len([c for c in peer.calls if c.action == "set_group_ban"]) == 1
+        assert not peer.errors, peer.errors

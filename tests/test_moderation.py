@@ -1,0 +1,655 @@
+"""Moderation through NoneBot (nonebug): every command as a person in chat sees it, with the
+exact API calls made and not made, and the database after. Plus the service functions on a
+recording port for what is tedious through events (rate limits, failures, other processes)."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from nonebot.adapters.onebot.v11 import ActionFailed, Bot, Message, MessageSegment
+from nonebug import App
+from sqlalchemy import select
+
+from bot import runtime
+from bot.org import load_org
+from bot.platform import SendFailed, SendUnknown, Target, Text
+from plugins.moderation import parse_case, service, texts
+from plugins.moderation.index import index
+from plugins.moderation.models import ModerationAudit, ModerationCase, ModerationCorpus, ModerationReport
+from plugins.moderation.recent import recent
+from tests.helpers import group_event, private_event
+
+ORG_FILE = Path(__file__).parent / "data" / "org_moderation.yaml"
+WORKER, WORKER2, MOD, CADRE, SUPER, GMOD = 30001, 30002, 20003, 20002, 10001, 20005
+RUMOUR = "听说从下个月开始绩效工资要砍掉一半，年终奖也取消了，人事科已经在做新表了"
+FORWARDED = "转发：听说从下个月开始，绩效工资要砍掉一半！年终奖也取消了。人事科已经在做新表了！！！"
+DEBUNK = "有人在传：下个月开始绩效工资要砍掉一半，年终奖也取消了。我问了人事科，这是假的！"
+OTHER = "内部消息：局里要和隔壁县局合并，一半的人要分流到乡镇站点，名单月底公布"
+GOSSIP = "听说三楼会议室下周要改成领导的私人健身房了"
+NOT_ADMIN_LINE = "· 消息未能撤回（我可能不是群管理员，或对方是群主/管理员），请手动撤回"
+
+_mids = itertools.count(900_000)
+
+
+def msg(s: str) -> Message:
+    return Message(MessageSegment.text(s))
+
+
+def warn(n: int, case: int, following: str = "", name: str = "张三") -> str:
+    return (
+        f"{name}，你的消息（案件 #{case}）经管理员确认为不实信息。这是第 {n} 次提醒，请注意言行，不信谣、不传谣。"
+        f"{following}如有异议，可以私聊我发送：/申诉 {case} 理由"
+    )
+
+
+def confirmed(case: int, n: int, *, recall: str = "· 消息已撤回", learnt: bool = True, who: str = "张三（30001）", step: str = "已在群里提醒") -> str:
+    lines = [f"已确认案件 #{case}（不实信息）。", recall, "· 已在群里发布辟谣"]
+    if learnt:
+        lines.append("· 已加入谣言库，相似的转发会被自动发现")
+    lines.append(f"· {who} 近半年第 {n} 次违规：{step}")
+    return "\n".join(lines)
+
+
+@pytest.fixture(autouse=True)
+def _fresh() -> Iterator[None]:
+    index.reset()
+    recent.clear()
+    yield
+    index.reset()
+    recent.clear()
+
+
+@pytest.fixture
+def org_moderation() -> Iterator[Any]:
+    """The moderation test org (adds group 40003: recall policy, banned 内鬼, ladder [0, 5])."""
+    old = runtime.org()
+    runtime.set_org(load_org(ORG_FILE))
+    index.reset()
+    yield runtime.org()
+    runtime.set_org(old)
+    index.reset()
+
+
+class FakePort:
+    """A platform port that records what the service asked for."""
+
+    bot_id = "10000"
+
+    def __init__(self, *, recall_ok: bool = True, mute_ok: bool = True, send_error: Exception | None = None) -> None:
+        self.calls: list[tuple[Any, ...]] = []
+        self.recall_ok = recall_ok
+        self.mute_ok = mute_ok
+        self.send_error = send_error
+        self.messages: dict[int, tuple[int, str]] = {}
+
+    async def send(self, target: Target, parts: Any) -> str | None:
+        self.calls.append(("send", target.kind, int(target.id), "".join(p.text for p in parts if isinstance(p, Text))))
+        if self.send_error is not None:
+            raise self.send_error
+        return "1"
+
+    async def reply(self, event: Any, parts: Any) -> str | None:
+        return "1"
+
+    async def recall(self, message_id: str) -> bool:
+        self.calls.append(("recall", int(message_id)))
+        return self.recall_ok
+
+    async def mute(self, group_id: str, user_id: str, seconds: int) -> None:
+        self.calls.append(("mute", int(group_id), int(user_id), seconds))
+        if not self.mute_ok:
+            raise SendFailed("set_group_ban: 102")
+
+    async def members(self, group_id: str) -> list[str]:
+        return []
+
+    async def get_message(self, message_id: str) -> tuple[int, str] | None:
+        return self.messages.get(int(message_id))
+
+    def sent(self, kind: str | None = None) -> list[tuple[Any, ...]]:
+        return [c for c in self.calls if c[0] == "send" and (kind is None or c[1] == kind)]
+
+
+async def confirm_by_service(port: FakePort, text: str, *, author: int = WORKER, group: int = 40001) -> int:
+    """A moderator's /谣言 on a message, without going through NoneBot; returns the case id."""
+    mid = next(_mids)
+    name = runtime.org().display_name(author)
+    await service.flag(port, runtime.org(), group, MOD, service.Quoted(mid, author, name, text), None)
+    return await case_of_message(group, mid)
+
+
+async def case_of_message(group: int, mid: int) -> int:
+    from bot.db import session
+
+    async with session() as s:
+        return (await s.execute(select(ModerationCase.id).where(ModerationCase.group_id == group, ModerationCase.message_id == mid))).scalar_one()
+
+
+async def rows(db, model, *where):  # type: ignore[no-untyped-def]
+    async with db() as s:
+        return list((await s.execute(select(model).where(*where).order_by(model.id))).scalars().all())
+
+
+# --- /谣言 -------------------------------------------------------------------------------
+
+
+async def test_flag_recalls_clarifies_learns_and_warns(app: App, db) -> None:  # type: ignore[no-untyped-def]
+    clarification = service._clarification(None, RUMOUR)
+    assert clarification.startswith("【辟谣】关于“绩效工资减半、年终奖取消”等传言的说明\n")
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id="10000")
+        rumour = group_event(40001, WORKER, RUMOUR)
+        ctx.receive_event(bot, rumour)  # nothing known yet: screened, no API call
+        flag = group_event(40001, MOD, "/谣言", reply_to=rumour.message_id)
+        ctx.receive_event(bot, flag)
+        ctx.should_call_api("delete_msg", {"message_id": rumour.message_id}, result=None)
+        ctx.should_call_api("send_group_msg", {"group_id": 40001, "message": msg(clarification)}, result={"message_id": 1})
+        ctx.should_call_api("send_group_msg", {"group_id": 40001, "message": msg(warn(1, 1))}, result={"message_id": 2})
+        ctx.should_call_send(flag, msg(confirmed(1, 1)), result={"message_id": 3})
+        # The forwarded copy in another group reaches the moderators (notify policy: no recall).
+        copy = group_event(40002, WORKER2, FORWARDED)
+        ctx.receive_event(bot, copy)
+        notice = "\n".join([
+            "【自动发现】案件 #2", "群：办公室群（40002）", "发言人：周六（30002）", f"内容：{FORWARDED}",
+            "原因：与已确认的谣言（案件 #1）高度相似", "处理：仅通知管理员，未撤回",
+            "确认违规请发送 /确认 2 [说明]，不属于违规请发送 /驳回 2。",
+        ])
+        ctx.should_call_api("send_private_msg", {"user_id": MOD, "message": msg(notice)}, result={"message_id": 4})
+
+    [case, screened] = await rows(db, ModerationCase)
+    assert (case.status, case.source, case.recalled, case.ladder_step, case.mute_seconds) == ("confirmed", "flag", True, 1, 0)
+    assert case.decided_by == MOD and case.clarification == clarification and case.text == RUMOUR
+    assert (screened.status, screened.source, screened.match_case_id, screened.author_id) == ("open", "screen", 1, WORKER2)
+    [corpus] = await rows(db, ModerationCorpus)
+    assert (corpus.kind, corpus.active, corpus.case_id, corpus.text) == ("rumour", True, 1, RUMOUR)
+    audit = await rows(db, ModerationAudit)
+    assert [(a.action, a.actor_id, a.case_id) for a in audit] == [
+        ("flag", MOD, 1), ("confirm", MOD, 1), ("recall", MOD, 1), ("clarify", MOD, 1), ("warn", MOD, 1), ("screen", None, 2),
+    ]
+    assert all(a.snapshot for a in audit) and audit[0].at is not None
+
+
+async def test_flag_with_a_note_and_a_refused_recall(app: App, db) -> None:  # type: ignore[no-untyped-def]
+    note = "工资按原标准发放，人事科已核实。"
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id="10000")
+        rumour = group_event(40001, WORKER, RUMOUR)
+        ctx.receive_event(bot, rumour)
+        flag = group_event(40001, MOD, f"/谣言 {note}", reply_to=rumour.message_id)
+        ctx.receive_event(bot, flag)
+        ctx.should_call_api("delete_msg", {"message_id": rumour.message_id}, exception=ActionFailed(retcode=200, wording="权限不足"))
+        ctx.should_call_api("send_group_msg", {"group_id": 40001, "message": msg(texts.CLARIFY_NOTE.format(note=note))}, result={"message_id": 1})
+        ctx.should_call_api("send_group_msg", {"group_id": 40001, "message": msg(warn(1, 1))}, result={"message_id": 2})
+        ctx.should_call_send(flag, msg(confirmed(1, 1, recall=NOT_ADMIN_LINE)), result={"message_id": 3})
+    [case] = await rows(db, ModerationCase)
+    assert case.recalled is False and case.note == note
+    assert "recall_failed" in [a.action for a in await rows(db, ModerationAudit)]
+
+
+async def test_flag_fetches_the_quoted_message_with_get_msg(app: App, db) -> None:  # type: ignore[no-untyped-def]
+    """A message this process never saw: the text comes from get_msg; if that fails too, a
+    clear answer and nothing else."""
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id="10000")
+        flag = group_event(40001, MOD, "/谣言", reply_to=777)
+        ctx.receive_event(bot, flag)
+        ctx.should_call_api(
+            "get_msg", {"message_id": 777},
+            result={"message_id": 777, "sender": {"user_id": WORKER, "nickname": "zs"}, "message": [{"type": "text", "data": {"text": OTHER}}]},
+        )
+        ctx.should_call_api("delete_msg", {"message_id": 777}, result=None)
+        ctx.should_call_api("send_group_msg", {"group_id": 40001, "message": msg(service._clarification(None, OTHER))}, result={"message_id": 1})
+        ctx.should_call_api("send_group_msg", {"group_id": 40001, "message": msg(warn(1, 1))}, result={"message_id": 2})
+        ctx.should_call_send(flag, msg(confirmed(1, 1)), result={"message_id": 3})
+        lost = group_event(40001, MOD, "/谣言", reply_to=778)
+        ctx.receive_event(bot, lost)
+        ctx.should_call_api("get_msg", {"message_id": 778}, exception=ActionFailed(retcode=100, wording="消息不存在"))
+        ctx.should_call_send(lost, msg(texts.QUOTE_NOT_FOUND), result={"message_id": 4})
+    [case] = await rows(db, ModerationCase)
+    assert case.text == OTHER and case.author_id == WORKER and case.author_name == "张三"
+
+
+async def test_flag_needs_a_quote_a_group_and_a_moderator(app: App, db) -> None:  # type: ignore[no-untyped-def]
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id="10000")
+        bare = group_event(40001, MOD, "/谣言 说明")
+        ctx.receive_event(bot, bare)
+        ctx.should_call_send(bare, msg("请先回复（引用）要处理的那条消息，再发送 /谣言。"), result={"message_id": 1})
+        rumour = group_event(40001, WORKER, RUMOUR)
+        ctx.receive_event(bot, rumour)
+        by_worker = group_event(40001, WORKER2, "/谣言", reply_to=rumour.message_id)
+        ctx.receive_event(bot, by_worker)
+        ctx.should_call_send(by_worker, msg("抱歉，/谣言 只有群管理员可以使用。"), result={"message_id": 2})
+        in_private = private_event(MOD, "/谣言")
+        ctx.receive_event(bot, in_private)
+        ctx.should_call_send(in_private, msg("/谣言 请在群里使用。"), result={"message_id": 3})
+        ours = group_event(40001, MOD, "/谣言", reply_to=555)
+        ctx.receive_event(bot, ours)
+        ctx.should_call_api("get_msg", {"message_id": 555}, result={"sender": {"user_id": 10000}, "message": "辟谣"})
+        ctx.should_call_send(ours, msg(texts.BOT_MESSAGE), result={"message_id": 4})
+    assert await rows(db, ModerationCase) == []
+
+
+# --- /举报 ---------------------------------------------------------------------------------
+
+
+async def test_report_reaches_the_moderators_and_thanks_the_reporter(app: App, db) -> None:  # type: ignore[no-untyped-def]
+    notice = "\n".join([
+        "【举报】案件 #1", "群：质量科职工群（40001）", "发言人：张三（30001）", f"内容：{GOSSIP}", "举报理由：造谣",
+        "确认违规请发送 /确认 1 [说明]，不属于违规请发送 /驳回 1。",
+    ])
+    assert "周六" not in notice and "30002" not in notice  # the reporter is named to no one
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id="10000")
+        gossip = group_event(40001, WORKER, GOSSIP)
+        ctx.receive_event(bot, gossip)
+        report = group_event(40001, WORKER2, "/举报 造谣", reply_to=gossip.message_id)
+        ctx.receive_event(bot, report)
+        # No delete_msg: a report only queues a case (nonebug fails on any call not listed).
+        ctx.should_call_api("send_private_msg", {"user_id": MOD, "message": msg(notice)}, result={"message_id": 1})
+        ctx.should_call_send(report, msg("谢谢你的举报，已转交本群管理员处理（案件 #1）。"), result={"message_id": 2})
+        again = group_event(40001, WORKER2, "/举报", reply_to=gossip.message_id)
+        ctx.receive_event(bot, again)
+        ctx.should_call_send(again, msg("你已经举报过这条消息了（案件 #1），管理员会处理。"), result={"message_id": 3})
+        second = group_event(40001, SUPER, "/举报 我也觉得是谣言", reply_to=gossip.message_id)
+        ctx.receive_event(bot, second)
+        ctx.should_call_send(second, msg("谢谢，这条消息已经在处理中（案件 #1）。"), result={"message_id": 4})
+        own = group_event(40001, WORKER, "/举报", reply_to=gossip.message_id)
+        ctx.receive_event(bot, own)
+        ctx.should_call_send(own, msg("不能举报自己的消息。"), result={"message_id": 5})
+        bare = group_event(40001, WORKER2, "/举报")
+        ctx.receive_event(bot, bare)
+        ctx.should_call_send(bare, msg("请先回复（引用）要处理的那条消息，再发送 /举报。"), result={"message_id": 6})
+    [case] = await rows(db, ModerationCase)
+    assert (case.status, case.source, case.reports, case.recalled, case.opened_by) == ("open", "report", 2, False, WORKER2)
+    assert [(r.reporter_id, r.reason) for r in await rows(db, ModerationReport)] == [(WORKER2, "造谣"), (SUPER, "我也觉得是谣言")]
+    assert [(a.action, a.actor_id, a.reason) for a in await rows(db, ModerationAudit)] == [("report", WORKER2, "造谣"), ("report", SUPER, "我也觉得是谣言")]
+
+
+async def test_reports_are_rate_limited(db) -> None:  # type: ignore[no-untyped-def]
+    port = FakePort()
+    org = runtime.org()
+    for i in range(5):
+        quoted = service.Quoted(next(_mids), WORKER, "张三", f"{GOSSIP}{i}")
+        assert await service.report(port, org, 40001, WORKER2, quoted, None) == texts.REPORT_THANKS.format(id=i + 1)
+    quoted = service.Quoted(next(_mids), WORKER, "张三", "第六条")
+    assert await service.report(port, org, 40001, WORKER2, quoted, None) == texts.REPORT_LIMIT
+    assert len(await rows(db, ModerationCase)) == 5
+    # Someone else may still report.
+    assert await service.report(port, org, 40001, SUPER, quoted, None) == texts.REPORT_THANKS.format(id=6)
+    assert [c for c in port.calls if c[0] == "recall"] == []
+
+
+# --- /确认 and /驳回 ------------------------------------------------------------------------
+
+
+async def test_confirm_a_report_in_private_chat(app: App, db) -> None:  # type: ignore[no-untyped-def]
+    port = FakePort()
+    mid = next(_mids)
+    await service.report(port, runtime.org(), 40001, WORKER2, service.Quoted(mid, WORKER, "张三", OTHER), "假消息")
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id="10000")
+        by_worker = private_event(WORKER2, "/确认 1")
+        ctx.receive_event(bot, by_worker)
+        ctx.should_call_send(by_worker, msg("抱歉，案件 #1 只有该群的管理员可以处理。"), result={"message_id": 1})
+        ok = private_event(MOD, "/确认 ＃１")
+        ctx.receive_event(bot, ok)
+        ctx.should_call_api("delete_msg", {"message_id": mid}, result=None)
+        ctx.should_call_api("send_group_msg", {"group_id": 40001, "message": msg(service._clarification(None, OTHER))}, result={"message_id": 2})
+        ctx.should_call_api("send_group_msg", {"group_id": 40001, "message": msg(warn(1, 1))}, result={"message_id": 3})
+        ctx.should_call_send(ok, msg(confirmed(1, 1)), result={"message_id": 4})
+        twice = group_event(40001, MOD, "/确认 1")
+        ctx.receive_event(bot, twice)
+        ctx.should_call_send(twice, msg("案件 #1 已经确认过了。"), result={"message_id": 5})
+        for text, answer in [
+            ("/确认", "请写上案件号，例如：/确认 12"),
+            ("/确认 第一个", "请写上案件号，例如：/确认 12"),
+            ("/确认 99", "没有找到案件 #99。"),
+            ("/驳回 1", "抱歉，案件 #1 只有该群的管理员可以处理。"),
+        ]:
+            event = private_event(WORKER2, text)
+            ctx.receive_event(bot, event)
+            ctx.should_call_send(event, msg(answer), result={"message_id": 6})
+    [case] = await rows(db, ModerationCase)
+    assert (case.status, case.decided_by, case.source) == ("confirmed", MOD, "report")
+
+
+async def test_dismissal_stops_the_same_text_being_flagged_again(app: App, db) -> None:  # type: ignore[no-untyped-def]
+    await confirm_by_service(FakePort(), RUMOUR)  # case 1
+    flagged = "\n".join([
+        "【自动发现】案件 #2", "群：质量科职工群（40001）", "发言人：周六（30002）", f"内容：{DEBUNK}",
+        "原因：与已确认的谣言（案件 #1）高度相似", "处理：仅通知管理员，未撤回",
+        "确认违规请发送 /确认 2 [说明]，不属于违规请发送 /驳回 2。",
+    ])
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id="10000")
+        debunk = group_event(40001, WORKER2, DEBUNK)
+        ctx.receive_event(bot, debunk)
+        ctx.should_call_api("send_private_msg", {"user_id": MOD, "message": msg(flagged)}, result={"message_id": 1})
+        dismiss = group_event(40001, MOD, "/驳回 2")
+        ctx.receive_event(bot, dismiss)
+        ctx.should_call_send(dismiss, msg("已驳回案件 #2：不属于违规。相同的内容今后不会再被自动标记。"), result={"message_id": 2})
+        ctx.receive_event(bot, group_event(40001, WORKER2, DEBUNK))  # no API call at all
+        ctx.receive_event(bot, group_event(40002, WORKER, "【转】" + DEBUNK))
+        again = group_event(40001, MOD, "/驳回 2")
+        ctx.receive_event(bot, again)
+        ctx.should_call_send(again, msg("案件 #2 已经驳回过了。"), result={"message_id": 3})
+    cases = await rows(db, ModerationCase)
+    assert [(c.id, c.status) for c in cases] == [(1, "confirmed"), (2, "dismissed")]
+    corpus = await rows(db, ModerationCorpus)
+    assert [(c.kind, c.case_id, c.active) for c in corpus] == [("rumour", 1, True), ("innocent", 2, True)]
+    # The rumour itself is still caught.
+    screener = await index.get()
+    assert screener is not None and screener.screen(FORWARDED) is not None
+
+
+async def test_the_ladder_warns_twice_then_mutes(app: App, db) -> None:  # type: ignore[no-untyped-def]
+    port = FakePort()
+    await confirm_by_service(port, RUMOUR)
+    await confirm_by_service(port, OTHER, group=40002)  # the count is per person, across groups
+    assert port.sent("group")[-1][3] == warn(2, 2, "再有违规将被禁言 10 分钟。")
+    assert [c for c in port.calls if c[0] == "mute"] == []
+    third = "据可靠消息，明年工资改革以后，基层站所的人每个月要少拿一千五左右"
+    mute = "张三，你的消息（案件 #3）经管理员确认为不实信息，这是近半年内第 3 次违规，按群规禁言 10 分钟。如有异议，可以私聊我发送：/申诉 3 理由"
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id="10000")
+        rumour = group_event(40001, WORKER, third)
+        ctx.receive_event(bot, rumour)
+        flag = group_event(40001, MOD, "/谣言", reply_to=rumour.message_id)
+        ctx.receive_event(bot, flag)
+        ctx.should_call_api("delete_msg", {"message_id": rumour.message_id}, result=None)
+        ctx.should_call_api("send_group_msg", {"group_id": 40001, "message": msg(service._clarification(None, third))}, result={"message_id": 1})
+        ctx.should_call_api("set_group_ban", {"group_id": 40001, "user_id": WORKER, "duration": 600}, result=None)
+        ctx.should_call_api("send_group_msg", {"group_id": 40001, "message": msg(mute)}, result={"message_id": 2})
+        ctx.should_call_send(flag, msg(confirmed(3, 3, step="已禁言 10 分钟")), result={"message_id": 3})
+    case = (await rows(db, ModerationCase, ModerationCase.id == 3))[0]
+    assert (case.ladder_step, case.mute_seconds) == (3, 600)
+    assert [a.action for a in await rows(db, ModerationAudit, ModerationAudit.case_id == 3)] == ["flag", "confirm", "recall", "clarify", "mute"]
+
+
+async def test_a_refused_mute_is_reported_to_the_moderator(db) -> None:  # type: ignore[no-untyped-def]
+    port = FakePort(mute_ok=False)
+    for text in (RUMOUR, OTHER):
+        await confirm_by_service(port, text)
+    mid = next(_mids)
+    lines = await service.flag(port, runtime.org(), 40001, MOD, service.Quoted(mid, WORKER, "张三", "明年开始编外人员全部清退，合同到期一律不续签"), None)
+    assert lines[-1] == "· 张三（30001） 近半年第 3 次违规：禁言 10 分钟 未成功（我可能不是群管理员，或对方是群主/管理员），请手动处理"
+    assert ("mute", 40001, WORKER, 600) in port.calls
+    assert "mute_failed" in [a.action for a in await rows(db, ModerationAudit)]
+
+
+# --- /申诉 ----------------------------------------------------------------------------------
+
+
+async def test_appeal_goes_to_cadres_who_overturn_or_uphold(app: App, db) -> None:  # type: ignore[no-untyped-def]
+    port = FakePort()
+    first = await confirm_by_service(port, RUMOUR)
+    second = await confirm_by_service(port, OTHER)
+    reason = "我转的是别的群里的，不知道是假的"
+    notice = "\n".join([
+        "【申诉】案件 #1", "群：质量科职工群（40001）", "当事人：张三（30001）", f"原消息：{RUMOUR}",
+        "处理：不实信息，近半年第 1 次违规，已提醒", f"申诉理由：{reason}",
+        "撤销处理请发送 /驳回 1 [说明]；维持原处理请发送 /确认 1。",
+    ])
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id="10000")
+        not_mine = private_event(WORKER2, f"/申诉 {first} 不服")
+        ctx.receive_event(bot, not_mine)
+        ctx.should_call_send(not_mine, msg("只有被处理的本人可以对案件 #1 申诉。"), result={"message_id": 1})
+        no_reason = private_event(WORKER, f"/申诉 {first}")
+        ctx.receive_event(bot, no_reason)
+        ctx.should_call_send(no_reason, msg(texts.APPEAL_USAGE), result={"message_id": 2})
+        appeal = private_event(WORKER, f"/申诉 {first} {reason}")
+        ctx.receive_event(bot, appeal)
+        ctx.should_call_api("send_private_msg", {"user_id": CADRE, "message": msg(notice)}, result={"message_id": 3})
+        ctx.should_call_send(appeal, msg("申诉已收到，政工干部会复核案件 #1，结果会私聊告诉你。"), result={"message_id": 4})
+        twice = group_event(40001, WORKER, f"/申诉 {first} 再说一次")
+        ctx.receive_event(bot, twice)
+        ctx.should_call_send(twice, msg("你已经对案件 #1 提出过申诉，请耐心等待复核。"), result={"message_id": 5})
+        moderator = private_event(MOD, f"/确认 {first}")
+        ctx.receive_event(bot, moderator)
+        ctx.should_call_send(moderator, msg("案件 #1 有待复核的申诉，由政工干部处理。"), result={"message_id": 6})
+        overturn = private_event(CADRE, f"/驳回 {first} 申诉成立")
+        ctx.receive_event(bot, overturn)
+        ctx.should_call_api("send_group_msg", {"group_id": 40001, "message": msg("张三，经复核，案件 #1 的处理已撤销，不计入违规记录。给你带来不便，请谅解。")}, result={"message_id": 7})
+        ctx.should_call_api("send_private_msg", {"user_id": WORKER, "message": msg("你对案件 #1 的申诉经复核已撤销原处理，不计入违规记录。")}, result={"message_id": 8})
+        ctx.should_call_send(overturn, msg("已撤销案件 #1 的处理：不计入发言人的违规次数，内容已移出谣言库，并已在群里告知发言人。"), result={"message_id": 9})
+        # The second case: appealed, and the cadre upholds it.
+        appeal2 = private_event(WORKER, f"/申诉 {second} 也不服")
+        ctx.receive_event(bot, appeal2)
+        ctx.should_call_api("send_private_msg", {"user_id": CADRE, "message": _Contains("【申诉】案件 #2")}, result={"message_id": 10})
+        ctx.should_call_send(appeal2, msg("申诉已收到，政工干部会复核案件 #2，结果会私聊告诉你。"), result={"message_id": 11})
+        uphold = private_event(CADRE, f"/确认 {second}")
+        ctx.receive_event(bot, uphold)
+        ctx.should_call_api("send_private_msg", {"user_id": WORKER, "message": msg("你对案件 #2 的申诉经复核，维持原处理。如有疑问，可以找政工干部当面沟通。")}, result={"message_id": 12})
+        ctx.should_call_send(uphold, msg("已维持案件 #2 的处理，并已告知申诉人。"), result={"message_id": 13})
+        redo = private_event(MOD, f"/确认 {first}")
+        ctx.receive_event(bot, redo)
+        ctx.should_call_send(redo, msg("案件 #1 已经驳回过了。"), result={"message_id": 15})
+        open_case = private_event(WORKER, "/申诉 1 又来")
+        ctx.receive_event(bot, open_case)
+        ctx.should_call_send(open_case, msg("案件 #1 没有认定违规，不需要申诉。"), result={"message_id": 14})
+    one, two = await rows(db, ModerationCase)
+    assert (one.status, one.appeal, one.appeal_result, one.decided_by) == ("dismissed", reason, "overturned", CADRE)
+    assert (two.status, two.appeal_result) == ("confirmed", "upheld")
+    corpus = await rows(db, ModerationCorpus, ModerationCorpus.case_id == 1)
+    assert [(c.kind, c.active) for c in corpus] == [("rumour", False), ("innocent", True)]
+    screener = await index.get()
+    assert screener is not None and screener.screen(FORWARDED) is None  # no longer a rumour
+    # Overturned cases leave the ladder: the next confirmation is the 2nd, not the 3rd.
+    port = FakePort()
+    await confirm_by_service(port, "明年开始编外人员全部清退，合同到期一律不续签")
+    assert port.sent("group")[-1][3].startswith("张三，你的消息（案件 #3）经管理员确认为不实信息。这是第 2 次提醒")
+
+
+class _Contains:
+    def __init__(self, part: str) -> None:
+        self.part = part
+
+    def __eq__(self, other: object) -> bool:
+        return self.part in str(other)
+
+
+# --- screening policies ----------------------------------------------------------------------
+
+
+async def test_recall_policy_group_and_its_banned_phrase(app: App, db, org_moderation) -> None:  # type: ignore[no-untyped-def]
+    await confirm_by_service(FakePort(), RUMOUR)
+    [case] = await rows(db, ModerationCase)
+    clarification = case.clarification
+    assert clarification and clarification.startswith("【辟谣】")
+    copy_notice = "\n".join([
+        "【自动发现】案件 #2", "群：青年职工群（40003）", "发言人：周六（30002）", f"内容：{FORWARDED}",
+        "原因：与已确认的谣言（案件 #1）高度相似", "处理：已按本群规则撤回",
+        "确认违规请发送 /确认 2 [说明]，不属于违规请发送 /驳回 2。",
+    ])
+    phrase_notice = "\n".join([
+        "【自动发现】案件 #3", "群：青年职工群（40003）", "发言人：周六（30002）", "内容：咱们科有内鬼，大家小心",
+        "原因：含有本群禁用语“内鬼”", "处理：按本群规则应撤回，但撤回未成功（我可能不是群管理员，或对方是群主/管理员），请手动处理",
+        "确认违规请发送 /确认 3 [说明]，不属于违规请发送 /驳回 3。",
+    ])
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id="10000")
+        copy = group_event(40003, WORKER2, FORWARDED)
+        ctx.receive_event(bot, copy)
+        ctx.should_call_api("delete_msg", {"message_id": copy.message_id}, result=None)
+        ctx.should_call_api("send_group_msg", {"group_id": 40003, "message": msg(clarification)}, result={"message_id": 1})
+        ctx.should_call_api("send_private_msg", {"user_id": GMOD, "message": msg(copy_notice)}, result={"message_id": 2})
+        ctx.should_call_api("send_private_msg", {"user_id": MOD, "message": msg(copy_notice)}, result={"message_id": 3})
+        phrase = group_event(40003, WORKER2, "咱们科有内鬼，大家小心")
+        ctx.receive_event(bot, phrase)
+        ctx.should_call_api("delete_msg", {"message_id": phrase.message_id}, exception=ActionFailed(retcode=200))
+        ctx.should_call_api("send_private_msg", {"user_id": GMOD, "message": msg(phrase_notice)}, result={"message_id": 4})
+        ctx.should_call_api("send_private_msg", {"user_id": MOD, "message": msg(phrase_notice)}, result={"message_id": 5})
+        ctx.receive_event(bot, group_event(40001, WORKER2, "咱们科有内鬼，大家小心"))  # not banned in 40001
+        # A group's own moderator decides its cases in private chat; not another group's.
+        other_group = private_event(GMOD, "/确认 1")
+        ctx.receive_event(bot, other_group)
+        ctx.should_call_send(other_group, msg("抱歉，案件 #1 只有该群的管理员可以处理。"), result={"message_id": 6})
+        mine = private_event(GMOD, "/驳回 2")
+        ctx.receive_event(bot, mine)
+        ctx.should_call_send(mine, msg("已驳回案件 #2：不属于违规。相同的内容今后不会再被自动标记。\n该消息此前已按本群规则自动撤回，如有需要请告知发言人重新发送。"), result={"message_id": 7})
+    cases = await rows(db, ModerationCase)
+    assert [(c.id, c.group_id, c.category, c.recalled, c.status) for c in cases] == [
+        (1, 40001, "rumour", True, "confirmed"), (2, 40003, "rumour", True, "dismissed"), (3, 40003, "banned", False, "open"),
+    ]
+    assert [a.action for a in await rows(db, ModerationAudit, ModerationAudit.case_id == 2)] == ["screen", "auto_recall", "clarify", "dismiss"]
+
+
+async def test_abusive_phrase_confirmed_gets_no_clarification(app: App, db) -> None:  # type: ignore[no-untyped-def]
+    abuse = "你个傻逼，懂什么"
+    flagged = "\n".join([
+        "【自动发现】案件 #1", "群：质量科职工群（40001）", "发言人：张三（30001）", f"内容：{abuse}",
+        "原因：含有不文明言论“傻逼”", "处理：仅通知管理员，未撤回",
+        "确认违规请发送 /确认 1 [说明]，不属于违规请发送 /驳回 1。",
+    ])
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id="10000")
+        event = group_event(40001, WORKER, abuse)
+        ctx.receive_event(bot, event)
+        ctx.should_call_api("send_private_msg", {"user_id": MOD, "message": msg(flagged)}, result={"message_id": 1})
+        ok = private_event(MOD, "/确认 1")
+        ctx.receive_event(bot, ok)
+        ctx.should_call_api("delete_msg", {"message_id": event.message_id}, result=None)
+        ctx.should_call_api(
+            "send_group_msg",
+            {"group_id": 40001, "message": msg("张三，你的消息（案件 #1）经管理员确认为不文明言论。这是第 1 次提醒，请注意言行，不信谣、不传谣。如有异议，可以私聊我发送：/申诉 1 理由")},
+            result={"message_id": 2},
+        )
+        ctx.should_call_send(ok, msg("已确认案件 #1（不文明言论）。\n· 消息已撤回\n· 张三（30001） 近半年第 1 次违规：已在群里提醒"), result={"message_id": 3})
+    assert await rows(db, ModerationCorpus) == []
+
+
+async def test_trusted_people_and_unknown_groups_are_not_screened(app: App, db) -> None:  # type: ignore[no-untyped-def]
+    await confirm_by_service(FakePort(), RUMOUR)
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id="10000")
+        for user, group in [(MOD, 40001), (CADRE, 40002), (SUPER, 40001), (WORKER, 49999)]:
+            ctx.receive_event(bot, group_event(group, user, FORWARDED))
+        ctx.receive_event(bot, group_event(40001, WORKER, "收到"))
+        ctx.receive_event(bot, group_event(40001, WORKER, "今天食堂的红烧肉不错"))
+    assert len(await rows(db, ModerationCase)) == 1
+
+
+# --- /案件 ---------------------------------------------------------------------------------
+
+
+async def test_cases_overview_for_moderators_only(app: App, db) -> None:  # type: ignore[no-untyped-def]
+    port = FakePort()
+    await service.report(port, runtime.org(), 40001, WORKER2, service.Quoted(next(_mids), WORKER, "张三", GOSSIP), "造谣")
+    await confirm_by_service(port, RUMOUR)
+    listing = "\n".join([
+        "待处理的案件：",
+        f"#1 质量科职工群 张三（群成员举报）：{GOSSIP}",
+        "确认：/确认 案件号；驳回：/驳回 案件号；详情：/案件 案件号",
+    ])
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id="10000")
+        mine = private_event(MOD, "/案件")
+        ctx.receive_event(bot, mine)
+        ctx.should_call_send(mine, msg(listing), result={"message_id": 1})
+        detail = private_event(CADRE, "/案件 2")
+        ctx.receive_event(bot, detail)
+        ctx.should_call_send(detail, _Detail(), result={"message_id": 2})
+        refused = private_event(WORKER, "/案件")
+        ctx.receive_event(bot, refused)
+        ctx.should_call_send(refused, msg("抱歉，/案件 只有群管理员和政工干部可以使用。"), result={"message_id": 3})
+
+
+class _Detail:
+    def __eq__(self, other: object) -> bool:
+        s = str(other)
+        lines = s.splitlines()
+        return (
+            lines[0] == "案件 #2（已确认违规，不实信息）"
+            and "来源：管理员标记" in lines
+            and any(line.endswith("王五 确认违规") for line in lines)
+            and any(line.endswith("王五 发布辟谣") for line in lines)
+        )
+
+
+# --- service details ---------------------------------------------------------------------------
+
+
+def test_parse_case() -> None:
+    assert parse_case("12") == (12, "")
+    assert parse_case("#12 说明 两句") == (12, "说明 两句")
+    assert parse_case("＃１２") == (12, "")
+    assert parse_case("12说明") == (None, "")
+    assert parse_case("") == (None, "")
+    assert parse_case("99999999999999999999") == (None, "")
+
+
+async def test_screening_never_raises_and_send_failures_are_survived(db) -> None:  # type: ignore[no-untyped-def]
+    await confirm_by_service(FakePort(), RUMOUR)
+    screener = await index.get()
+    assert screener is not None
+    hit = screener.screen(FORWARDED, 40002)
+    assert hit is not None
+    # Sending fails outright: the case is still recorded, nothing raises.
+    port = FakePort(send_error=SendFailed("no"))
+    assert await service.on_hit(port, runtime.org(), 40002, next(_mids), WORKER2, None, hit) == 2
+    # A timeout may have been delivered: counted as sent, never re-sent.
+    port = FakePort(send_error=SendUnknown("timeout"))
+    assert await service.on_hit(port, runtime.org(), 40002, next(_mids), WORKER2, None, hit) == 3
+    assert len(port.sent("private")) == 1
+
+
+async def test_the_index_is_rebuilt_from_the_database_and_follows_other_processes(db) -> None:  # type: ignore[no-untyped-def]
+    from bot import clock
+    from plugins.moderation.normalise import normalise
+
+    await confirm_by_service(FakePort(), RUMOUR)
+    index.reset()  # a restart
+    screener = await index.get()
+    assert screener is not None and screener.screen(FORWARDED) is not None
+    # Another process confirms a rumour and overturns this one: rows appear / deactivate.
+    async with db() as s:
+        s.add(ModerationCorpus(kind="rumour", text=OTHER, norm=normalise(OTHER), norm_hash="x", case_id=9, added_at=clock.utcnow(), active=True))
+        corpus = (await s.execute(select(ModerationCorpus).where(ModerationCorpus.case_id == 1))).scalar_one()
+        corpus.active = False
+        await s.commit()
+    assert screener.screen("转发：" + OTHER) is None
+    await index.refresh()
+    assert screener.screen("转发：" + OTHER) is not None
+    assert screener.screen(FORWARDED) is None
+
+
+async def test_stats_for_periodic_reports(db) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from bot import clock
+
+    port = FakePort()
+    await confirm_by_service(port, RUMOUR)
+    await service.report(port, runtime.org(), 40001, WORKER2, service.Quoted(next(_mids), WORKER, "张三", GOSSIP), None)
+    now = clock.utcnow()
+    assert await service.stats(now - timedelta(hours=1), now + timedelta(hours=1)) == {"opened_flag": 1, "opened_report": 1, "confirmed": 1}
+    assert await service.stats(now + timedelta(hours=1), now + timedelta(hours=2)) == {}
+
+
+async def test_a_group_ladder_from_the_org_file(db, org_moderation) -> None:  # type: ignore[no-untyped-def]
+    """Group 40003 sets `ladder: [0, 5]`: a warning, then 5 minutes, and 5 minutes again."""
+    port = FakePort()
+    await confirm_by_service(port, RUMOUR, group=40003)
+    assert port.sent("group")[-1][3] == warn(1, 1, "再有违规将被禁言 5 分钟。")
+    await confirm_by_service(port, OTHER, group=40003)
+    await confirm_by_service(port, GOSSIP, group=40003)
+    assert [c for c in port.calls if c[0] == "mute"] == [("mute", 40003, WORKER, 300), ("mute", 40003, WORKER, 300)]
+    assert port.sent("group")[-1][3].endswith("这是近半年内第 3 次违规，按群规禁言 5 分钟。如有异议，可以私聊我发送：/申诉 3 理由")
+
+
+async def test_the_latest_decision_about_a_text_wins(db) -> None:  # type: ignore[no-untyped-def]
+    port, org = FakePort(), runtime.org()
+    await service.report(port, org, 40001, WORKER2, service.Quoted(next(_mids), WORKER, "张三", GOSSIP), None)
+    assert (await service.decide_dismiss(port, org, 1, MOD, None))[0].startswith("已驳回案件 #1")
+    screener = await index.get()
+    assert screener is not None and screener.screen("转发：" + GOSSIP) is None
+    # The moderator changes their mind: the text leaves the not-a-rumour set, joins the rumours.
+    assert (await service.decide_confirm(port, org, 1, MOD, None))[0] == "已确认案件 #1（不实信息）。"
+    assert [(c.kind, c.active) for c in await rows(db, ModerationCorpus)] == [("innocent", False), ("rumour", True)]
+    assert screener.screen("转发：" + GOSSIP) is not None

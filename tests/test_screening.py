@@ -1,0 +1,272 @@
+"""Screening without NoneBot: normalisation, phrases, near-copies, learning from dismissals,
+the shipped lists, and the quality of matching on the labelled set."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import pytest
+
+from plugins.moderation.config import best_clarification, load_clarifications, load_lexicons
+from plugins.moderation.normalise import normalise, shingles, strip_forward_marks
+from plugins.moderation.screening import Params, Screener
+from tests.data.make_screening_pairs import ORDINARY, RUMOURS, build
+
+PAIRS = Path(__file__).parent / "data" / "screening_pairs.jsonl"
+RUMOUR = "听说从下个月开始绩效工资要砍掉一半，年终奖也取消了，人事科已经在做新表了"
+
+# What the quality test holds the matcher to.
+MIN_RECALL = 0.95
+MAX_FPR = 0.01
+MIN_RECALL_PER_KIND = 0.9
+
+
+# --- normalisation ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("转发：下个月工资减半！！", "下个月工资减半"),
+        ("【转】下个月，工资减半。", "下个月工资减半"),
+        ("[转] 下个月 工资 减半", "下个月工资减半"),
+        ("［转］下个月工资减半", "下个月工资减半"),
+        ("（转）下个月工资减半", "下个月工资减半"),
+        ("转自质量科职工群：下个月工资减半", "下个月工资减半"),
+        ("转自工会群 下个月工资减半", "下个月工资减半"),
+        ("Fwd: 下个月工资减半", "下个月工资减半"),
+        ("转：转发：【转】下个月工资减半", "下个月工资减半"),
+        ("下个月工资减半（转）", "下个月工资减半"),
+        ("下个月工资减半——转自某某群", "下个月工资减半"),
+        ("轉發：下個月工資減半", "下个月工资减半"),
+        ("下个月工资减半😱😱🔥", "下个月工资减半"),
+        ("下个\u200b月工\u200b资减半", "下个月工资减半"),
+        ("工资降３０％，ＡＢＣ", "工资降30abc"),
+        ("傻 . 逼", "傻逼"),
+        ("", ""),
+        ("？！。……", ""),
+    ],
+)
+def test_normalise(raw: str, expected: str) -> None:
+    assert normalise(raw) == expected
+
+
+def test_forward_marks_only_at_the_ends() -> None:
+    # "转发" in the middle of a sentence is content, not a marker.
+    assert normalise("请大家转发给家属") == "请大家转发给家属"
+    assert strip_forward_marks("转发:内容") == "内容"
+
+
+def test_shingles() -> None:
+    assert shingles("abcd") == {"abc", "bcd"}
+    assert shingles("ab") == {"ab"}
+    assert shingles("") == set()
+
+
+# --- phrases -------------------------------------------------------------------------
+
+
+def make_screener(*rumours: str) -> Screener:
+    s = Screener()
+    for i, r in enumerate(rumours, start=1):
+        s.add(i, r, "rumour")
+    return s
+
+
+def test_banned_phrases_survive_disguise_and_respect_groups() -> None:
+    s = Screener()
+    s.add_phrase("傻逼", "abuse")
+    s.add_phrase("内鬼", "banned", group_id=40002)
+    assert s.add_phrase("傻", "abuse") is False  # one character would match inside words
+    for text in ("你个傻逼", "你个傻 逼", "你个傻.逼😂", "你個傻逼"):
+        hit = s.screen(text, 40001)
+        assert hit is not None and hit.kind == "phrase" and hit.category == "abuse" and hit.detail == "傻逼"
+    assert s.screen("他是内鬼", 40001) is None
+    hit = s.screen("他是内鬼", 40002)
+    assert hit is not None and hit.category == "banned"
+    assert s.screen("今天开会", 40001) is None
+
+
+def test_no_phrases_no_crash() -> None:
+    assert Screener().screen("随便说点什么，下个月工资减半", 1) is None
+
+
+def test_shipped_lexicons_leave_ordinary_chat_alone() -> None:
+    s = Screener()
+    phrases = load_lexicons()
+    assert {c for _, c in phrases} >= {"abuse", "fraud"}
+    for phrase, category in phrases:
+        s.add_phrase(phrase, category)
+    flagged = [m for m in ORDINARY if s.screen(m, 40001)]
+    assert flagged == []
+    assert s.screen("请大家今天下班前点击链接领取高温补贴", 40001) is not None
+
+
+# --- near-copies ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        "转发：听说从下个月开始，绩效工资要砍掉一半！年终奖也取消了。人事科已经在做新表了！！！",  # prefix + punctuation
+        "听说从下个月开始绩效工资要砍掉一伴，年终奖也取消了，人事科己经在做新表了",  # characters changed
+        "大家看看是真的吗？从下个月开始绩效工资要砍掉一半，年终奖也取消了",  # excerpt + comment
+        "人事科已经在做新表了，年终奖也取消了，听说从下个月开始绩效工资要砍掉一半",  # clauses reordered
+        "轉發：聽說從下個月開始績效工資要砍掉一半，年終獎也取消了，人事科已經在做新表了",  # traditional
+    ],
+)
+def test_near_copies_are_caught(variant: str) -> None:
+    s = make_screener(RUMOUR, "明天上午全体职工到大会议室开会，不去的按旷工处理，要当场宣布裁员名单")
+    hit = s.screen(variant)
+    assert hit is not None and hit.kind == "rumour" and hit.key == 1
+
+
+@pytest.mark.parametrize(
+    "innocent",
+    [
+        "这个月的绩效工资什么时候发呀？",
+        "人事科说新的绩效考核办法下个月会征求大家意见",
+        "年终奖的事等正式通知吧，别瞎猜了",
+        "收到",
+    ],
+)
+def test_near_topic_chat_is_not_flagged(innocent: str) -> None:
+    assert make_screener(RUMOUR).screen(innocent) is None
+
+
+def test_exact_copy_of_a_short_rumour_is_caught_without_lsh() -> None:
+    s = make_screener("食堂要关了")
+    assert s.screen("转发：食堂要关了！") is not None
+    assert s.screen("食堂要关门装修两天") is None
+
+
+def test_dismissed_texts_are_not_flagged_again() -> None:
+    debunk = "有人在传：下个月开始绩效工资要砍掉一半，年终奖也取消了。我问了人事科，这是假的！"
+    s = make_screener(RUMOUR)
+    assert s.screen(debunk) is not None  # it quotes the rumour in full
+    s.add(100, debunk, "innocent")
+    assert s.screen(debunk) is None  # the same text
+    assert s.screen("转发：" + debunk) is None  # normalised the same
+    assert s.screen(debunk.replace("假的", "谣言")) is None  # closer to the dismissed text
+    assert s.screen("转发：" + RUMOUR) is not None  # the rumour itself still is
+
+
+def test_removed_rumours_are_forgotten() -> None:
+    s = make_screener(RUMOUR)
+    assert s.remove(1) is True and s.remove(1) is False
+    assert s.screen(RUMOUR) is None
+    assert s.counts()["rumour"] == 0
+
+
+def test_candidates_are_ranked_by_shared_bands() -> None:
+    """The per-message cost is bounded by max_candidates however many rumours collide."""
+    s = Screener(Params(max_candidates=3))
+    base = "单位的绩效工资要砍掉一半，名单月底公布，大家赶紧去查一下"
+    for i in range(50):
+        s.add(i + 1, base + f"第{i}号", "rumour")
+    checked: list[int] = []
+    original = s.similarity
+
+    def spy(norm, grams, other):  # type: ignore[no-untyped-def]
+        checked.append(1)
+        return original(norm, grams, other)
+
+    s.similarity = spy  # type: ignore[method-assign]
+    assert s.screen("转发：" + base) is not None
+    assert len(checked) <= 3
+
+
+def test_a_crowd_of_confirmed_variants_stays_cheap_and_still_matches() -> None:
+    """Every confirmed variant joins the corpus, so one rumour can fill buckets with thousands
+    of keys; counting stops at the budget, smallest buckets first, and the copy is still found."""
+    import random
+
+    from tests.data.make_screening_pairs import edit10
+
+    rng = random.Random(3)
+    s = Screener(Params(count_budget=500))
+    for key in range(1, 3001):
+        s.add(key, edit10(RUMOUR, rng), "rumour")
+    counted: list[int] = []
+    original = s._candidates
+
+    def spy(hv, lsh):  # type: ignore[no-untyped-def]
+        votes, needed = original(hv, lsh)
+        counted.append(sum(votes.values()))
+        return votes, needed
+
+    s._candidates = spy  # type: ignore[method-assign]
+    hit = s.screen("转发：" + RUMOUR.replace("，", "！"))
+    assert hit is not None and hit.kind == "rumour"
+    assert counted and counted[0] <= 500
+
+
+def test_long_messages_are_screened_on_their_beginning() -> None:
+    s = make_screener(RUMOUR)
+    assert s.screen(RUMOUR + "啊" * 20_000) is not None
+    assert s.screen("啊" * 20_000 + RUMOUR) is None
+
+
+# --- clarifications ------------------------------------------------------------------
+
+
+def test_best_clarification_matches_the_subject() -> None:
+    options = load_clarifications()
+    assert len(options) >= 3
+    assert best_clarification(RUMOUR, options).name == "pay"  # type: ignore[union-attr]
+    assert best_clarification("请大家点击链接填写银行卡号和身份证号领取补贴", options).name == "fake_notice"  # type: ignore[union-attr]
+    assert best_clarification("今天天气不错", options) is None
+
+
+# --- quality on the labelled set -----------------------------------------------------
+
+
+def test_the_labelled_set_is_what_the_generator_makes() -> None:
+    rows = [json.loads(line) for line in PAIRS.read_text(encoding="utf-8").splitlines()]
+    assert rows == build(), "tests/data/screening_pairs.jsonl is stale: run tests/data/make_screening_pairs.py"
+    assert len(rows) >= 300
+    kinds = Counter(r["kind"] for r in rows)
+    assert {"prefix_punct", "edit10", "excerpt60", "reorder", "ordinary", "near_topic", "other_rumour"} <= set(kinds)
+
+
+def test_screening_quality_on_the_labelled_set(capsys: pytest.CaptureFixture[str]) -> None:
+    """Pairwise: the index holds the pair's rumour only. Then the realistic case: every
+    rumour of the set indexed at once, every ordinary message screened against all of them."""
+    rows = [json.loads(line) for line in PAIRS.read_text(encoding="utf-8").splitlines()]
+    by_kind: dict[str, list[bool]] = defaultdict(list)
+    tp = fn = fp = tn = 0
+    for row in rows:
+        s = make_screener(row["rumour"])
+        flagged = s.screen(row["candidate"]) is not None
+        by_kind[row["kind"]].append(flagged)
+        if row["label"]:
+            tp, fn = tp + flagged, fn + (not flagged)
+        else:
+            fp, tn = fp + flagged, tn + (not flagged)
+    recall = tp / (tp + fn)
+    fpr = fp / (fp + tn)
+
+    everything = make_screener(*RUMOURS)
+    ordinary = [r["candidate"] for r in rows if r["kind"] in ("ordinary", "near_topic")]
+    full_fp = sum(everything.screen(m) is not None for m in ordinary)
+    copies = [r for r in rows if r["label"]]
+    full_tp = sum(
+        (h := everything.screen(r["candidate"])) is not None and h.key == RUMOURS.index(r["rumour"]) + 1 for r in copies
+    )
+
+    with capsys.disabled():
+        print(f"\nscreening quality on {len(rows)} pairs: recall {recall:.3f} ({tp}/{tp + fn}), "
+              f"false-positive rate {fpr:.3f} ({fp}/{fp + tn})")
+        for kind, flags in sorted(by_kind.items()):
+            print(f"  {kind:13} {sum(flags):3}/{len(flags):3} flagged")
+        print(f"  all {len(RUMOURS)} rumours indexed: {full_tp}/{len(copies)} copies traced to their rumour, "
+              f"{full_fp}/{len(ordinary)} ordinary messages flagged")
+
+    assert recall >= MIN_RECALL
+    assert fpr <= MAX_FPR
+    for kind in ("prefix_punct", "edit10", "excerpt60", "reorder"):
+        assert sum(by_kind[kind]) / len(by_kind[kind]) >= MIN_RECALL_PER_KIND, kind
+    assert full_fp / len(ordinary) <= MAX_FPR
+    assert full_tp / len(copies) >= MIN_RECALL
