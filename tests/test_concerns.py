@@ -323,3 +323,17 @@ async def test_guided_flow_can_be_cancelled_and_validates_answers(db, at_monday)
     assert "已取消" in await flow.step(OTHER_WORKER, "10000", "取消")
     async with db() as s:
         assert (await s.scalars(select(ConcernDraft))).all() == []
+
+
+async def test_a_relay_is_sent_once_even_when_the_retry_tick_races_the_handler(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
+    done = await submit()
+    async with db() as s:
+        event = ConcernEvent(concern_id=done.concern_id, at=clock.utcnow(), kind="reply", actor=PAY_LEADER, text="答复", relay="pending")
+        s.add(event)
+        await s.flush()
+        eid = event.id
+        await s.commit()
+    import asyncio
+
+    await asyncio.gather(service.relay(done.concern_id, eid, "答复"), service.relay_retry_tick(), service.relay_retry_tick())
+    assert len(relays) == 1

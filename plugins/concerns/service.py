@@ -353,9 +353,18 @@ async def relay(concern_id: int, event_id: int | None, message: str) -> str:
     """Send to the submitter through the sealed route, now; the event row records the outcome.
 
     Direct rather than through the outbox: an outbox row would store the submitter's id next
-    to the concern. A failure is retried by the tick; a timeout is not (it may have arrived).
+    to the concern. A failure is retried by the tick; a timeout is not (it may have arrived),
+    and a relay left "sending" by a process that died is not either.
     """
     async with session() as s:
+        if event_id is not None:
+            # Claim the relay: of the handler and a retrying tick (in any process), one sends.
+            claimed = await s.execute(
+                update(ConcernEvent).where(ConcernEvent.id == event_id, ConcernEvent.relay == "pending").values(relay="sending")
+            )
+            await s.commit()
+            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                return "sending"
         route = await s.get(ConcernRoute, concern_id)
         if route is None:
             status = "failed"
