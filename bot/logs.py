@@ -28,10 +28,14 @@ def _filter(record: Record) -> bool:
 
 
 def install() -> None:
+    import nonebot
     import nonebot.log
 
     try:
         logger.remove(nonebot.log.logger_id)
     except ValueError:
         pass  # already replaced
-    nonebot.log.logger_id = logger.add(sys.stdout, level=0, diagnose=False, filter=_filter, format=default_format)
+    # The handler's own level (NoneBot registers level 0 and filters later) lets loguru drop
+    # DEBUG/TRACE calls before building a record: NoneBot makes several per message.
+    level = nonebot.get_driver().config.log_level
+    nonebot.log.logger_id = logger.add(sys.stdout, level=level, diagnose=False, filter=_filter, format=default_format)
