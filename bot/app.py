@@ -29,6 +29,9 @@ def nonebot_config() -> dict[str, Any]:
     if settings.env("SQLALCHEMY_DATABASE_URL") is None:
         settings.data_dir().mkdir(parents=True, exist_ok=True)
         config["sqlalchemy_database_url"] = settings.default_database_url()
+    if settings.env("SQLALCHEMY_ENGINE_OPTIONS") is None:
+        # Pooled connections die when the database restarts: test each before use.
+        config["sqlalchemy_engine_options"] = {"pool_pre_ping": True}
     if settings.env("LOG_LEVEL") is None:
         config["log_level"] = "INFO"
     return config
