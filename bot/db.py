@@ -127,7 +127,15 @@ async def _migrate_command(args: list[str]) -> None:
                 await greenlet_spawn(migrate.check, config)
             elif verb == "revision":
                 message = " ".join(args[1:]) or "schema change"
-                await greenlet_spawn(lambda: list(migrate.revision(config, message, version_path=MIGRATIONS / "versions")))
+                # Written into nonebot-plugin-orm's temporary copy of the history, then moved to
+                # migrations/versions (as `nb orm revision` does). Passing version_path instead
+                # lists the history twice once migrations/versions holds scripts, and Alembic
+                # then sees every revision as a second head.
+                def make() -> None:
+                    for script in migrate.revision(config, message):
+                        config.move_script(script)
+
+                await greenlet_spawn(make)
             else:
                 raise SystemExit(f"unknown migrate command {verb!r}: upgrade | check | revision MESSAGE")
     finally:
