@@ -84,6 +84,10 @@ class Port(Protocol):
 
     async def members(self, group_id: str) -> list[str]: ...
 
+    # Optional: send a file (e.g. a CSV export). A platform that cannot raises SendFailed, and
+    # callers fall back to text; a port may also simply not have the method.
+    async def send_file(self, target: Target, name: str, data: bytes) -> None: ...
+
 
 _FACTORIES: dict[type[Bot], Callable[[Bot], Port]] = {}
 
