@@ -148,7 +148,7 @@ async def _reject(ctx: Ctx) -> None:
     await _answer(ctx, commend.reject(ctx.user_id, ctx.args))
 
 
-@command("建议", summary="献一策：提出建议（署名，转给负责的领导）", usage="/建议 <内容>", order=45)
+@command("建议", summary="献一策，提出建议（署名，转给负责的领导）", usage="/建议 <内容>", order=45)
 async def _suggest(ctx: Ctx) -> None:
     async def go() -> str:
         done = await suggest.submit(author=ctx.user_id, author_name=sender_name(ctx), group_id=ctx.group_id, text=ctx.args)
