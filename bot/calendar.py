@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from nonebot import logger
 
@@ -68,7 +69,10 @@ class LunarDate:
     month_days: int  # 29 or 30: how many days this lunar month has
 
 
+@lru_cache(maxsize=64)
 def lunar_of(day: date) -> LunarDate:
+    """The lunar date of `day` (cached: every tick asks about today, and lunar_python rebuilds
+    a whole lunar year, ~15 ms, whenever it moves between years)."""
     from lunar_python import LunarMonth, Solar
 
     lunar = Solar.fromYmd(day.year, day.month, day.day).getLunar()
