@@ -202,13 +202,13 @@ async def digest_tick() -> int:
     if now < cutoff:
         return 0
     week = iso_week(cutoff.date())
+    due = (Commendation.status == "approved", Commendation.digest_week.is_(None), Commendation.decided_at < cutoff)
     async with session() as s:
-        await s.execute(
-            update(Commendation)
-            .where(Commendation.status == "approved", Commendation.digest_week.is_(None), Commendation.decided_at < cutoff)
-            .values(digest_week=week)
-        )
-        await s.commit()
+        # Read before writing: this runs every tick all week, and on SQLite a needless write
+        # would contend with the writes people are waiting for.
+        if await s.scalar(select(func.count()).select_from(Commendation).where(*due)):
+            await s.execute(update(Commendation).where(*due).values(digest_week=week))
+            await s.commit()
         rows = (await s.scalars(select(Commendation).where(Commendation.digest_week == week).order_by(Commendation.id))).all()
         deeds = [(c.id, c.nominee, c.deed, c.group_id) for c in rows]
     if not deeds:
