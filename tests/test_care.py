@@ -238,6 +238,19 @@ async def test_weekly_digest_on_monday_0900_to_the_nominees_groups_exactly_once(
     assert [r.period for r in await ledger(db, commend.DIGEST)][-1] == "2026-W49"
 
 
+async def test_a_nominee_in_no_group_nominated_in_private_hears_the_digest_in_person(db) -> None:  # type: ignore[no-untyped-def]
+    spec = runtime.org().spec
+    people = [p.model_copy(update={"department": None}) if p.qq == HEAD else p for p in spec.people]
+    with org_with(people=people):
+        clock.set_now(at(2026, 11, 17, 10, 0))
+        n = await nominate("周末带队检查，连续三天没休息", nominee=HEAD, group=None)
+        await commend.approve(CADRE, str(n))
+        clock.set_now(at(2026, 11, 23, 9, 0))
+        assert await commend.digest_tick() == 1
+    rows = await ledger(db, commend.DIGEST)
+    assert [(r.target_kind, r.target_id) for r in rows] == [("private", str(HEAD))]
+
+
 async def test_messages_lost_between_commit_and_enqueue_are_sent_by_the_tick(db) -> None:  # type: ignore[no-untyped-def]
     clock.set_now(at(2026, 11, 17, 10, 0))
     n = await nominate()

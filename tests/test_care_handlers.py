@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from nonebot.adapters.onebot.v11 import Bot
+from nonebot.adapters.onebot.v11 import Bot, Message
 from nonebug import App
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
@@ -123,6 +123,18 @@ async def test_an_at_of_the_bot_taken_off_by_the_adapter_is_still_understood(app
         ctx.should_call_send(event, text("谢谢你的好意，不过我只是个机器人，不用表扬我。" + MENTION_HELP), result={"message_id": 1})
 
 
+async def test_quoting_a_bot_message_is_not_taken_for_an_at_of_the_bot(app: App, db) -> None:  # type: ignore[no-untyped-def]
+    from nonebot.adapters.onebot.v11.event import Reply, Sender
+
+    # The adapter sets `reply` (and to_me, when the quoted message is the bot's) from get_msg.
+    event = group_message(ZHOU, [t("/表扬 修好了打印机")], to_me=True)
+    event.reply = Reply(time=0, message_type="group", message_id=77, real_id=77, sender=Sender(user_id=int(BOT)), message=Message("好人好事"))
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id=BOT)
+        ctx.receive_event(bot, event)
+        ctx.should_call_send(event, text(MENTION_HELP), result={"message_id": 1})
+
+
 async def test_private_commendation_by_number_or_name(app: App, db) -> None:  # type: ignore[no-untyped-def]
     async with app.test_matcher() as ctx:
         bot = ctx.create_bot(base=Bot, self_id=BOT)
@@ -138,9 +150,12 @@ async def test_private_commendation_by_number_or_name(app: App, db) -> None:  # 
         e4 = private_event(ZHANG, "/表扬")
         ctx.receive_event(bot, e4)
         ctx.should_call_send(e4, text(PRIVATE_HELP), result={"message_id": 4})
+        e5 = private_event(ZHOU, "/表扬 @张三 又帮大家修好了打印机")
+        ctx.receive_event(bot, e5)
+        ctx.should_call_send(e5, text("谢谢推荐！表扬 张三（质量科） 的事迹已登记（#3），政工干部审核通过后，会在周一的“好人好事”里和大家分享。"), result={"message_id": 5})
     async with db() as s:
         assert [(c.nominee, c.group_id) for c in (await s.scalars(select(Commendation).order_by(Commendation.id))).all()] == [
-            (ZHANG, None), (ZHOU, None)
+            (ZHANG, None), (ZHOU, None), (ZHANG, None)
         ]
 
 

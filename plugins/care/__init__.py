@@ -80,8 +80,10 @@ def mentioned(ctx: Ctx) -> int:
         raise CareError(f"表扬要 @ 一位具体的同事，不能 @全体成员。{MENTION_HELP}")
     others = list(dict.fromkeys(a for a in ats if a != me))
     if not others:
-        # An @ of the bot at the start or end is taken off the message by the adapter (to_me).
-        if me in ats or ctx.event.to_me:
+        # An @ of the bot at the start or end is taken off the message by the adapter (to_me);
+        # quoting one of the bot's messages sets to_me too, and is no @ of anyone.
+        quoted = getattr(ctx.event, "reply", None) is not None
+        if me in ats or (ctx.event.to_me and not quoted):
             raise CareError(f"谢谢你的好意，不过我只是个机器人，不用表扬我。{MENTION_HELP}")
         raise CareError(MENTION_HELP)
     if len(others) > 1:
@@ -94,6 +96,7 @@ def mentioned(ctx: Ctx) -> int:
 def named(ctx: Ctx, who: str) -> int:
     """A colleague named in private chat: a QQ number or a name in the org file."""
     org = ctx.org
+    who = who.lstrip("@＠")  # "/表扬 @张三 …" typed as text in private chat
     if who.isdigit():
         if int(who) not in org.people:
             raise CareError(f"组织名单里没有 QQ 号 {who}。{PRIVATE_HELP}")

@@ -214,14 +214,19 @@ async def digest_tick() -> int:
     if not deeds:
         return 0
     org = runtime.org()
-    by_group: dict[int, list[tuple[int, str]]] = {}
+    by_target: dict[Target, list[tuple[int, str]]] = {}
     for _, nominee, deed, group_id in deeds:
-        targets = {g.id for g in groups_of(org, nominee)}
+        targets = {Target.group(g.id) for g in groups_of(org, nominee)}
         if group_id is not None:
-            targets.add(group_id)
-        for gid in targets:
-            by_group.setdefault(gid, []).append((nominee, deed))
-    items = [outbox.Item(Target.group(gid), digest_parts(entries)) for gid, entries in sorted(by_group.items())]
+            targets.add(Target.group(group_id))
+        if not targets:  # nominated in private and in no listed group: told in person
+            targets.add(Target.private(nominee))
+        for target in targets:
+            by_target.setdefault(target, []).append((nominee, deed))
+    items = [
+        outbox.Item(target, digest_parts(entries))
+        for target, entries in sorted(by_target.items(), key=lambda kv: (kv[0].kind, int(kv[0].id)))
+    ]
     if {it.target for it in items} <= await outbox.existing_targets(DIGEST, week):
         return 0
     return await outbox.enqueue(DIGEST, week, items)
