@@ -41,14 +41,27 @@ def nonebot_config() -> dict[str, Any]:
     return config
 
 
+_private_dirs: list[Path] = []
+
+
 def _private_dir(prefix: str) -> Path:
     import atexit
-    import shutil
     import tempfile
 
     path = Path(tempfile.mkdtemp(prefix=prefix))
-    atexit.register(shutil.rmtree, path, True)
+    if not _private_dirs:
+        atexit.register(remove_private_dirs)
+    _private_dirs.append(path)
     return path
+
+
+def remove_private_dirs() -> None:
+    """Also called on NoneBot's shutdown: uvicorn re-raises SIGTERM after a graceful stop, and a
+    process that dies of a signal runs no atexit hooks."""
+    import shutil
+
+    while _private_dirs:
+        shutil.rmtree(_private_dirs.pop(), ignore_errors=True)
 
 
 def load_organisation() -> Org:
