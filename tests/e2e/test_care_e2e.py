@@ -198,3 +198,14 @@ async def test_monthly_report_for_a_seeded_month_with_small_categories_suppresse
             sent = await peer.wait_call(("send_private_msg",), where=to_user(user, "【连心·月报】测试局 2026年11月"), since=mark, timeout=30)
             assert segment_types(sent) == ["text", "image"]
         await peer.wait_no_call(("send_private_msg",), where=to_user(HEAD, "【连心·月报】"), for_=3, since=peer.mark())
+
+
+async def test_a_bad_greetings_file_stops_start_up_with_one_line(tmp_path: Path) -> None:
+    folder = tmp_path / "greetings"
+    folder.mkdir()
+    (folder / "birthday.yaml").write_text("templates: ['{名字}生日快乐']\n", encoding="utf-8")
+    (folder / "festivals.yaml").write_text("春节: [过年好]\n", encoding="utf-8")
+    proc = BotProcess(bot_env(tmp_path, LIANXIN_GREETINGS=str(folder)), log_dir=tmp_path)
+    proc.start()
+    assert await proc.wait_exit(60) == 2
+    assert f"连心无法启动：问候语文件 {folder / 'birthday.yaml'}：templates 第 1 条用了不认识的占位符 {{名字}}" in proc.output()
