@@ -34,7 +34,37 @@ def nonebot_config() -> dict[str, Any]:
         config["sqlalchemy_engine_options"] = {"pool_pre_ping": True}
     if settings.env("LOG_LEVEL") is None:
         config["log_level"] = "INFO"
+    if settings.env("LOCALSTORE_PLUGIN_DATA_DIR") is None:
+        # nonebot-plugin-orm copies every migration it has run into its data directory (by
+        # default ~/.local/share/nonebot2/nonebot_plugin_orm, shared by every checkout of the
+        # user) and replays those copies as part of the history. A script from another checkout
+        # or branch, or one re-chained since, then becomes a second head and start-up fails.
+        # The bot's one history is migrations/: give the plugin a private, empty directory.
+        config["localstore_plugin_data_dir"] = {"nonebot_plugin_orm": _private_dir("lianxin-orm-")}
     return config
+
+
+_private_dirs: list[Path] = []
+
+
+def _private_dir(prefix: str) -> Path:
+    import atexit
+    import tempfile
+
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    if not _private_dirs:
+        atexit.register(remove_private_dirs)
+    _private_dirs.append(path)
+    return path
+
+
+def remove_private_dirs() -> None:
+    """Also called on NoneBot's shutdown: uvicorn re-raises SIGTERM after a graceful stop, and a
+    process that dies of a signal runs no atexit hooks."""
+    import shutil
+
+    while _private_dirs:
+        shutil.rmtree(_private_dirs.pop(), ignore_errors=True)
 
 
 def load_organisation() -> Org:
@@ -72,7 +102,10 @@ def load_plugins() -> None:
     nonebot.load_plugin("bot.core")
     nonebot.load_plugin("bot.dispatch")
     for info in sorted(pkgutil.iter_modules(plugins.__path__), key=lambda m: m.name):
-        nonebot.load_plugin(f"plugins.{info.name}")
+        # A plugin may already be loaded: another one declared it with require() (care needs
+        # reports to register its section), and NoneBot refuses to load a plugin twice.
+        if nonebot.get_plugin(info.name) is None:
+            nonebot.load_plugin(f"plugins.{info.name}")
 
 
 def main(argv: list[str] | None = None) -> None:

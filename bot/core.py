@@ -57,3 +57,6 @@ async def _disconnected(bot: Bot) -> None:
 async def _shutdown() -> None:
     if outbox.worker is not None:
         await outbox.worker.stop()
+    from bot.app import remove_private_dirs
+
+    remove_private_dirs()

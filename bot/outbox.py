@@ -82,6 +82,21 @@ async def enqueue(
     return created
 
 
+async def existing_targets(
+    purpose: str, period: str, *, sessions: SessionFactory = _default_sessions
+) -> set[Target]:
+    """Targets that already have a ledger row for (purpose, period), in any status.
+
+    Lets a tick skip costly work (rendering a report, choosing texts) once it is recorded,
+    without weakening the guarantee: `enqueue` stays the one place that decides.
+    """
+    async with sessions() as s:
+        rows = await s.execute(
+            select(Outbox.target_kind, Outbox.target_id).where(Outbox.purpose == purpose, Outbox.period == period)
+        )
+        return {Target(kind, tid) for kind, tid in rows.all()}  # type: ignore[arg-type]
+
+
 _wake = asyncio.Event()
 
 

@@ -7,6 +7,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from functools import cache
+from typing import Protocol
 
 WORKPLACE_TERMS = [
     "职称", "评职称", "晋升", "提拔", "绩效", "绩效工资", "年终奖", "公积金", "加班费", "值班费", "补贴",
@@ -42,6 +43,32 @@ def keywords(texts: Iterable[str], top: int = 10) -> list[tuple[str, float]]:
     import jieba.analyse
 
     return list(jieba.analyse.extract_tags("\n".join(texts), topK=top, withWeight=True))
+
+
+class _Category(Protocol):
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def keywords(self) -> list[str]: ...
+
+
+def categorize(text: str, categories: Iterable[_Category], default: str = "other") -> str:
+    """The id of the category whose keywords the text mentions most, else `default`.
+
+    A keyword that jieba yields as a whole word counts 2, one found only as a substring counts 1:
+    "补贴" inside "补贴款" still counts, but a word beats an accidental substring. Ties keep the
+    category listed first, so the org file's order decides.
+    """
+    categories = list(categories)
+    add_words(k for c in categories for k in c.keywords)
+    found = set(words(text))
+    best, best_score = default, 0
+    for c in categories:
+        score = sum(2 if k in found else 1 if k in text else 0 for k in c.keywords)
+        if score > best_score:
+            best, best_score = c.id, score
+    return best
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

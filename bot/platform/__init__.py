@@ -88,6 +88,10 @@ class Port(Protocol):
         """(author id, plain text) of a message the platform still has, else None."""
         ...
 
+    # Optional: send a file (e.g. a CSV export). A platform that cannot raises SendFailed, and
+    # callers fall back to text; a port may also simply not have the method.
+    async def send_file(self, target: Target, name: str, data: bytes) -> None: ...
+
 
 _FACTORIES: dict[type[Bot], Callable[[Bot], Port]] = {}
 

@@ -105,6 +105,18 @@ class OneBotV11Port:
     async def mute(self, group_id: str, user_id: str, seconds: int) -> None:
         await self._call("set_group_ban", group_id=int(group_id), user_id=int(user_id), duration=seconds)
 
+    async def send_file(self, target: Target, name: str, data: bytes) -> None:
+        """NapCat's upload_private_file / upload_group_file with the bytes inline as base64://
+        (the bot and NapCat need not share a file system). Implementations without these
+        actions answer "unsupported" (SendFailed), and callers fall back to text."""
+        import base64
+
+        file = "base64://" + base64.b64encode(data).decode()
+        if target.kind == "group":
+            await self._call("upload_group_file", group_id=int(target.id), file=file, name=name)
+        else:
+            await self._call("upload_private_file", user_id=int(target.id), file=file, name=name)
+
     async def members(self, group_id: str) -> list[str]:
         result = await self._call("get_group_member_list", group_id=int(group_id))
         return [str(m["user_id"]) for m in result or [] if isinstance(m, dict) and "user_id" in m]

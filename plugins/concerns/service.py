@@ -61,16 +61,8 @@ def check_text(text: str) -> str:
 
 
 def categorize(text: str) -> str:
-    """The category whose keywords the text mentions most (jieba words, then substrings); else other."""
-    org = runtime.org()
-    textutil.add_words(k for c in org.spec.categories for k in c.keywords)
-    words = set(textutil.words(text))
-    best, best_score = "other", 0
-    for c in org.spec.categories:
-        score = sum(2 if k in words else 1 if k in text else 0 for k in c.keywords)
-        if score > best_score:
-            best, best_score = c.id, score
-    return best
+    """The category whose keywords the text mentions most (bot.text.categorize); else other."""
+    return textutil.categorize(text, runtime.org().spec.categories)
 
 
 async def _take_quota(s: AsyncSession, user_id: int) -> None:

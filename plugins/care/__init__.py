@@ -1,0 +1,192 @@
+"""关怀与文化: birthday and festival greetings, /表扬 (commendations), /建议 (献一策).
+
+Handlers are thin: they parse the message and call plain async functions in greet, commend
+and suggest. Greeting texts are validated here, at import, so a bad file stops start-up.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from nonebot import logger, require
+from nonebot.plugin import PluginMetadata
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot import schedule
+from bot.commands import command
+from bot.context import Ctx, MessageCtx
+from bot.errors import StartupError
+from bot.org import Role
+from bot.platform import Forward, Target
+from plugins.care import commend, greet, greetings, suggest
+from plugins.care.common import CareError
+
+# The report plugin is loaded first (whatever the alphabet says) so this one can add its section.
+require("plugins.reports")
+from plugins.reports.providers import register_section  # noqa: E402
+
+from plugins.care.section import care_section  # noqa: E402
+
+__plugin_meta__ = PluginMetadata(
+    name="care",
+    description="关怀与文化：生日节日问候、表扬好人好事、献一策",
+    usage="/表扬 @某人 事迹 /建议 内容 /审核 /通过 /退回 /建议汇总",
+)
+
+try:
+    greetings.configured()
+except StartupError as e:
+    # NoneBot logs and skips a plugin whose import raises; a bad greetings file must stop
+    # start-up instead, with the one line bot/app.py prints for a bad org file.
+    print(f"连心无法启动：{e}", file=sys.stderr, flush=True)
+    raise SystemExit(2) from None
+
+register_section("care", care_section)
+
+NOT_SAVED = "抱歉，系统暂时无法保存，这次没有提交成功。请稍后再发送一次。"
+REVIEWERS = [Role.cadre]
+SUMMARY_ROLES = [Role.cadre, Role.head]
+MENTION_HELP = f"请 @ 你想表扬的同事，再写上事迹，例如：{commend.EXAMPLE}"
+PRIVATE_HELP = "私聊时请写同事的 QQ 号或姓名，再写上事迹，例如：/表扬 30001 主动留下来帮大家修好了打印机"
+
+
+async def _answer(ctx: Ctx, work) -> None:  # type: ignore[no-untyped-def]
+    try:
+        await ctx.reply(await work)
+    except CareError as e:
+        await ctx.reply(str(e))
+    except SQLAlchemyError as e:
+        # Class names only: the exception text quotes the statement's parameters (user text).
+        orig = getattr(e, "orig", None)
+        logger.error(f"care: database error {type(e).__name__}" + (f" ({type(orig).__name__})" if orig else ""))
+        await ctx.reply(NOT_SAVED)
+
+
+def sender_name(ctx: MessageCtx) -> str | None:
+    """The org file's name, else the group card or nickname the person goes by."""
+    person = ctx.org.person(ctx.user_id)
+    if person is not None:
+        return person.name
+    sender = getattr(ctx.event, "sender", None)
+    name = (getattr(sender, "card", None) or getattr(sender, "nickname", None) or "").strip()
+    return name[:32] or None
+
+
+def mentioned(ctx: Ctx) -> int:
+    """The one colleague @-mentioned in a group message; CareError explains anything else."""
+    me = str(ctx.bot.self_id)
+    ats = [str(seg.data.get("qq", "")) for seg in ctx.event.get_message() if seg.type == "at"]
+    if "all" in ats:
+        raise CareError(f"表扬要 @ 一位具体的同事，不能 @全体成员。{MENTION_HELP}")
+    others = list(dict.fromkeys(a for a in ats if a != me))
+    if not others:
+        # An @ of the bot at the start or end is taken off the message by the adapter (to_me);
+        # quoting one of the bot's messages sets to_me too, and is no @ of anyone.
+        quoted = getattr(ctx.event, "reply", None) is not None
+        if me in ats or (ctx.event.to_me and not quoted):
+            raise CareError(f"谢谢你的好意，不过我只是个机器人，不用表扬我。{MENTION_HELP}")
+        raise CareError(MENTION_HELP)
+    if len(others) > 1:
+        raise CareError("一次请只 @ 一位同事。要表扬几位同事，请分开推荐，每位发一条。")
+    if not others[0].isdigit():
+        raise CareError(MENTION_HELP)
+    return int(others[0])
+
+
+def named(ctx: Ctx, who: str) -> int:
+    """A colleague named in private chat: a QQ number or a name in the org file."""
+    org = ctx.org
+    who = who.lstrip("@＠")  # "/表扬 @张三 …" typed as text in private chat
+    if who.isdigit():
+        if int(who) not in org.people:
+            raise CareError(f"组织名单里没有 QQ 号 {who}。{PRIVATE_HELP}")
+        return int(who)
+    matches = [p.qq for p in org.spec.people if p.name == who]
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        raise CareError(f"组织名单里有 {len(matches)} 位叫“{who}”的同事，请改写 QQ 号。")
+    raise CareError(f"组织名单里没有叫“{who}”的同事。{PRIVATE_HELP}")
+
+
+@command("表扬", summary="推荐表扬同事的好人好事", usage="/表扬 @某人 <事迹>", order=40)
+async def _commend(ctx: Ctx) -> None:
+    async def go() -> str:
+        if ctx.scene == "group":
+            nominee, deed = mentioned(ctx), ctx.args
+            nominee_name = None
+        else:
+            who, _, deed = ctx.args.strip().partition(" ")
+            if not who:
+                raise CareError(PRIVATE_HELP)
+            nominee, nominee_name = named(ctx, who), None
+        done = await commend.nominate(
+            nominator=ctx.user_id,
+            nominator_name=sender_name(ctx),
+            nominee=nominee,
+            nominee_name=nominee_name,
+            group_id=ctx.group_id,
+            deed=deed,
+        )
+        return (
+            f"谢谢推荐！表扬 {done.nominee_label} 的事迹已登记（#{done.id}），"
+            "政工干部审核通过后，会在周一的“好人好事”里和大家分享。"
+        )
+
+    await _answer(ctx, go())
+
+
+@command("审核", summary="查看待审核的表扬推荐", roles=REVIEWERS, group=False, order=41)
+async def _pending(ctx: Ctx) -> None:
+    await _answer(ctx, commend.pending_list(ctx.user_id))
+
+
+@command("通过", summary="通过表扬推荐", usage="/通过 <编号>", roles=REVIEWERS, group=False, order=42)
+async def _approve(ctx: Ctx) -> None:
+    await _answer(ctx, commend.approve(ctx.user_id, ctx.args))
+
+
+@command("退回", summary="退回表扬推荐", usage="/退回 <编号> [理由]", roles=REVIEWERS, group=False, order=43)
+async def _reject(ctx: Ctx) -> None:
+    await _answer(ctx, commend.reject(ctx.user_id, ctx.args))
+
+
+@command("建议", summary="献一策，提出建议（署名，转给负责的领导）", usage="/建议 <内容>", order=45)
+async def _suggest(ctx: Ctx) -> None:
+    async def go() -> str:
+        done = await suggest.submit(author=ctx.user_id, author_name=sender_name(ctx), group_id=ctx.group_id, text=ctx.args)
+        return suggest.receipt(done)
+
+    await _answer(ctx, go())
+
+
+@command("建议汇总", summary="某一年的建议按类别汇总（默认今年）", usage="/建议汇总 [年份]", roles=SUMMARY_ROLES, group=False, order=46)
+async def _summary(ctx: Ctx) -> None:
+    try:
+        year = suggest.parse_year(ctx.args)
+        texts = await suggest.summary(year)
+    except CareError as e:
+        await ctx.reply(str(e))
+        return
+    if not texts:
+        await ctx.reply(f"{year} 年还没有收到建议。")
+        return
+    await ctx.port.send(Target.private(ctx.user_id), [Forward(tuple(texts))])
+
+
+@schedule.tick("care-greetings", seconds=60)
+async def _greetings_tick() -> None:
+    await greet.birthday_tick()
+    await greet.festival_tick()
+
+
+@schedule.tick("care-commendations", seconds=60)
+async def _commendations_tick() -> None:
+    await commend.resend_tick()
+    await commend.digest_tick()
+
+
+@schedule.tick("care-suggestions", seconds=60)
+async def _suggestions_tick() -> None:
+    await suggest.resend_tick()
+    await suggest.summary_tick()

@@ -1,0 +1,55 @@
+"""Shared bits of the care plugin: the refusal type, labels, numbers and time slots."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from bot import clock, runtime
+
+
+class CareError(Exception):
+    """A refusal to show the person as it is."""
+
+
+def person_label(user_id: int, fallback: str | None = None) -> str:
+    """'张三（质量科）' for people in the org file, else the name they go by, else the number."""
+    org = runtime.org()
+    person = org.person(user_id)
+    if person is None:
+        return fallback or f"QQ {user_id}"
+    dept = org.departments.get(person.department) if person.department else None
+    return f"{person.name}（{dept.name}）" if dept else person.name
+
+
+def org_name(user_id: int, fallback: str | None = None) -> str | None:
+    person = runtime.org().person(user_id)
+    return person.name if person else (fallback or None)
+
+
+def parse_number(raw: str, example: str) -> int:
+    raw = raw.strip().lstrip("#＃")
+    if not raw.isdigit() or len(raw) > 9:
+        raise CareError(f"请写明编号，例如：{example}")
+    return int(raw)
+
+
+def day_label(t: datetime | date) -> str:
+    d = t.astimezone(clock.zone()).date() if isinstance(t, datetime) else t
+    return f"{d.month}月{d.day}日"
+
+
+def week_start(now: datetime, at: time) -> datetime:
+    """Monday `at` of the week `now` is in (org zone)."""
+    monday = now.date() - timedelta(days=now.weekday())
+    return datetime.combine(monday, at, tzinfo=clock.zone())
+
+
+def iso_week(d: date) -> str:
+    year, week, _ = d.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def today_bounds() -> tuple[datetime, datetime]:
+    now = clock.now()
+    start = datetime.combine(now.date(), time(0), tzinfo=clock.zone())
+    return start, start + timedelta(days=1)

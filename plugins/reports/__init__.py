@@ -1,0 +1,61 @@
+"""报表: /月报, /周报 and /导出 for cadres and the head, and the monthly report on the 1st.
+
+Other plugins add their figures through `plugins.reports.providers.register_section`.
+"""
+
+from __future__ import annotations
+
+from nonebot import require
+from nonebot.plugin import PluginMetadata
+
+from bot import clock, schedule
+from bot.commands import command
+from bot.context import Ctx
+from bot.org import Role
+
+# The concerns section reads concerns' tables: load that plugin first (NoneBot refuses a plugin
+# module that was imported before it was loaded as a plugin).
+require("plugins.concerns")
+from plugins.reports import providers, report, service  # noqa: E402
+from plugins.reports.concerns_section import concerns_section  # noqa: E402
+
+__plugin_meta__ = PluginMetadata(name="reports", description="月报、周报与导出", usage="/月报 /周报 /导出")
+
+ROLES = [Role.cadre, Role.head]
+
+providers.register_section("concerns", concerns_section)
+
+
+@command("月报", summary="月度报表：文字和图表（默认上个月）", usage="/月报 [本月|2026-11]", roles=ROLES, group=False, order=60)
+async def _monthly(ctx: Ctx) -> None:
+    try:
+        period = report.parse_month(ctx.args, clock.now())
+    except report.ReportError as e:
+        await ctx.reply(str(e))
+        return
+    await ctx.reply_parts(await service.report_parts(period))
+
+
+@command("周报", summary="周报表：文字和图表（默认上一周）", usage="/周报 [本周]", roles=ROLES, group=False, order=61)
+async def _weekly(ctx: Ctx) -> None:
+    try:
+        period = report.parse_week(ctx.args, clock.now())
+    except report.ReportError as e:
+        await ctx.reply(str(e))
+        return
+    await ctx.reply_parts(await service.report_parts(period))
+
+
+@command("导出", summary="导出月度报表的 CSV 表格（默认上个月）", usage="/导出 [本月|2026-11]", roles=ROLES, group=False, order=62)
+async def _export(ctx: Ctx) -> None:
+    try:
+        period = report.parse_month(ctx.args, clock.now())
+    except report.ReportError as e:
+        await ctx.reply(str(e))
+        return
+    await ctx.reply(await service.export(ctx.port, ctx.user_id, period))
+
+
+@schedule.tick("reports", seconds=60)
+async def _tick() -> None:
+    await service.monthly_tick()

@@ -1,0 +1,212 @@
+"""The report chart: one PNG (matplotlib, Agg, no pyplot) with a panel per charted table, the
+per-leader median times and the hot words. It draws only what the text shows: suppressed
+cells are never plotted by value; a row whose total is visible gets one grey hatched segment
+for its hidden part (that width is the visible difference, at least 5 by construction).
+
+Chinese needs a CJK font. The first one found among matplotlib's fonts, then among the
+system's font files (matplotlib's cache predates fonts installed after it was built), is used;
+LIANXIN_FONT may name a font file. Without one the chart still renders, with boxes for
+Chinese, and a warning says which package to install.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+import threading
+from functools import cache
+
+from nonebot import logger
+
+from bot import runtime, settings
+from plugins.reports.providers import Metric, Section, Table
+from plugins.reports.report import Report
+from plugins.reports.suppress import SYMBOL, TOTAL, Protected
+
+PREFERRED = (
+    "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Source Han Sans CN", "WenQuanYi Micro Hei",
+    "WenQuanYi Zen Hei", "Sarasa Gothic SC", "SimHei", "Microsoft YaHei", "PingFang SC", "Heiti SC",
+    "Droid Sans Fallback", "Noto Sans CJK JP", "Noto Sans CJK TC", "AR PL UMing CN",
+)
+FONT_FILES = re.compile(r"(?i)(notosanscjk|notoserifcjk|notosanssc|sourcehansans|wqy|simhei|msyh|pingfang|droidsansfallback|sarasa|uming|ukai)")
+STATUS_COLOURS = {"待受理": "#d9534f", "已受理": "#f0ad4e", "已答复": "#5bc0de", "已办结": "#5cb85c"}
+PALETTE = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7"]
+HIDDEN = "#bbbbbb"
+_lock = threading.Lock()  # rcParams are global: one chart at a time
+
+
+@cache
+def cjk_font() -> str | None:
+    """The family name of an installed CJK font, or None (warned once)."""
+    from matplotlib import font_manager
+
+    given = settings.env("LIANXIN_FONT")
+    if given:
+        try:
+            font_manager.fontManager.addfont(given)
+            return font_manager.FontProperties(fname=given).get_name()
+        except (OSError, RuntimeError, ValueError):
+            logger.warning(f"LIANXIN_FONT={given!r} 不是可用的字体文件，改为自动查找中文字体")
+    found = _known(font_manager)
+    if found:
+        return found
+    for path in font_manager.findSystemFonts():
+        if FONT_FILES.search(path):
+            try:
+                font_manager.fontManager.addfont(path)
+            except (OSError, RuntimeError, ValueError):
+                continue
+    found = _known(font_manager)
+    if found is None:
+        logger.warning(
+            "报表图表没有找到中文字体，图中的中文会显示成方框。请安装 fonts-noto-cjk 或 fonts-wqy-microhei"
+            "（Debian/Ubuntu：apt-get install fonts-wqy-microhei），或用 LIANXIN_FONT 指定字体文件"
+        )
+    return found
+
+
+def _known(font_manager) -> str | None:  # type: ignore[no-untyped-def]
+    names = {f.name for f in font_manager.fontManager.ttflist}
+    return next((n for n in PREFERRED if n in names), None)
+
+
+# --- panels ------------------------------------------------------------------------------
+
+
+def _panels(report: Report) -> list[tuple[str, object]]:
+    panels: list[tuple[str, object]] = []
+    for section, tables in report.sections:
+        for t, p in zip(section.tables, tables):
+            if t.chart and p is not None:
+                panels.append(("table", (t, p)))
+        if section.grid_title and any(m.row and m.col for m in section.metrics):
+            panels.append(("metrics", (section.grid_title, section)))
+    panels.append(("words", report.hot_words))
+    return panels
+
+
+def render(report: Report) -> bytes:
+    """The chart as PNG bytes (CPU-bound: callers run it in a thread)."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    from matplotlib import rc_context
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    font = cjk_font()
+    families = ([font] if font else []) + ["DejaVu Sans"]
+    panels = _panels(report)
+    cols = 2
+    rows = math.ceil(len(panels) / cols)
+    with _lock, rc_context({"font.family": "sans-serif", "font.sans-serif": families, "axes.unicode_minus": False}):
+        fig = Figure(figsize=(13, 4.3 * rows + 0.9), dpi=100)
+        FigureCanvasAgg(fig)
+        fig.suptitle(f"{runtime.org().name} {report.period.label}{report.period.title}（{report.period.span}）", fontsize=16)
+        axes = fig.subplots(rows, cols, squeeze=False)
+        for ax, (kind, data) in zip(axes.flat, panels):
+            if kind == "table":
+                _table_panel(ax, *data)  # type: ignore[misc]
+            elif kind == "metrics":
+                _metrics_panel(ax, *data)  # type: ignore[misc]
+            else:
+                _words_panel(ax, data)  # type: ignore[arg-type]
+        for ax in list(axes.flat)[len(panels):]:
+            ax.set_axis_off()
+        fig.text(0.5, 0.01, "「<5」不足 5 人（件）不显示；「*」为防止用合计反推而隐去；灰色斜线：这一行合计中细分已隐去的部分", ha="center", fontsize=9, color="#666666")
+        fig.tight_layout(rect=(0, 0.03, 1, 0.96))
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png")
+    return buf.getvalue()
+
+
+def _no_data(ax, title: str, why: str = "暂无数据") -> None:  # type: ignore[no-untyped-def]
+    ax.set_title(title, fontsize=12)
+    ax.text(0.5, 0.5, why, ha="center", va="center", fontsize=13, color="#888888", transform=ax.transAxes)
+    ax.set_axis_off()
+
+
+def _table_panel(ax, table: Table, p: Protected) -> None:  # type: ignore[no-untyped-def]
+    if p.grand == 0 or not any(any(r) for r in p.cells):
+        _no_data(ax, table.title)
+        return
+    ax.set_title(f"{table.title}（{table.unit}）", fontsize=11)
+    n_rows, n_cols = len(table.rows), len(table.columns)
+    ys = list(range(n_rows))[::-1]
+    colours = [STATUS_COLOURS.get(c, PALETTE[i % len(PALETTE)]) for i, c in enumerate(table.columns)]
+    widest = 0
+    for r, y in zip(range(n_rows), ys):
+        left = 0
+        hidden = [c for c in range(n_cols) if p.visible((r, c)) is None]
+        for c in range(n_cols):
+            v = p.visible((r, c))
+            if v:
+                ax.barh(y, v, left=left, color=colours[c], edgecolor="white", height=0.6)
+                left += v
+        if p.row_totals is not None:
+            total = p.visible((r, TOTAL))
+            if hidden and total is not None and total > left:
+                # The hidden part's width is total minus visible: readers can subtract it anyway.
+                ax.barh(y, total - left, left=left, color="white", edgecolor=HIDDEN, hatch="///", height=0.6)
+                left = total
+            label = str(total) if total is not None else SYMBOL[p.state[(r, TOTAL)]]
+        else:
+            label = " ".join(SYMBOL[p.state[(r, c)]] for c in hidden) if hidden else str(left)
+        ax.text(left, y, f" {label}", va="center", fontsize=10)
+        widest = max(widest, left)
+    ax.set_yticks(ys, table.rows, fontsize=10)
+    ax.set_xlim(0, max(widest * 1.15, 5))
+    ax.spines[["top", "right"]].set_visible(False)
+    if n_cols > 1:
+        handles = [_patch(colours[c], table.columns[c]) for c in range(n_cols)]
+        if p.hidden:
+            handles.append(_patch("white", "细分已隐去", hatch="///", edge=HIDDEN))
+        ax.legend(handles=handles, fontsize=9, loc="lower right", frameon=False)
+
+
+def _patch(colour: str, label: str, hatch: str | None = None, edge: str | None = None):  # type: ignore[no-untyped-def]
+    from matplotlib.patches import Patch
+
+    return Patch(facecolor=colour, label=label, hatch=hatch, edgecolor=edge or colour)
+
+
+def _metrics_panel(ax, title: str, section: Section) -> None:  # type: ignore[no-untyped-def]
+    shown: list[Metric] = [m for m in section.metrics if m.row and m.col and m.value is not None and m.n >= 5]
+    if not shown:
+        _no_data(ax, title, "暂无数据（不足 5 件的不显示）")
+        return
+    unit = shown[0].unit
+    title = title.split("（")[0]  # the text's explanation in brackets is too long for a panel
+    ax.set_title(f"{title}（{unit}）" if unit else title, fontsize=11)
+    rows = list(dict.fromkeys(m.row for m in shown))
+    cols = list(dict.fromkeys(m.col for m in section.metrics if m.row and m.col and m.col))
+    height = 0.8 / max(len(cols), 1)
+    ys = list(range(len(rows)))[::-1]
+    for j, col in enumerate(cols):
+        for row, y in zip(rows, ys):
+            m = next((m for m in shown if (m.row, m.col) == (row, col)), None)
+            if m is None or m.value is None:
+                continue
+            yy = y + (len(cols) - 1) / 2 * height - j * height
+            ax.barh(yy, m.value, height=height * 0.9, color=PALETTE[j % len(PALETTE)])
+            ax.text(m.value, yy, f" {m.shown()}", va="center", fontsize=9)
+    ax.set_yticks(ys, rows, fontsize=10)
+    ax.legend(handles=[_patch(PALETTE[j % len(PALETTE)], c) for j, c in enumerate(cols)], fontsize=9, loc="lower right", frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.set_xlim(0, max(m.value or 0 for m in shown) * 1.3)
+
+
+def _words_panel(ax, words: list[tuple[str, int]]) -> None:  # type: ignore[no-untyped-def]
+    title = "热词（至少 5 条诉求或建议提到）"
+    if not words:
+        _no_data(ax, title, "暂无（提到同一个词的不足 5 条）")
+        return
+    ax.set_title(title, fontsize=12)
+    ys = list(range(len(words)))[::-1]
+    ax.barh(ys, [n for _, n in words], color=PALETTE[0], height=0.6)
+    for y, (_, n) in zip(ys, words):
+        ax.text(n, y, f" {n}", va="center", fontsize=9)
+    ax.set_yticks(ys, [w for w, _ in words], fontsize=10)
+    ax.set_xlim(0, max(n for _, n in words) * 1.2)
+    ax.spines[["top", "right"]].set_visible(False)

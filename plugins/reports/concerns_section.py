@@ -1,0 +1,110 @@
+"""The concerns (诉求) section: counts by category and status, per-leader median times, overdue
+items, satisfaction; the texts feed the hot words. Reads only what leaders may see anyway."""
+
+from __future__ import annotations
+
+import statistics
+from datetime import datetime
+
+from sqlalchemy import or_, select
+
+from bot import clock, runtime
+from plugins.concerns.models import Concern
+from plugins.reports.providers import Metric, Section, Table
+
+STATUSES = [("new", "待受理"), ("acknowledged", "已受理"), ("replied", "已答复"), ("closed", "已办结")]
+
+
+def status_at(c: Concern, when: datetime) -> str:
+    """The status the concern had at `when` (a past month's report does not change later)."""
+    if c.closed_at and c.closed_at <= when:
+        return "closed"
+    if c.replied_at and c.replied_at <= when:
+        return "replied"
+    if c.acknowledged_at and c.acknowledged_at <= when:
+        return "acknowledged"
+    return "new"
+
+
+def duration_text(hours: float) -> str:
+    return f"{hours:.0f} 小时" if hours < 48 else f"{hours / 24:.1f} 天"
+
+
+async def concerns_section(start: datetime, end: datetime) -> Section:
+    from bot.db import session
+
+    now = clock.utcnow()
+    as_of = min(end, now)
+    async with session() as s:
+        created = (await s.scalars(select(Concern).where(Concern.created_at >= start, Concern.created_at < end))).all()
+        acted = (
+            await s.scalars(
+                select(Concern).where(
+                    or_(
+                        (Concern.acknowledged_at >= start) & (Concern.acknowledged_at < end),
+                        (Concern.closed_at >= start) & (Concern.closed_at < end),
+                    )
+                )
+            )
+        ).all()
+        open_rows = (await s.scalars(select(Concern).where(Concern.status != "closed").order_by(Concern.id))).all()
+        rows = [(c.category, status_at(c, as_of), c.text) for c in created]
+        timings = [(c.leader, c.created_at, c.acknowledged_at, c.closed_at, c.rating) for c in acted]
+        overdue = [c.id for c in open_rows if c.level >= 1 or (c.next_step_at is not None and c.next_step_at <= now)]
+
+    org = runtime.org()
+    order = [c.id for c in org.spec.categories]
+    extra = sorted({cat for cat, _, _ in rows} - set(order))
+    cats = order + extra
+    index = {st: i for i, (st, _) in enumerate(STATUSES)}
+    cells = [[0] * len(STATUSES) for _ in cats]
+    for cat, st, _ in rows:
+        cells[cats.index(cat)][index[st]] += 1
+    table = Table(
+        title="各类别诉求件数及截至期末的办理状态",
+        rows=[org.categories[c].name if c in org.categories else c for c in cats],
+        columns=[name for _, name in STATUSES],
+        cells=cells,
+        unit="件",
+        chart=True,
+        row_label="类别",
+    )
+
+    ack: dict[int, list[float]] = {}
+    close: dict[int, list[float]] = {}
+    ratings: list[int] = []
+    for leader, created_at, acked, closed, rating in timings:
+        if acked and start <= acked < end:
+            ack.setdefault(leader, []).append((acked - created_at).total_seconds() / 3600)
+        if closed and start <= closed < end:
+            close.setdefault(leader, []).append((closed - created_at).total_seconds() / 3600)
+            if rating is not None:
+                ratings.append(rating)
+    metrics: list[Metric] = []
+    for leader in sorted(set(ack) | set(close), key=lambda q: org.display_name(q)):
+        name = org.display_name(leader)
+        for label, data in (("受理", ack.get(leader, [])), ("办结", close.get(leader, []))):
+            median = statistics.median(data) if data else None
+            metrics.append(
+                Metric(
+                    f"{name} {label}用时中位数",
+                    median,
+                    len(data),
+                    unit="小时",
+                    text=duration_text(median) if median is not None else None,
+                    row=name,
+                    col=label,
+                )
+            )
+    metrics.append(
+        Metric("办结诉求满意度（1–5 分）", statistics.fmean(ratings) if ratings else None, len(ratings), unit=" 分")
+    )
+    notes = ["逾期未办（截至生成时）：" + ("、".join(f"#{n}" for n in overdue) if overdue else "无")]
+    return Section(
+        title="职工诉求",
+        tables=[table],
+        metrics=metrics,
+        notes=notes,
+        texts=[t for _, _, t in rows if t],
+        grid_title="各位领导的受理、办结用时中位数（从提交算起，不足 5 件不显示）",
+    )

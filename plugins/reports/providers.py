@@ -1,0 +1,147 @@
+"""The report's sections, and how other plugins add theirs.
+
+A section is computed by an async function of the period, `[start, end)` as aware datetimes
+in the organisation's zone. It returns raw counts: the report suppresses every figure about
+fewer than 5 people centrally (plugins/reports/suppress.py), so a provider never decides what
+is safe to show and never renders "<5" itself.
+
+    from nonebot import require
+    require("plugins.reports")          # load it as a plugin first (safe in any load order)
+    from plugins.reports.providers import Metric, Section, Table, register_section
+
+    async def study_section(start, end) -> Section:
+        return Section(
+            title="学习参与",
+            tables=[Table("各群学习打卡（人）", rows=["质量科职工群", ...], columns=["已打卡", "未打卡"],
+                          cells=[[23, 4], ...])],
+            metrics=[Metric("答题平均分", value=86.5, n=19, unit=" 分", row="质量科职工群", col="答题平均分")],
+            grid_title="各群答题平均分",
+        )
+
+    register_section("study", study_section)
+
+- `Table` cells are counts of people (or of things each about one person). Rows, columns
+  and the grand total are added and protected: cells of 1–4 show as "<5", and further cells
+  are hidden ("*") wherever a total minus the visible cells would reveal them.
+- `Metric` is an average or rate over `n` people: shown only when n >= 5.
+- `texts` feed the report's hot words (jieba TF-IDF), which only lists words that appear in
+  at least 5 of the texts. `notes` are lines shown as they are: put no figure about people there.
+- A name listed in EXPECTED that nobody registered renders as "暂无数据"; so does a provider
+  that raises (the error is logged without its message).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from nonebot import logger
+
+
+@dataclass
+class Table:
+    title: str
+    rows: list[str]
+    columns: list[str]
+    cells: list[list[int]]
+    # Row totals (a "合计" column), column totals (a "合计" row) and the grand total.
+    totals: bool = True
+    unit: str = "人"
+    # Draw this table in the chart (stacked bars per row).
+    chart: bool = False
+    # Header of the row labels' column in the text ("类别", "群").
+    row_label: str = "项目"
+
+
+@dataclass
+class Metric:
+    label: str
+    value: float | None
+    n: int  # how many people (or items about one person each) the value is computed from
+    unit: str = ""
+    digits: int = 1
+    # How to show the value (e.g. "18 小时"); default: the value rounded to `digits`, then `unit`.
+    text: str | None = None
+    # A cell of the section's metrics grid (row "李四", column "受理"): shown as one line per
+    # row under `Section.grid_title`, and drawn as grouped bars in the chart. Without them the
+    # metric is a line of its own, "label：value".
+    row: str | None = None
+    col: str | None = None
+
+    def shown(self) -> str:
+        if self.value is None or self.n == 0:
+            return "—"
+        if self.n < 5:
+            return "<5"
+        return self.text or f"{self.value:.{self.digits}f}{self.unit}"
+
+
+@dataclass
+class Section:
+    title: str
+    tables: list[Table] = field(default_factory=list)
+    metrics: list[Metric] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    # Title of the metrics grid (metrics with row and col), in the text and as a chart panel.
+    grid_title: str | None = None
+
+
+Provider = Callable[[datetime, datetime], Awaitable[Section | None]]
+
+
+@dataclass(frozen=True)
+class Registered:
+    name: str
+    title: str
+    fn: Provider
+    order: int
+
+
+# Sections every report shows, in this order, whether or not a plugin provides them yet.
+EXPECTED: dict[str, tuple[str, int]] = {
+    "concerns": ("职工诉求", 10),
+    "study": ("学习参与", 20),
+    "moderation": ("群内谣言与不文明言论处置", 30),
+    "care": ("献一策与表扬", 40),
+}
+
+_sections: dict[str, Registered] = {}
+
+
+def register_section(name: str, fn: Provider, *, title: str | None = None, order: int | None = None) -> None:
+    """Add (or replace, e.g. in tests) the section called `name`."""
+    default_title, default_order = EXPECTED.get(name, (name, 50))
+    _sections[name] = Registered(name, title or default_title, fn, order if order is not None else default_order)
+
+
+def unregister_section(name: str) -> None:
+    _sections.pop(name, None)
+
+
+def registered() -> list[Registered]:
+    return sorted(_sections.values(), key=lambda r: (r.order, r.name))
+
+
+NO_DATA = "暂无数据"
+
+
+async def collect(start: datetime, end: datetime) -> list[Section]:
+    """Every expected and registered section in order; "暂无数据" where there is nothing."""
+    names = dict(EXPECTED)
+    for r in _sections.values():
+        names[r.name] = (r.title, r.order)
+    out: list[Section] = []
+    for name, (title, _) in sorted(names.items(), key=lambda kv: (kv[1][1], kv[0])):
+        reg = _sections.get(name)
+        section: Section | None = None
+        if reg is not None:
+            try:
+                section = await reg.fn(start, end)
+            except Exception as e:  # noqa: BLE001 - one broken section must not sink the report
+                logger.error(f"report section {name} failed: {type(e).__name__}")
+        if section is None or not (section.tables or section.metrics or section.notes):
+            section = Section(title=title, notes=[NO_DATA], texts=section.texts if section else [])
+        out.append(section)
+    return out

@@ -1,0 +1,248 @@
+"""The report: period parsing, gathering the sections, suppression, text and CSV.
+
+Everything shown goes through `suppress.protect_table` (counts) or `Metric.shown` (statistics
+over n people): no figure about fewer than 5 people leaves this module, and neither does a
+difference between two shown figures that would isolate fewer than 5.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Literal
+
+from bot import clock, runtime, text as textutil
+from plugins.reports import providers
+from plugins.reports.providers import Metric, Section, Table
+from plugins.reports.suppress import SMALL, TOTAL, Protected, protect_table
+
+NUMERALS = "一二三四五六七八九十"
+LEGEND = "说明：「<5」表示不足 5 人（件），为保护个人不予显示；「*」表示为防止用合计反推而一并隐去的数字；「—」表示没有数据。"
+HOT_WORDS = 10
+# Words everybody writes whatever the subject: a hot-word list of them tells a cadre nothing.
+STOPWORDS = frozenset(
+    "建议 希望 能不能 不能 可以 能否 问题 反映 一下 没有 什么 时候 怎么 为什么 现在 目前 已经 还是 一直 经常 总是 "
+    "比较 非常 特别 有点 感觉 觉得 大家 我们 他们 同事 单位 领导 工作 情况 事情 这个 那个 一些 有些 好几 好久 "
+    "上个月 这个月 今年 去年 每次 每天 增加 提前 通知 公开".split()
+)
+
+
+class ReportError(Exception):
+    """A refusal to show the person as it is (e.g. a malformed month)."""
+
+
+@dataclass(frozen=True)
+class Period:
+    kind: Literal["month", "week"]
+    start: datetime
+    end: datetime
+    key: str  # "2026-11", "2026-W48": the outbox period and the export file name
+    label: str  # "2026年11月"
+
+    @property
+    def span(self) -> str:
+        last = (self.end - timedelta(days=1)).date()
+        return f"{_md(self.start.date())}—{_md(last)}"
+
+    @property
+    def title(self) -> str:
+        return f"{'月报' if self.kind == 'month' else '周报'}"
+
+
+def _md(d: date) -> str:
+    return f"{d.month}月{d.day}日"
+
+
+def month_period(year: int, month: int) -> Period:
+    zone = clock.zone()
+    start = datetime(year, month, 1, tzinfo=zone)
+    end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=zone)
+    return Period("month", start, end, f"{year}-{month:02d}", f"{year}年{month}月")
+
+
+def week_period(monday: date) -> Period:
+    start = datetime.combine(monday, time(0), tzinfo=clock.zone())
+    year, week, _ = monday.isocalendar()
+    return Period("week", start, start + timedelta(days=7), f"{year}-W{week:02d}", f"{year}年第{week}周")
+
+
+def previous_month(now: datetime) -> Period:
+    first = now.date().replace(day=1)
+    last = first - timedelta(days=1)
+    return month_period(last.year, last.month)
+
+
+def parse_month(arg: str, now: datetime) -> Period:
+    arg = arg.strip().replace(" ", "")
+    if arg in ("", "上月", "上个月"):
+        return previous_month(now)
+    if arg in ("本月", "这个月", "当月"):
+        return month_period(now.year, now.month)
+    m = re.fullmatch(r"(\d{4})[-年/.](\d{1,2})月?", arg) or re.fullmatch(r"(\d{1,2})月?", arg)
+    if not m:
+        raise ReportError("月份请写成 2026-11 或 11月，也可以写“本月”“上月”；不写就是上个月。")
+    if m.lastindex == 2:
+        year, month = int(m.group(1)), int(m.group(2))
+    else:
+        year, month = now.year, int(m.group(1))
+        if 1 <= month <= 12 and (year, month) > (now.year, now.month):
+            year -= 1  # "11月" typed in January means last November
+    if not 1 <= month <= 12:
+        raise ReportError("月份应在 1 到 12 之间，例如：/月报 2026-11")
+    if (year, month) > (now.year, now.month):
+        raise ReportError(f"{year}年{month}月还没到，没有可统计的数据。")
+    return month_period(year, month)
+
+
+def parse_week(arg: str, now: datetime) -> Period:
+    arg = arg.strip().replace(" ", "")
+    monday = now.date() - timedelta(days=now.weekday())
+    if arg in ("", "上周", "上一周"):
+        return week_period(monday - timedelta(days=7))
+    if arg in ("本周", "这周", "这一周"):
+        return week_period(monday)
+    raise ReportError("周报可以写“本周”或“上周”；不写就是上一周（周一到周日）。")
+
+
+# --- building --------------------------------------------------------------------------
+
+
+@dataclass
+class Report:
+    period: Period
+    generated: datetime
+    sections: list[tuple[Section, list[Protected]]]
+    hot_words: list[tuple[str, int]]
+
+    @property
+    def partial(self) -> bool:
+        return self.generated < self.period.end
+
+
+async def build(period: Period) -> Report:
+    sections = await providers.collect(period.start, period.end)
+    protected = [(s, [protect_table(t.cells, t.totals) if t.rows and t.columns else None for t in s.tables]) for s in sections]
+    texts = [t for s in sections for t in s.texts]
+    return Report(period, clock.now(), protected, hot_words(texts))  # type: ignore[arg-type]
+
+
+def hot_words(texts: list[str], top: int = HOT_WORDS) -> list[tuple[str, int]]:
+    """TF-IDF keywords (jieba) that at least 5 different texts contain, with that count.
+
+    A word used by one or two people could point at them, so it is never listed, whatever its
+    weight; the count shown is the number of texts, never below 5.
+    """
+    if len(texts) < SMALL:
+        return []
+    out: list[tuple[str, int]] = []
+    for word, _ in textutil.keywords(texts, top=top * 4):
+        n = sum(1 for t in texts if word in t)
+        if n >= SMALL and not word.isdigit() and word not in STOPWORDS:
+            out.append((word, n))
+        if len(out) >= top:
+            break
+    # Most-mentioned first (ties keep the TF-IDF order): the count is what a reader compares.
+    return sorted(out, key=lambda wn: -wn[1])
+
+
+# --- text -------------------------------------------------------------------------------
+
+
+def table_lines(t: Table, p: Protected) -> list[str]:
+    rows, columns = t.rows, t.columns
+    head = [t.row_label, *columns] + (["合计"] if p.row_totals is not None else [])
+    lines = [f"{t.title}（单位：{t.unit}）", "｜".join(head)]
+    for r, name in enumerate(rows):
+        cells = [p.shows((r, c)) for c in range(len(columns))]
+        if p.row_totals is not None:
+            cells.append(p.shows((r, TOTAL)))
+        lines.append("｜".join([name, *cells]))
+    if p.col_totals is not None:
+        cells = [p.shows((TOTAL, c)) for c in range(len(columns))]
+        if p.grand is not None:
+            cells.append(p.shows((TOTAL, TOTAL)))
+        lines.append("｜".join(["合计", *cells]))
+    return lines
+
+
+def render_text(report: Report) -> str:
+    period = report.period
+    org = runtime.org()
+    g = report.generated
+    when = f"{g.month}月{g.day}日 {g:%H:%M}"
+    lines = [
+        f"【连心·{period.title}】{org.name} {period.label}",
+        f"统计期间：{period.span}" + ("（尚未结束，统计到生成时）" if report.partial else "") + f"　生成：{when}",
+    ]
+    for i, (section, tables) in enumerate(report.sections):
+        lines += ["", f"{NUMERALS[i] if i < len(NUMERALS) else i + 1}、{section.title}"]
+        for t, p in zip(section.tables, tables):
+            if p is not None:
+                lines += table_lines(t, p)
+        lines += metric_lines(section)
+        lines += section.notes
+    n = len(report.sections)
+    lines += ["", f"{NUMERALS[n] if n < len(NUMERALS) else n + 1}、热词（诉求和建议中至少 5 条提到的词）"]
+    lines.append("、".join(f"{w}（{c}）" for w, c in report.hot_words) if report.hot_words else "暂无（提到同一个词的不足 5 条）")
+    lines += ["", LEGEND]
+    return "\n".join(lines)
+
+
+def metric_lines(section: Section) -> list[str]:
+    lines: list[str] = []
+    grid = [m for m in section.metrics if m.row is not None and m.col is not None]
+    if grid:
+        lines.append(f"{section.grid_title or '分项'}：")
+        rows: dict[str, list[Metric]] = {}
+        for m in grid:
+            rows.setdefault(m.row or "", []).append(m)
+        for row, items in rows.items():
+            lines.append(f"{row}：" + "，".join(f"{m.col} {m.shown()}" for m in items))
+    lines += [f"{m.label}：{m.shown()}" for m in section.metrics if m.row is None or m.col is None]
+    return lines
+
+
+# --- CSV --------------------------------------------------------------------------------
+
+
+def render_csv(report: Report) -> bytes:
+    """The report's figures as shown (suppressed the same way), one per line, for spreadsheets.
+
+    UTF-8 with a byte-order mark so Excel opens the Chinese correctly.
+    """
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(["报表", "部分", "项目", "行", "列", "数值"])
+    label = f"{runtime.org().name} {report.period.label}{report.period.title}"
+    for section, tables in report.sections:
+        for t, p in zip(section.tables, tables):
+            if p is None:
+                continue
+            for r, row in enumerate(t.rows):
+                for c, col in enumerate(t.columns):
+                    w.writerow([label, section.title, t.title, row, col, p.shows((r, c))])
+                if p.row_totals is not None:
+                    w.writerow([label, section.title, t.title, row, "合计", p.shows((r, TOTAL))])
+            if p.col_totals is not None:
+                for c, col in enumerate(t.columns):
+                    w.writerow([label, section.title, t.title, "合计", col, p.shows((TOTAL, c))])
+                if p.grand is not None:
+                    w.writerow([label, section.title, t.title, "合计", "合计", p.shows((TOTAL, TOTAL))])
+        for m in section.metrics:
+            if m.row is not None and m.col is not None:
+                w.writerow([label, section.title, section.grid_title or m.label, m.row, m.col, m.shown()])
+            else:
+                w.writerow([label, section.title, m.label, "", "", m.shown()])
+        for note in section.notes:
+            w.writerow([label, section.title, "说明", "", "", note])
+    for word, n in report.hot_words:
+        w.writerow([label, "热词", word, "", "条数", n])
+    w.writerow([label, "说明", "", "", "", LEGEND])
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def csv_name(report: Report) -> str:
+    return f"lianxin-{'monthly' if report.period.kind == 'month' else 'weekly'}-{report.period.key}.csv"

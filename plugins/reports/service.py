@@ -1,0 +1,73 @@
+"""Plain functions behind /月报, /周报, /导出 and the scheduled monthly report."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import time
+
+from nonebot import logger
+
+from bot import clock, outbox, runtime
+from bot.org import Role
+from bot.platform import Image, Part, Port, SendFailed, SendUnknown, Target, Text
+from plugins.reports import chart
+from plugins.reports.report import Period, Report, build, csv_name, previous_month, render_csv, render_text
+
+MONTHLY = "reports-monthly"
+MONTHLY_AT = time(9, 0)
+# A report missed because the bot was down on the 1st still goes out on the 2nd or 3rd; later
+# than that it would surprise more than help (a new deployment must not send last month's).
+CATCH_UP_DAYS = 3
+NO_CHART = "（图表这次没有生成出来，已记录，文字部分不受影响。）"
+
+
+def recipients() -> list[int]:
+    org = runtime.org()
+    return sorted(set(org.with_role(Role.cadre)) | {org.head})
+
+
+async def chart_png(report: Report) -> bytes | None:
+    try:
+        return await asyncio.to_thread(chart.render, report)
+    except Exception as e:  # noqa: BLE001 - the text is the report; the chart is a bonus
+        logger.error(f"report chart failed: {type(e).__name__}")
+        return None
+
+
+async def report_parts(period: Period) -> list[Part]:
+    report = await build(period)
+    text = render_text(report)
+    png = await chart_png(report)
+    if png is None:
+        return [Text(text + "\n" + NO_CHART)]
+    return [Text(text), Image(png)]
+
+
+async def monthly_tick() -> int:
+    """From the 1st, 09:00 (to the 3rd), last month's report to every cadre and the head, once."""
+    now = clock.now()
+    if now.day > CATCH_UP_DAYS or (now.day == 1 and now.time() < MONTHLY_AT):
+        return 0
+    period = previous_month(now)
+    targets = [Target.private(q) for q in recipients()]
+    if set(targets) <= await outbox.existing_targets(MONTHLY, period.key):
+        return 0
+    parts = await report_parts(period)
+    return await outbox.enqueue(MONTHLY, period.key, [outbox.Item(t, parts) for t in targets])
+
+
+async def export(port: Port, user_id: int, period: Period) -> str:
+    """Send the CSV as a file; where the platform cannot, answer with the CSV as text."""
+    report = await build(period)
+    data, name = render_csv(report), csv_name(report)
+    send_file = getattr(port, "send_file", None)
+    if send_file is not None:
+        try:
+            await send_file(Target.private(user_id), name, data)
+            return f"已发送 {name}（{period.label}{period.title}，数字已按“不足 5 人不显示”处理），可用 Excel 或 WPS 打开。"
+        except SendUnknown:
+            return f"文件 {name} 发送超时，可能稍后才到；如果一直没有收到，请再发送一次 /导出。"
+        except SendFailed as e:
+            logger.info(f"file upload refused ({type(e).__name__}); answering with text")
+    text = data.decode("utf-8").lstrip("\ufeff")
+    return "抱歉，当前平台不支持发送文件。下面是同样内容的 CSV 文本，复制后保存为 .csv 文件即可用表格软件打开：\n" + text

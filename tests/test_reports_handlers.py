@@ -1,0 +1,137 @@
+"""/月报, /周报 and /导出 through NoneBot: text plus an image segment, refusals, the file upload
+and its text fallback."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
+
+import pytest
+from nonebot.adapters.onebot.v11 import ActionFailed, Bot
+from nonebug import App
+
+from bot import clock
+from tests.helpers import group_event, private_event, text
+
+CADRE, HEAD, WORKER = 20002, 20000, 30001
+BOT = "10000"
+
+
+@pytest.fixture(autouse=True)
+async def _no_outbox_worker(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[None]:
+    from bot import outbox
+
+    if outbox.worker is not None:
+        await outbox.worker.stop()
+    monkeypatch.setattr(outbox, "worker", None)
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _december() -> Iterator[None]:
+    clock.set_now(datetime(2026, 12, 1, 10, 0, tzinfo=clock.zone()))
+    yield
+    clock.set_now(None)
+
+
+class ReportMessage:
+    """A message of a text segment (the report) followed by an image segment (the chart)."""
+
+    def __init__(self, starts: str) -> None:
+        self.starts = starts
+        self.got: object = None
+
+    def __eq__(self, other: object) -> bool:
+        self.got = other
+        segments = list(other)  # type: ignore[call-overload]
+        return (
+            [s.type for s in segments] == ["text", "image"]
+            and str(segments[0].data["text"]).startswith(self.starts)
+            and base64.b64decode(str(segments[1].data["file"]).removeprefix("base64://"))[:8] == b"\x89PNG\r\n\x1a\n"
+        )
+
+    def __repr__(self) -> str:
+        return f"ReportMessage({self.starts!r})"
+
+
+class StartsWith:
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+
+    def __eq__(self, other: object) -> bool:
+        return str(other).startswith(self.prefix)
+
+    def __repr__(self) -> str:
+        return f"StartsWith({self.prefix!r})"
+
+
+async def test_monthly_and_weekly_reports_are_text_and_a_chart(app: App, db) -> None:  # type: ignore[no-untyped-def]
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id=BOT)
+        e1 = private_event(CADRE, "/月报")
+        ctx.receive_event(bot, e1)
+        ctx.should_call_send(e1, ReportMessage("【连心·月报】测试局 2026年11月\n统计期间：11月1日—11月30日"), result={"message_id": 1})
+        e2 = private_event(HEAD, "/周报 本周")
+        ctx.receive_event(bot, e2)
+        ctx.should_call_send(e2, ReportMessage("【连心·周报】测试局 2026年第49周\n统计期间：11月30日—12月6日（尚未结束，统计到生成时）"), result={"message_id": 2})
+
+
+async def test_reports_are_refused_to_workers_in_groups_and_for_bad_months(app: App, db) -> None:  # type: ignore[no-untyped-def]
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id=BOT)
+        e1 = private_event(WORKER, "/月报")
+        ctx.receive_event(bot, e1)
+        ctx.should_call_send(e1, text("抱歉，/月报 只有政工干部、主要负责人可以使用。"), result={"message_id": 1})
+        e2 = group_event(40001, CADRE, "/月报")
+        ctx.receive_event(bot, e2)
+        ctx.should_call_send(e2, text("/月报 请私聊我使用。"), result={"message_id": 2})
+        e3 = private_event(CADRE, "/月报 2026-13")
+        ctx.receive_event(bot, e3)
+        ctx.should_call_send(e3, text("月份应在 1 到 12 之间，例如：/月报 2026-11"), result={"message_id": 3})
+        e4 = private_event(CADRE, "/周报 下周")
+        ctx.receive_event(bot, e4)
+        ctx.should_call_send(e4, text("周报可以写“本周”或“上周”；不写就是上一周（周一到周日）。"), result={"message_id": 4})
+
+
+class CsvFile:
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, str) or not other.startswith("base64://"):
+            return False
+        data = base64.b64decode(other.removeprefix("base64://"))
+        return data.startswith("\ufeff报表,部分,项目,行,列,数值".encode())
+
+    def __repr__(self) -> str:
+        return "CsvFile()"
+
+
+async def test_export_uploads_a_csv_file(app: App, db) -> None:  # type: ignore[no-untyped-def]
+    event = private_event(CADRE, "/导出 2026-11")
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id=BOT)
+        ctx.receive_event(bot, event)
+        ctx.should_call_api(
+            "upload_private_file", {"user_id": CADRE, "file": CsvFile(), "name": "lianxin-monthly-2026-11.csv"}, result=None
+        )
+        ctx.should_call_send(
+            event,
+            text("已发送 lianxin-monthly-2026-11.csv（2026年11月月报，数字已按“不足 5 人不显示”处理），可用 Excel 或 WPS 打开。"),
+            result={"message_id": 1},
+        )
+
+
+async def test_export_falls_back_to_text_when_the_platform_refuses_files(app: App, db) -> None:  # type: ignore[no-untyped-def]
+    event = private_event(CADRE, "/导出")
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id=BOT)
+        ctx.receive_event(bot, event)
+        ctx.should_call_api(
+            "upload_private_file",
+            {"user_id": CADRE, "file": CsvFile(), "name": "lianxin-monthly-2026-11.csv"},
+            exception=ActionFailed(retcode=1404, wording="unsupported action"),
+        )
+        ctx.should_call_send(
+            event,
+            StartsWith("抱歉，当前平台不支持发送文件。下面是同样内容的 CSV 文本，复制后保存为 .csv 文件即可用表格软件打开：\n报表,部分,项目,行,列,数值\r\n"),
+            result={"message_id": 1},
+        )
