@@ -16,7 +16,7 @@ from bot.org import Role
 # The concerns section reads concerns' tables: load that plugin first (NoneBot refuses a plugin
 # module that was imported before it was loaded as a plugin).
 require("plugins.concerns")
-from plugins.reports import providers, report, service  # noqa: E402
+from plugins.reports import other_sections, providers, report, service  # noqa: E402
 from plugins.reports.concerns_section import concerns_section  # noqa: E402
 
 __plugin_meta__ = PluginMetadata(name="reports", description="月报、周报与导出", usage="/月报 /周报 /导出")
@@ -24,6 +24,8 @@ __plugin_meta__ = PluginMetadata(name="reports", description="月报、周报与
 ROLES = [Role.cadre, Role.head]
 
 providers.register_section("concerns", concerns_section)
+providers.register_section("study", other_sections.study_section)
+providers.register_section("moderation", other_sections.moderation_section)
 
 
 @command("月报", summary="月度报表：文字和图表（默认上个月）", usage="/月报 [本月|2026-11]", roles=ROLES, group=False, order=60)
