@@ -28,34 +28,31 @@ providers.register_section("study", other_sections.study_section)
 providers.register_section("moderation", other_sections.moderation_section)
 
 
-@command("月报", summary="月度报表：文字和图表（默认上个月）", usage="/月报 [本月|2026-11]", roles=ROLES, group=False, order=60)
-async def _monthly(ctx: Ctx) -> None:
+async def _period(ctx: Ctx, parse):  # type: ignore[no-untyped-def]
+    """The period the cadre asked for, or None after telling them what was wrong."""
     try:
-        period = report.parse_month(ctx.args, clock.now())
+        return parse(ctx.args, clock.now())
     except report.ReportError as e:
         await ctx.reply(str(e))
-        return
-    await ctx.reply_parts(await service.report_parts(period))
+        return None
+
+
+@command("月报", summary="月度报表：文字和图表（默认上个月）", usage="/月报 [本月|2026-11]", roles=ROLES, group=False, order=60)
+async def _monthly(ctx: Ctx) -> None:
+    if (period := await _period(ctx, report.parse_month)) is not None:
+        await ctx.reply_parts(await service.report_parts(period))
 
 
 @command("周报", summary="周报表：文字和图表（默认上一周）", usage="/周报 [本周]", roles=ROLES, group=False, order=61)
 async def _weekly(ctx: Ctx) -> None:
-    try:
-        period = report.parse_week(ctx.args, clock.now())
-    except report.ReportError as e:
-        await ctx.reply(str(e))
-        return
-    await ctx.reply_parts(await service.report_parts(period))
+    if (period := await _period(ctx, report.parse_week)) is not None:
+        await ctx.reply_parts(await service.report_parts(period))
 
 
 @command("导出", summary="导出月度报表的 CSV 表格（默认上个月）", usage="/导出 [本月|2026-11]", roles=ROLES, group=False, order=62)
 async def _export(ctx: Ctx) -> None:
-    try:
-        period = report.parse_month(ctx.args, clock.now())
-    except report.ReportError as e:
-        await ctx.reply(str(e))
-        return
-    await ctx.reply(await service.export(ctx.port, ctx.user_id, period))
+    if (period := await _period(ctx, report.parse_month)) is not None:
+        await ctx.reply(await service.export(ctx.port, ctx.user_id, period))
 
 
 @schedule.tick("reports", seconds=60)
