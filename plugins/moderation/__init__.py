@@ -74,22 +74,22 @@ async def _report(ctx: Ctx) -> None:
 
 # Case-number commands: anyone may type them (a group's own moderators have no moderator role in
 # private chat), the service checks the right for that case's group.
-@command("确认", summary="（群管理员）确认案件违规：撤回、辟谣、按规处理", usage="/确认 <案件号> [说明]", order=42)
-async def _confirm(ctx: Ctx) -> None:
+async def _decide(ctx: Ctx, cmd: str, decide) -> None:  # type: ignore[no-untyped-def]
     case_id, note = parse_case(ctx.args)
     if case_id is None:
-        await ctx.reply(texts.NEED_CASE.format(cmd="确认"))
+        await ctx.reply(texts.NEED_CASE.format(cmd=cmd))
         return
-    await ctx.reply(*await service.decide_confirm(ctx.port, ctx.org, case_id, ctx.user_id, note[:MAX_NOTE] or None))
+    await ctx.reply(*await decide(ctx.port, ctx.org, case_id, ctx.user_id, note[:MAX_NOTE] or None))
+
+
+@command("确认", summary="（群管理员）确认案件违规：撤回、辟谣、按规处理", usage="/确认 <案件号> [说明]", order=42)
+async def _confirm(ctx: Ctx) -> None:
+    await _decide(ctx, "确认", service.decide_confirm)
 
 
 @command("驳回", summary="（群管理员）驳回案件，或撤销已确认的处理", usage="/驳回 <案件号> [说明]", order=43)
 async def _dismiss(ctx: Ctx) -> None:
-    case_id, note = parse_case(ctx.args)
-    if case_id is None:
-        await ctx.reply(texts.NEED_CASE.format(cmd="驳回"))
-        return
-    await ctx.reply(*await service.decide_dismiss(ctx.port, ctx.org, case_id, ctx.user_id, note[:MAX_NOTE] or None))
+    await _decide(ctx, "驳回", service.decide_dismiss)
 
 
 @command("申诉", summary="对自己被处理的案件提出申诉", usage="/申诉 <案件号> <理由>", order=44)
