@@ -72,8 +72,35 @@ def categorize(text: str, categories: Iterable[_Category], default: str = "other
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Bidi embeddings, overrides and isolates: they can make a relayed text read differently from
+# what was typed (e.g. reverse a receipt code or a number), so they are removed, never shown.
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+# Characters that show nothing: a text made only of these (and spaces) is empty.
+_INVISIBLE = re.compile("[\u200b-\u200d\u2060-\u2064\ufeff\u00ad\u180e\u3164\uffa0\u115f\u1160]")
 
 
 def clean(text: str) -> str:
-    """User text made safe to store and show: no control characters, NFC, trimmed."""
-    return _CONTROL.sub("", unicodedata.normalize("NFC", text)).strip()
+    """User text made safe to store and show: no control or bidi characters, NFC, trimmed.
+
+    Returns "" when nothing visible is left (zero-width spaces, BOM, word joiners, blanks), so
+    callers' "empty text" checks also catch text that only looks like something was written.
+    """
+    text = _BIDI.sub("", _CONTROL.sub("", unicodedata.normalize("NFC", text)))
+    if not _INVISIBLE.sub("", text).strip():
+        return ""
+    return text.strip()
+
+
+_FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+
+
+def parse_int(raw: str, *, max_digits: int = 9) -> int | None:
+    """A non-negative whole number typed by a person, else None.
+
+    ASCII and full-width digits only (a Chinese keyboard types ０-９): `str.isdigit()` also
+    accepts superscripts and other scripts' digits, which `int()` then rejects or reads wrongly.
+    """
+    s = raw.strip().translate(_FULLWIDTH_DIGITS)
+    if not s or len(s) > max_digits or not s.isascii() or not s.isdigit():
+        return None
+    return int(s)
