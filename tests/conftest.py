@@ -33,6 +33,9 @@ NONEBOT_CONFIG = {
     "sqlalchemy_database_url": "sqlite+aiosqlite://",
     "sqlalchemy_engine_options": {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}},
     "alembic_startup_check": False,
+    # Ticks are driven by the tests themselves; a tick left running at the end of the session
+    # would keep an aiosqlite connection and hang the loop's teardown.
+    "apscheduler_autostart": False,
 }
 
 
