@@ -20,10 +20,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     HOST=0.0.0.0 \
     PORT=8080
 
-# fonts-noto-cjk: Chinese glyphs for the matplotlib report charts.
+# The charts' Chinese font comes with the Python dependencies (mplfonts).
 # tzdata: time zones for TZ and zoneinfo (schedules follow TZ, else the org file's timezone).
 RUN apt-get update \
- && apt-get install -y --no-install-recommends fonts-noto-cjk tzdata \
+ && apt-get install -y --no-install-recommends tzdata \
  && rm -rf /var/lib/apt/lists/*
 
 RUN groupadd --system --gid 10001 lianxin \
@@ -50,7 +50,7 @@ ENV SQLALCHEMY_DATABASE_URL=sqlite+aiosqlite:////app/data/state/lianxin.db
 
 USER lianxin
 
-# Warm matplotlib's font cache (so it finds Noto CJK) and jieba's dictionary cache.
+# Warm matplotlib's font cache and jieba's dictionary cache.
 # Only a start-up speed-up: a failure here does not fail the build.
 RUN python -c "import matplotlib.font_manager, jieba; jieba.initialize()" || true
 

@@ -3,10 +3,11 @@ per-leader median times and the hot words. It draws only what the text shows: su
 cells are never plotted by value; a row whose total is visible gets one grey hatched segment
 for its hidden part (that width is the visible difference, at least 5 by construction).
 
-Chinese needs a CJK font. The first one found among matplotlib's fonts, then among the
-system's font files (matplotlib's cache predates fonts installed after it was built), is used;
-LIANXIN_FONT may name a font file. Without one the chart still renders, with boxes for
-Chinese, and a warning says which package to install.
+Chinese needs a CJK font. LIANXIN_FONT may name a font file; otherwise Noto Sans CJK SC from the
+`mplfonts` dependency is used, so a machine with no system fonts still draws Chinese. Failing
+both, the first CJK font among matplotlib's fonts, then among the system's font files
+(matplotlib's cache predates fonts installed after it was built); without any, the chart still
+renders, with boxes for Chinese, and a warning says what to install.
 """
 
 from __future__ import annotations
@@ -48,6 +49,13 @@ def cjk_font() -> str | None:
             return font_manager.FontProperties(fname=given).get_name()
         except (OSError, RuntimeError, ValueError):
             logger.warning(f"LIANXIN_FONT={given!r} 不是可用的字体文件，改为自动查找中文字体")
+    bundled = bundled_font()
+    if bundled is not None:
+        try:
+            font_manager.fontManager.addfont(bundled)
+            return font_manager.FontProperties(fname=bundled).get_name()
+        except (OSError, RuntimeError, ValueError):
+            pass
     found = _known(font_manager)
     if found:
         return found
@@ -60,10 +68,25 @@ def cjk_font() -> str | None:
     found = _known(font_manager)
     if found is None:
         logger.warning(
-            "报表图表没有找到中文字体，图中的中文会显示成方框。请安装 fonts-noto-cjk 或 fonts-wqy-microhei"
-            "（Debian/Ubuntu：apt-get install fonts-wqy-microhei），或用 LIANXIN_FONT 指定字体文件"
+            "报表图表没有找到中文字体，图中的中文会显示成方框。请重新安装依赖（pip install -e .，含 mplfonts），"
+            "或安装 fonts-noto-cjk，或用 LIANXIN_FONT 指定字体文件"
         )
     return found
+
+
+def bundled_font() -> str | None:
+    """Path of the Noto Sans CJK SC file shipped in the `mplfonts` package, if installed.
+
+    Found through the import system without importing mplfonts (its import pulls in a CLI)."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("mplfonts")
+    for root in (spec.submodule_search_locations or []) if spec else []:
+        path = Path(root) / "fonts" / "NotoSansCJKsc-Regular.otf"
+        if path.is_file():
+            return str(path)
+    return None
 
 
 def _known(font_manager) -> str | None:  # type: ignore[no-untyped-def]
