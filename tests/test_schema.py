@@ -39,3 +39,15 @@ async def test_migrations_match_models(backend: str, tmp_path: Path) -> None:
         await engine.dispose()
         if name:
             await _drop_pg_database(PG_URL or "", name)
+
+
+async def test_the_start_up_upgrade_leaves_no_extra_postprocessor() -> None:
+    """Every matcher run pays for each run-postprocessor: the upgrade before start-up must not
+    leave nonebot-plugin-orm's session clean-up registered a second time."""
+    from nonebot import message
+
+    from bot import db
+
+    before = set(message._run_postprocessors)
+    await db._upgrade()
+    assert set(message._run_postprocessors) == before
