@@ -47,14 +47,20 @@ def pytest_configure(config: pytest.Config) -> None:
 
     from bot import app, logs, materials, privacy
 
+    import nonebot.log
+    from nonebot import logger
+
     config.stash[NONEBOT_INIT_KWARGS] = NONEBOT_CONFIG
+    # NoneBot's start-up chatter is not test output: the console handler comes back (at the
+    # configured level, captured per test like any output) once everything is loaded.
+    logger.remove(nonebot.log.logger_id)
     nonebot.init(**NONEBOT_CONFIG)
     app.load_organisation()
     materials.load_configured()
-    logs.install()
     privacy.install_log_redaction()
     nonebot.get_driver().register_adapter(Adapter)
     app.load_plugins()
+    logs.install()
 
 
 @pytest.fixture(scope="session", autouse=True)
