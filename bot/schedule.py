@@ -8,6 +8,7 @@ the clock (LIANXIN_CLOCK_FILE) without waiting for a real cron time.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -56,11 +57,34 @@ def tick(name: str, seconds: int = 30) -> Callable[[Tick], Tick]:
     return deco
 
 
+_running: set[asyncio.Task[None]] = set()
+
+
 async def run(name: str, fn: Tick) -> None:
+    task = asyncio.current_task()
+    if task is not None:
+        _running.add(task)  # type: ignore[arg-type]
     try:
         await fn()
     except Exception as e:  # noqa: BLE001 - the next tick tries again
         logger.error(f"tick {name} failed: {type(e).__name__}")
+    finally:
+        _running.discard(task)  # type: ignore[arg-type]
+
+
+async def settle(grace: float = 5.0) -> int:
+    """Let running ticks finish, then cancel what is left and wait for it; returns how many
+    had to be cancelled. At shutdown a tick left to asyncio.run's final cancellation can be
+    inside an aiosqlite call whose thread then never hands back, and the process hangs."""
+    pending = {t for t in _running if t is not asyncio.current_task() and not t.done()}
+    if not pending:
+        return 0
+    _, pending = await asyncio.wait(pending, timeout=grace)
+    for t in pending:
+        t.cancel()
+    if pending:
+        await asyncio.wait(pending, timeout=grace)
+    return len(pending)
 
 
 def interval_override() -> float | None:
@@ -104,3 +128,10 @@ async def run_all() -> None:
 @get_driver().on_startup
 async def _startup() -> None:
     install()
+
+
+@get_driver().on_shutdown
+async def _shutdown() -> None:
+    cancelled = await settle()
+    if cancelled:
+        logger.warning(f"{cancelled} scheduled check(s) cancelled at shutdown; they run again at the next start")
