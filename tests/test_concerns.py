@@ -9,11 +9,17 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select, text
 
-from bot import clock, runtime
+from bot import clock, outbox, runtime
 from bot.models import Outbox
 from bot.org import Role
 from plugins.concerns import flow, receipts, service
-from plugins.concerns.models import Concern, ConcernCounter, ConcernDraft, ConcernEvent, ConcernRoute
+from plugins.concerns.models import (
+    Concern,
+    ConcernCounter,
+    ConcernDraft,
+    ConcernEvent,
+    ConcernRoute,
+)
 
 WORKER, OTHER_WORKER = 30001, 30002
 PAY_LEADER, CANTEEN_LEADER, DEPT_HEAD, HEAD = 20002, 20004, 20001, 20000
@@ -42,6 +48,13 @@ def at_monday():  # type: ignore[no-untyped-def]
 
 async def submit(text: str = "这个月的绩效工资比上月少了三百元，没有任何说明", user: int = WORKER) -> service.Submitted:
     return await service.submit(user_id=user, bot_id="10000", text=text)
+
+
+async def release() -> None:
+    """Half an hour on: the next batch slot's digest tells the leader, and the concern becomes
+    visible to leaders (it is not before)."""
+    clock.set_now(clock.now() + timedelta(minutes=service.policy().digest_minutes))
+    await service.digest_tick()
 
 
 async def all_rows(db) -> list[tuple[str, tuple]]:  # type: ignore[no-untyped-def]
@@ -105,6 +118,7 @@ async def test_empty_too_long_and_over_the_daily_limit_are_refused_and_nothing_i
 
 async def test_no_row_holds_the_submitter_id_name_or_a_keyed_hash(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
     done = await submit()
+    await release()
     await service.supplement(done.code, "补充：其他同事也一样")
     await service.acknowledge(PAY_LEADER, str(done.concern_id))
     await service.reply(PAY_LEADER, str(done.concern_id), "已向财务核实，下月补发")
@@ -132,6 +146,7 @@ async def test_no_row_holds_the_submitter_id_name_or_a_keyed_hash(db, relays, at
 
 async def test_leader_facing_text_carries_no_id(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
     done = await submit()
+    await release()
     listing = await service.todo(PAY_LEADER)
     assert f"#{done.concern_id} 工资福利｜待受理｜11-16 提交" in listing
     assert str(WORKER) not in listing and runtime.org().display_name(WORKER) not in listing
@@ -153,11 +168,15 @@ async def test_leaders_are_told_in_batches_not_at_submission(db, at_monday) -> N
     async with db() as s:
         rows = (await s.scalars(select(Outbox))).all()
     assert [(r.purpose, r.target_id) for r in rows] == [("concern-digest", str(PAY_LEADER))]
-    assert f"#{done.concern_id}" in rows[0].payload[0]["text"] and str(WORKER) not in rows[0].payload[0]["text"]
+    # The ledger holds a reference, never the text: it is rendered from the concern when sent.
+    assert rows[0].payload == [{"type": "ref", "renderer": "concern", "data": {"view": "digest", "concerns": [done.concern_id], "events": []}}]
+    sent = (await outbox.render(rows[0].payload))[0].text  # type: ignore[union-attr]
+    assert f"#{done.concern_id}" in sent and "绩效工资" in sent and str(WORKER) not in sent
 
 
 async def test_route_is_destroyed_and_text_purged_after_retention(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
     done = await submit()
+    await release()
     await service.close(PAY_LEADER, str(done.concern_id), "已处理")
     clock.set_now(MONDAY + timedelta(days=89))
     await service.retention_tick()
@@ -187,6 +206,7 @@ async def test_rate_counters_are_short_lived_and_unlinked(db, at_monday) -> None
 
 async def test_leader_walk_relays_each_step_to_the_submitter_with_the_code(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
     done = await submit()
+    await release()
     n = str(done.concern_id)
     assert "已受理" in await service.acknowledge(PAY_LEADER, n)
     assert "已转达提交人" in await service.reply(PAY_LEADER, n, "[CQ:at,qq=all] 已核实，下月补发")
@@ -204,6 +224,7 @@ async def test_leader_walk_relays_each_step_to_the_submitter_with_the_code(db, r
 
 async def test_another_leader_cannot_touch_it_and_bad_numbers_get_answers(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
     done = await submit()
+    await release()
     with pytest.raises(service.ConcernError, match="没有找到你负责的"):
         await service.acknowledge(CANTEEN_LEADER, str(done.concern_id))
     with pytest.raises(service.ConcernError, match="编号"):
@@ -214,6 +235,7 @@ async def test_another_leader_cannot_touch_it_and_bad_numbers_get_answers(db, re
 
 async def test_transfer_by_category_and_by_person(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
     done = await submit()
+    await release()
     n = str(done.concern_id)
     assert "食堂后勤" in await service.transfer(PAY_LEADER, n, "食堂后勤")
     async with db() as s:
@@ -222,7 +244,7 @@ async def test_transfer_by_category_and_by_person(db, relays, at_monday) -> None
     await service.transfer(CANTEEN_LEADER, n, str(DEPT_HEAD))
     async with db() as s:
         assert (await s.get(Concern, done.concern_id)).leader == DEPT_HEAD
-    with pytest.raises(service.ConcernError, match="转办对象不对"):
+    with pytest.raises(service.ConcernError, match="组织名单里没有 QQ 号 99999"):
         await service.transfer(DEPT_HEAD, n, "99999")
 
 
@@ -246,6 +268,7 @@ async def outbox_targets(db, purpose: str) -> list[tuple[str, str]]:  # type: ig
 
 async def test_unacknowledged_concern_climbs_the_ladder_on_working_days(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
     done = await submit()
+    await release()
     clock.set_now(MONDAY + timedelta(days=1, hours=23))  # Wednesday 09:00: not yet 2 working days
     assert await service.escalation_tick() == 0
     clock.set_now(MONDAY + timedelta(days=2, minutes=1))  # Wednesday 10:01: acknowledgement overdue
@@ -274,6 +297,7 @@ async def test_unacknowledged_concern_climbs_the_ladder_on_working_days(db, rela
 
 async def test_acknowledgement_resets_the_ladder_to_the_reply_deadline(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
     done = await submit()
+    await release()
     await service.acknowledge(PAY_LEADER, str(done.concern_id))
     clock.set_now(MONDAY + timedelta(days=6))
     assert await service.escalation_tick() == 0  # 7 working days to reply
@@ -287,6 +311,7 @@ async def test_holidays_do_not_count_but_the_seven_day_ceiling_does(db, relays) 
     clock.set_now(datetime(2026, 9, 30, 10, 0, tzinfo=clock.zone()))
     try:
         done = await submit()
+        await release()
         clock.set_now(datetime(2026, 10, 6, 12, 0, tzinfo=clock.zone()))
         assert await service.escalation_tick() == 0
         clock.set_now(datetime(2026, 10, 7, 10, 1, tzinfo=clock.zone()))
