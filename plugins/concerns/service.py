@@ -421,7 +421,7 @@ def _transfer_target(target: str) -> int:
             raise ConcernError(f"名单里有 {len(matches)} 位“{target}”，请改写 QQ 号。")
     q = matches[0]
     if not any(r in org.roles_of(q) for r in HOLDERS):
-        raise ConcernError(f"抱歉，{org.display_name(q)} 不负责办理诉求，不能转给他。可以转给分管领导、政工干部或主要负责人。")
+        raise ConcernError(f"抱歉，{org.display_name(q)} 不负责办理诉求，不能转交给对方。可以转给分管领导、政工干部或主要负责人。")
     return q
 
 
