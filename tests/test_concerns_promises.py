@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,21 +23,11 @@ from bot.models import Outbox
 from plugins.concerns import service
 from plugins.concerns.models import Concern, ConcernEvent
 from tests.helpers import private_event, text
+from tests.test_concerns_handlers import Matching
 
 WORKER, PAY_LEADER, CANTEEN_LEADER, HEAD, MODERATOR = 30001, 20002, 20004, 20000, 20003
 MONDAY = datetime(2026, 11, 16, 10, 5, tzinfo=clock.zone())
 SECRET = "夜班补贴三个月没发了"
-
-
-class Matching:
-    def __init__(self, pattern: str) -> None:
-        self.pattern = re.compile(pattern, re.S)
-
-    def __eq__(self, other: object) -> bool:
-        return bool(self.pattern.search(str(other)))
-
-    def __repr__(self) -> str:
-        return f"Matching({self.pattern.pattern!r})"
 
 
 @pytest.fixture(autouse=True)
@@ -161,7 +150,7 @@ async def test_the_leader_hears_what_became_of_each_relay(app: App, db) -> None:
     )
     await say(app, PAY_LEADER, "/待办", Matching(r"转达提交人：答复（11-16）还没发出，正在重试"))
     async with app.test_matcher() as ctx:
-        bot = ctx.create_bot(base=Bot, self_id="10000")
+        ctx.create_bot(base=Bot, self_id="10000")
         api, data, kw = to_submitter(done.code, reply)
         ctx.should_call_api(api, data, **kw)
         await service.relay_retry_tick()
