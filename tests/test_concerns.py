@@ -3,8 +3,9 @@ and the anonymity promises of DESIGN invariant 1, each with a test."""
 
 from __future__ import annotations
 
+import json
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select, text
@@ -362,3 +363,176 @@ async def test_a_relay_is_sent_once_even_when_the_retry_tick_races_the_handler(d
 
     await asyncio.gather(service.relay(done.concern_id, eid, "答复"), service.relay_retry_tick(), service.relay_retry_tick())
     assert len(relays) == 1
+
+
+# --- retention leaves no copy; times are to the hour (issue 10, item 5) -----------------------
+
+
+class FakePort:
+    bot_id = "10000"
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+
+    async def send(self, target, parts):  # type: ignore[no-untyped-def]
+        self.sent.append((target.id, "".join(p.text for p in parts)))
+        return str(len(self.sent))
+
+
+async def dump(db) -> list[tuple[str, str, object]]:  # type: ignore[no-untyped-def]
+    """Every value of every table the bot knows, as (table, column, value)."""
+    from bot.models import Base
+
+    out = []
+    async with db() as s:
+        for table in Base.metadata.sorted_tables:
+            for row in (await s.execute(select(table))).mappings().all():
+                out.extend((table.name, col, value) for col, value in row.items())
+    return out
+
+
+DISCLOSED, SUPPLEMENT, REPLY, RESULT = "质量科王师傅", "夜班的同事也一样", "已向财务核实，下月补发", "已补发到位"
+TEXT = "这个月的绩效工资比上月少了三百元，没有任何说明"
+
+
+async def test_after_retention_no_table_holds_the_text_disclosure_or_replies(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
+    worker = outbox.Worker(port_for=lambda _: port, interval=0, jitter=0)  # type: ignore[arg-type]
+    port = FakePort()
+    done = await service.submit(user_id=WORKER, bot_id="10000", text=TEXT, disclosed=DISCLOSED)
+    await release()
+    await service.supplement(done.code, SUPPLEMENT)
+    clock.set_now(MONDAY + timedelta(days=2, minutes=1))  # acknowledgement overdue: a reminder
+    assert await service.escalation_tick() == 1
+    clock.set_now(MONDAY + timedelta(days=2, minutes=31))
+    await service.digest_tick()  # the supplement
+    await worker.drain("10000")
+    n = str(done.concern_id)
+    await service.acknowledge(PAY_LEADER, n)
+    await service.reply(PAY_LEADER, n, REPLY)
+    await service.close(PAY_LEADER, n, RESULT)
+    await service.rate(done.code, "5")
+    clock.set_now(MONDAY + timedelta(days=3, minutes=1))
+    await service.digest_tick()  # the rating
+    await worker.drain("10000")
+    # The leader did read it all: the notices are rendered from the concern when sent.
+    told = "\n".join(t for _, t in port.sent)
+    assert TEXT in told and DISCLOSED in told and SUPPLEMENT in told and "【诉求提醒】" in told and "评价：5 分" in told
+    async with db() as s:
+        assert {r.status for r in (await s.scalars(select(Outbox))).all()} == {"sent"}
+
+    clock.set_now(MONDAY + timedelta(days=95))
+    await service.retention_tick()
+    rows = await dump(db)
+    for table, col, value in rows:
+        for words in (TEXT, DISCLOSED, SUPPLEMENT, REPLY, RESULT, str(WORKER), done.code):
+            assert words not in str(value), f"{table}.{col} still holds {words!r}"
+    # Every time stored about a concern is to the hour.
+    for table, col, value in rows:
+        if table.startswith("concerns_") and isinstance(value, datetime):
+            assert value == value.replace(minute=0, second=0, microsecond=0), f"{table}.{col} = {value}"
+    assert "已按规定删除" in await service.progress(done.code)
+
+
+async def test_a_notice_whose_concern_was_purged_is_dropped_not_sent(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
+    port = FakePort()
+    worker = outbox.Worker(port_for=lambda _: port, interval=0, jitter=0)  # type: ignore[arg-type]
+    done = await submit()
+    await release()  # the digest is queued, but the bot is offline for months
+    async with db() as s:
+        await s.execute(text("UPDATE concerns_concern SET status = 'closed', closed_at = :t"), {"t": MONDAY.replace(tzinfo=None)})
+        await s.commit()
+    clock.set_now(MONDAY + timedelta(days=95))
+    await service.retention_tick()
+    await worker.drain("10000")
+    assert port.sent == []
+    async with db() as s:
+        row = (await s.scalars(select(Outbox))).one()
+        assert row.status == "dropped" and (await s.get(Concern, done.concern_id)).text is None
+
+
+# --- relays: refused, stuck ----------------------------------------------------------------
+
+
+async def test_a_relay_refused_again_and_again_ends_failed_and_the_leader_sees_it(db, monkeypatch, at_monday) -> None:  # type: ignore[no-untyped-def]
+    calls: list[str] = []
+
+    async def refusing(bot_id: str, user_id: int, message: str) -> str:
+        calls.append(message)
+        return "refused"
+
+    monkeypatch.setattr(service, "_send_private", refusing)
+    done = await submit()
+    await release()
+    assert "暂时没能发给提交人，我会继续尝试" in await service.acknowledge(PAY_LEADER, str(done.concern_id))
+    await service.relay_retry_tick()
+    await service.relay_retry_tick()
+    await service.relay_retry_tick()  # given up after 3 refusals: not tried a 4th time
+    assert len(calls) == 3
+    assert "转达提交人：受理通知（11-16）未能送达" in await service.todo(PAY_LEADER)
+
+
+async def test_a_relay_left_sending_by_a_dead_process_becomes_unknown_not_resent(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
+    done = await submit()
+    await release()
+    async with db() as s:
+        s.add(ConcernEvent(concern_id=done.concern_id, at=service.hour(clock.utcnow()), kind="reply", actor=PAY_LEADER,
+                           text="答复", relay="sending", relay_at=service.hour(clock.utcnow())))
+        await s.commit()
+    await service.relay_retry_tick()
+    assert "正在发送" in await service.todo(PAY_LEADER)
+    clock.set_now(MONDAY + timedelta(hours=2))
+    await service.relay_retry_tick()
+    assert relays == []
+    assert "转达提交人：答复（11-16）不确定是否送达" in await service.todo(PAY_LEADER)
+
+
+# --- the migration -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+async def test_migration_truncates_times_and_takes_texts_out_of_the_outbox(backend: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy.util import greenlet_spawn
+
+    from bot.models import Base
+    from tests.conftest import PG_URL, ROOT, _drop_pg_database, make_engine
+
+    if backend == "postgresql" and not PG_URL:
+        pytest.skip("LIANXIN_TEST_PG not set")
+    engine, _, name = await make_engine(backend, tmp_path)
+    config = Config()
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    config.set_main_option("version_locations", str(ROOT / "migrations" / "versions"))
+    config.attributes["engines"] = {"": engine}
+    config.attributes["metadatas"] = {"": Base.metadata}
+    at = datetime(2026, 11, 16, 2, 37, 12, 345678)  # naive UTC: what SQLite holds; PG takes it as UTC
+    try:
+        await greenlet_spawn(command.upgrade, config, "e693a08ffae7")
+        async with engine.begin() as conn:
+            when = at.replace(tzinfo=UTC) if backend == "postgresql" else at.isoformat(" ")
+            await conn.execute(text(
+                "INSERT INTO concerns_concern (id, receipt_digest, category, leader, text, status, created_at, acknowledged_at,"
+                f" level, notified) VALUES (1, 'd', 'pay', {PAY_LEADER}, :t, 'acknowledged', :at, :at, 0, true)"
+            ), {"t": TEXT, "at": when})
+            await conn.execute(text(
+                "INSERT INTO concerns_event (id, concern_id, at, kind, notified) VALUES (1, 1, :at, 'submitted', false)"
+            ), {"at": when})
+            await conn.execute(text(
+                "INSERT INTO outbox (purpose, period, target_kind, target_id, payload, status, attempts, not_before, created_at)"
+                f" VALUES ('concern-digest', 'slot-1', 'private', '{PAY_LEADER}', :p, 'sent', 1, :at, :at)"
+            ), {"p": '[{"type": "text", "text": "【连心·诉求通知】\\n\\n新诉求 #1 工资福利\\n' + TEXT + '"}]', "at": when})
+        await greenlet_spawn(command.upgrade, config, "head")
+        async with engine.connect() as conn:
+            created, acked, visible = (await conn.execute(text("SELECT created_at, acknowledged_at, visible FROM concerns_concern"))).one()
+            event_at = (await conn.execute(text("SELECT at FROM concerns_event"))).scalar_one()
+            payload = (await conn.execute(text("SELECT payload FROM outbox"))).scalar_one()
+        for t in (created, acked, event_at):
+            t = datetime.fromisoformat(t) if isinstance(t, str) else t
+            assert (t.minute, t.second, t.microsecond) == (0, 0, 0) and t.hour in (2, 10), t
+        assert bool(visible)
+        assert TEXT not in str(payload) and '"concerns": [1]' in (payload if isinstance(payload, str) else json.dumps(payload))
+    finally:
+        await engine.dispose()
+        if name:
+            await _drop_pg_database(PG_URL or "", name)
