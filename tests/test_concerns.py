@@ -519,19 +519,23 @@ async def test_migration_truncates_times_and_takes_texts_out_of_the_outbox(backe
                 "INSERT INTO concerns_event (id, concern_id, at, kind, notified) VALUES (1, 1, :at, 'submitted', false)"
             ), {"at": when})
             await conn.execute(text(
+                "INSERT INTO concerns_event (id, concern_id, at, kind, text, notified) VALUES (2, 1, :at, 'supplement', :t, true)"
+            ), {"at": when, "t": SUPPLEMENT})
+            await conn.execute(text(
                 "INSERT INTO outbox (purpose, period, target_kind, target_id, payload, status, attempts, not_before, created_at)"
                 f" VALUES ('concern-digest', 'slot-1', 'private', '{PAY_LEADER}', :p, 'sent', 1, :at, :at)"
-            ), {"p": '[{"type": "text", "text": "【连心·诉求通知】\\n\\n新诉求 #1 工资福利\\n' + TEXT + '"}]', "at": when})
+            ), {"p": json.dumps([{"type": "text", "text": f"【连心·诉求通知】\n\n新诉求 #1 工资福利\n{TEXT}\n\n#1 提交人补充：{SUPPLEMENT}\n\n发送 /待办 查看并处理。"}]), "at": when})
         await greenlet_spawn(command.upgrade, config, "head")
         async with engine.connect() as conn:
             created, acked, visible = (await conn.execute(text("SELECT created_at, acknowledged_at, visible FROM concerns_concern"))).one()
-            event_at = (await conn.execute(text("SELECT at FROM concerns_event"))).scalar_one()
+            event_at = (await conn.execute(text("SELECT at FROM concerns_event WHERE id = 1"))).scalar_one()
             payload = (await conn.execute(text("SELECT payload FROM outbox"))).scalar_one()
         for t in (created, acked, event_at):
             t = datetime.fromisoformat(t) if isinstance(t, str) else t
             assert (t.minute, t.second, t.microsecond) == (0, 0, 0) and t.hour in (2, 10), t
         assert bool(visible)
-        assert TEXT not in str(payload) and '"concerns": [1]' in (payload if isinstance(payload, str) else json.dumps(payload))
+        payload = json.loads(payload) if isinstance(payload, str) else payload
+        assert payload == [{"type": "ref", "renderer": "concern", "data": {"view": "digest", "concerns": [1], "events": [2]}}]
     finally:
         await engine.dispose()
         if name:

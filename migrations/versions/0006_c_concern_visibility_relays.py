@@ -12,8 +12,7 @@ Create Date: 2026-12-03 07:30:00.000000
 - Every stored time about a concern is truncated to the hour.
 - Leader notifications in the outbox held the concern's text and disclosed name: they now
   hold a reference rendered at send time. Existing rows are rewritten to references
-  (escalations from their period, digests from the "新诉求 #N" ids in their text; a pending
-  digest's supplement lines are not carried over).
+  (escalations from their period, digests from the ids their text names).
 """
 
 from __future__ import annotations
@@ -42,6 +41,22 @@ TIMES = {
 
 def _hour(t: datetime | None) -> datetime | None:
     return t.astimezone(UTC).replace(minute=0, second=0, microsecond=0) if t is not None else None
+
+
+# A digest's lines about additions, as the old code wrote them: "#N 提交人补充：…" / "#N 提交人评价：S 分".
+_ADDED = re.compile(r'#(\d+) 提交人(补充|评价)：(.*?)(?:\n\n(?=#\d+ 提交人|新诉求 #|发送 /待办)|$)', re.DOTALL)
+
+
+def _events(conn: sa.Connection, text: str) -> list[int]:
+    event = sa.table('concerns_event', sa.column('id', sa.Integer()), sa.column('concern_id', sa.Integer()), sa.column('kind', sa.String()), sa.column('text', sa.Text()))
+    ids: list[int] = []
+    for cid, what, body in _ADDED.findall(text):
+        kind, body = ('supplement', body) if what == '补充' else ('rated', body.removesuffix(' 分'))
+        found = conn.execute(
+            sa.select(event.c.id).where(event.c.concern_id == int(cid), event.c.kind == kind, event.c.text == body)
+        ).scalars().all()
+        ids.extend(found[:1])
+    return ids
 
 
 def upgrade() -> None:
@@ -73,7 +88,7 @@ def upgrade() -> None:
             data = {'view': 'escalation', 'id': int(cid or 0), 'status': status, 'level': int(level or 0)}
         else:
             text = ''.join(str(p.get('text', '')) for p in payload)
-            data = {'view': 'digest', 'concerns': [int(n) for n in re.findall(r'新诉求 #(\d+)', text)], 'events': []}
+            data = {'view': 'digest', 'concerns': [int(n) for n in re.findall(r'新诉求 #(\d+)', text)], 'events': _events(conn, text)}
         ref = [{'type': 'ref', 'renderer': 'concern', 'data': data}]
         conn.execute(sa.update(outbox).where(outbox.c.id == row['id']).values(payload=ref))
 
