@@ -6,6 +6,10 @@ row already there. A worker per connected bot account claims one due row at a ti
 on PostgreSQL; a guarded UPDATE everywhere), sends it through the platform port, and paces
 sends (1.5 s + jitter by default) because bursts trip the platform's risk control. A send that
 timed out may have been delivered, so it is marked "unknown", never retried blindly.
+
+A row may hold a reference (`Ref`) instead of the message: a renderer registered under its name
+builds the parts at send time, so private content (a concern's text) is never copied into the
+ledger, and content deleted meanwhile is not sent at all (the row becomes "dropped").
 """
 
 from __future__ import annotations
@@ -14,9 +18,10 @@ import asyncio
 import os
 import random
 import socket
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from nonebot import logger
 from sqlalchemy import and_, func, or_, select, update
@@ -25,17 +30,74 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import clock
 from bot.db import insert_ignore
 from bot.models import Outbox
-from bot.platform import NotConnected, Part, Port, SendFailed, SendUnknown, Target, parts_from_json, parts_to_json
+from bot.platform import (
+    NotConnected,
+    Part,
+    Port,
+    SendFailed,
+    SendUnknown,
+    Target,
+    parts_from_json,
+    parts_to_json,
+)
 
 SessionFactory = Callable[[], AsyncSession]
 
 PENDING, SENDING, SENT, UNKNOWN, FAILED = "pending", "sending", "sent", "unknown", "failed"
+DROPPED = "dropped"  # a referenced content that no longer exists: nothing was sent
+
+
+@dataclass(frozen=True)
+class Ref:
+    """Content to render at send time: `renderer` names a registered renderer, `data` is
+    what it needs to find the content (ids, never the content itself)."""
+
+    renderer: str
+    data: dict[str, Any]
 
 
 @dataclass(frozen=True)
 class Item:
     target: Target
-    parts: Sequence[Part]
+    parts: Sequence[Part] | Ref
+
+
+# A renderer returns the parts to send, or None when the content is gone (never sent then).
+Renderer = Callable[[dict[str, Any]], Awaitable[Sequence[Part] | None]]
+_renderers: dict[str, Renderer] = {}
+
+
+def register_renderer(name: str, fn: Renderer) -> None:
+    _renderers[name] = fn
+
+
+def _payload(parts: Sequence[Part] | Ref) -> list[dict[str, Any]]:
+    if isinstance(parts, Ref):
+        return [{"type": "ref", "renderer": parts.renderer, "data": parts.data}]
+    return parts_to_json(parts)
+
+
+class _Gone(Exception):
+    """The referenced content no longer exists."""
+
+
+async def render(payload: list[dict[str, Any]]) -> list[Part]:
+    """The parts a ledger row sends: stored as they are, or rendered now from a reference.
+
+    A failing renderer is a SendFailed (nothing went out, so retrying is safe)."""
+    if len(payload) == 1 and payload[0].get("type") == "ref":
+        ref = payload[0]
+        fn = _renderers.get(ref.get("renderer", ""))
+        if fn is None:
+            raise SendFailed(f"no renderer {ref.get('renderer')!r}")
+        try:
+            parts = await fn(ref.get("data") or {})
+        except Exception as e:  # noqa: BLE001 - e.g. a database hiccup: try again later
+            raise SendFailed(f"renderer {ref.get('renderer')!r}: {type(e).__name__}") from None
+        if parts is None:
+            raise _Gone
+        return list(parts)
+    return parts_from_json(payload)
 
 
 def _default_sessions() -> AsyncSession:
@@ -64,7 +126,7 @@ async def enqueue(
             "target_kind": it.target.kind,
             "target_id": it.target.id,
             "bot_id": bot_id,
-            "payload": parts_to_json(it.parts),
+            "payload": _payload(it.parts),
             "status": PENDING,
             "attempts": 0,
             "not_before": (not_before or now),
@@ -215,7 +277,10 @@ class Worker:
         values: dict[str, object]
         try:
             port = self.port_for(row.bot_id or "")
-            message_id = await port.send(target, parts_from_json(row.payload))
+            message_id = await port.send(target, await render(row.payload))
+        except _Gone:
+            logger.info(f"outbox #{row.id} {row.purpose}: its content was deleted; dropped, not sent")
+            values = {"status": DROPPED}
         except NotConnected:
             values = {"status": PENDING, "attempts": row.attempts - 1, "not_before": clock.utcnow() + timedelta(seconds=5)}
         except SendUnknown as e:

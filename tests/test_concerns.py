@@ -3,17 +3,24 @@ and the anonymity promises of DESIGN invariant 1, each with a test."""
 
 from __future__ import annotations
 
+import json
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select, text
 
-from bot import clock, runtime
+from bot import clock, outbox, runtime
 from bot.models import Outbox
 from bot.org import Role
 from plugins.concerns import flow, receipts, service
-from plugins.concerns.models import Concern, ConcernCounter, ConcernDraft, ConcernEvent, ConcernRoute
+from plugins.concerns.models import (
+    Concern,
+    ConcernCounter,
+    ConcernDraft,
+    ConcernEvent,
+    ConcernRoute,
+)
 
 WORKER, OTHER_WORKER = 30001, 30002
 PAY_LEADER, CANTEEN_LEADER, DEPT_HEAD, HEAD = 20002, 20004, 20001, 20000
@@ -42,6 +49,13 @@ def at_monday():  # type: ignore[no-untyped-def]
 
 async def submit(text: str = "这个月的绩效工资比上月少了三百元，没有任何说明", user: int = WORKER) -> service.Submitted:
     return await service.submit(user_id=user, bot_id="10000", text=text)
+
+
+async def release() -> None:
+    """Half an hour on: the next batch slot's digest tells the leader, and the concern becomes
+    visible to leaders (it is not before)."""
+    clock.set_now(clock.now() + timedelta(minutes=service.policy().digest_minutes))
+    await service.digest_tick()
 
 
 async def all_rows(db) -> list[tuple[str, tuple]]:  # type: ignore[no-untyped-def]
@@ -105,6 +119,7 @@ async def test_empty_too_long_and_over_the_daily_limit_are_refused_and_nothing_i
 
 async def test_no_row_holds_the_submitter_id_name_or_a_keyed_hash(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
     done = await submit()
+    await release()
     await service.supplement(done.code, "补充：其他同事也一样")
     await service.acknowledge(PAY_LEADER, str(done.concern_id))
     await service.reply(PAY_LEADER, str(done.concern_id), "已向财务核实，下月补发")
@@ -132,6 +147,7 @@ async def test_no_row_holds_the_submitter_id_name_or_a_keyed_hash(db, relays, at
 
 async def test_leader_facing_text_carries_no_id(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
     done = await submit()
+    await release()
     listing = await service.todo(PAY_LEADER)
     assert f"#{done.concern_id} 工资福利｜待受理｜11-16 提交" in listing
     assert str(WORKER) not in listing and runtime.org().display_name(WORKER) not in listing
@@ -153,11 +169,15 @@ async def test_leaders_are_told_in_batches_not_at_submission(db, at_monday) -> N
     async with db() as s:
         rows = (await s.scalars(select(Outbox))).all()
     assert [(r.purpose, r.target_id) for r in rows] == [("concern-digest", str(PAY_LEADER))]
-    assert f"#{done.concern_id}" in rows[0].payload[0]["text"] and str(WORKER) not in rows[0].payload[0]["text"]
+    # The ledger holds a reference, never the text: it is rendered from the concern when sent.
+    assert rows[0].payload == [{"type": "ref", "renderer": "concern", "data": {"view": "digest", "concerns": [done.concern_id], "events": []}}]
+    sent = (await outbox.render(rows[0].payload))[0].text  # type: ignore[union-attr]
+    assert f"#{done.concern_id}" in sent and "绩效工资" in sent and str(WORKER) not in sent
 
 
 async def test_route_is_destroyed_and_text_purged_after_retention(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
     done = await submit()
+    await release()
     await service.close(PAY_LEADER, str(done.concern_id), "已处理")
     clock.set_now(MONDAY + timedelta(days=89))
     await service.retention_tick()
@@ -187,6 +207,7 @@ async def test_rate_counters_are_short_lived_and_unlinked(db, at_monday) -> None
 
 async def test_leader_walk_relays_each_step_to_the_submitter_with_the_code(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
     done = await submit()
+    await release()
     n = str(done.concern_id)
     assert "已受理" in await service.acknowledge(PAY_LEADER, n)
     assert "已转达提交人" in await service.reply(PAY_LEADER, n, "[CQ:at,qq=all] 已核实，下月补发")
@@ -204,6 +225,7 @@ async def test_leader_walk_relays_each_step_to_the_submitter_with_the_code(db, r
 
 async def test_another_leader_cannot_touch_it_and_bad_numbers_get_answers(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
     done = await submit()
+    await release()
     with pytest.raises(service.ConcernError, match="没有找到你负责的"):
         await service.acknowledge(CANTEEN_LEADER, str(done.concern_id))
     with pytest.raises(service.ConcernError, match="编号"):
@@ -214,6 +236,7 @@ async def test_another_leader_cannot_touch_it_and_bad_numbers_get_answers(db, re
 
 async def test_transfer_by_category_and_by_person(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
     done = await submit()
+    await release()
     n = str(done.concern_id)
     assert "食堂后勤" in await service.transfer(PAY_LEADER, n, "食堂后勤")
     async with db() as s:
@@ -222,7 +245,7 @@ async def test_transfer_by_category_and_by_person(db, relays, at_monday) -> None
     await service.transfer(CANTEEN_LEADER, n, str(DEPT_HEAD))
     async with db() as s:
         assert (await s.get(Concern, done.concern_id)).leader == DEPT_HEAD
-    with pytest.raises(service.ConcernError, match="转办对象不对"):
+    with pytest.raises(service.ConcernError, match="组织名单里没有 QQ 号 99999"):
         await service.transfer(DEPT_HEAD, n, "99999")
 
 
@@ -246,6 +269,7 @@ async def outbox_targets(db, purpose: str) -> list[tuple[str, str]]:  # type: ig
 
 async def test_unacknowledged_concern_climbs_the_ladder_on_working_days(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
     done = await submit()
+    await release()
     clock.set_now(MONDAY + timedelta(days=1, hours=23))  # Wednesday 09:00: not yet 2 working days
     assert await service.escalation_tick() == 0
     clock.set_now(MONDAY + timedelta(days=2, minutes=1))  # Wednesday 10:01: acknowledgement overdue
@@ -274,6 +298,7 @@ async def test_unacknowledged_concern_climbs_the_ladder_on_working_days(db, rela
 
 async def test_acknowledgement_resets_the_ladder_to_the_reply_deadline(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
     done = await submit()
+    await release()
     await service.acknowledge(PAY_LEADER, str(done.concern_id))
     clock.set_now(MONDAY + timedelta(days=6))
     assert await service.escalation_tick() == 0  # 7 working days to reply
@@ -287,6 +312,7 @@ async def test_holidays_do_not_count_but_the_seven_day_ceiling_does(db, relays) 
     clock.set_now(datetime(2026, 9, 30, 10, 0, tzinfo=clock.zone()))
     try:
         done = await submit()
+        await release()
         clock.set_now(datetime(2026, 10, 6, 12, 0, tzinfo=clock.zone()))
         assert await service.escalation_tick() == 0
         clock.set_now(datetime(2026, 10, 7, 10, 1, tzinfo=clock.zone()))
@@ -337,3 +363,180 @@ async def test_a_relay_is_sent_once_even_when_the_retry_tick_races_the_handler(d
 
     await asyncio.gather(service.relay(done.concern_id, eid, "答复"), service.relay_retry_tick(), service.relay_retry_tick())
     assert len(relays) == 1
+
+
+# --- retention leaves no copy; times are to the hour (issue 10, item 5) -----------------------
+
+
+class FakePort:
+    bot_id = "10000"
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+
+    async def send(self, target, parts):  # type: ignore[no-untyped-def]
+        self.sent.append((target.id, "".join(p.text for p in parts)))
+        return str(len(self.sent))
+
+
+async def dump(db) -> list[tuple[str, str, object]]:  # type: ignore[no-untyped-def]
+    """Every value of every table the bot knows, as (table, column, value)."""
+    from bot.models import Base
+
+    out = []
+    async with db() as s:
+        for table in Base.metadata.sorted_tables:
+            for row in (await s.execute(select(table))).mappings().all():
+                out.extend((table.name, col, value) for col, value in row.items())
+    return out
+
+
+DISCLOSED, SUPPLEMENT, REPLY, RESULT = "质量科王师傅", "夜班的同事也一样", "已向财务核实，下月补发", "已补发到位"
+TEXT = "这个月的绩效工资比上月少了三百元，没有任何说明"
+
+
+async def test_after_retention_no_table_holds_the_text_disclosure_or_replies(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
+    worker = outbox.Worker(port_for=lambda _: port, interval=0, jitter=0)  # type: ignore[arg-type]
+    port = FakePort()
+    done = await service.submit(user_id=WORKER, bot_id="10000", text=TEXT, disclosed=DISCLOSED)
+    await release()
+    await service.supplement(done.code, SUPPLEMENT)
+    clock.set_now(MONDAY + timedelta(days=2, minutes=1))  # acknowledgement overdue: a reminder
+    assert await service.escalation_tick() == 1
+    clock.set_now(MONDAY + timedelta(days=2, minutes=31))
+    await service.digest_tick()  # the supplement
+    await worker.drain("10000")
+    n = str(done.concern_id)
+    await service.acknowledge(PAY_LEADER, n)
+    await service.reply(PAY_LEADER, n, REPLY)
+    await service.close(PAY_LEADER, n, RESULT)
+    await service.rate(done.code, "5")
+    clock.set_now(MONDAY + timedelta(days=3, minutes=1))
+    await service.digest_tick()  # the rating
+    await worker.drain("10000")
+    # The leader did read it all: the notices are rendered from the concern when sent.
+    told = "\n".join(t for _, t in port.sent)
+    assert TEXT in told and DISCLOSED in told and SUPPLEMENT in told and "【诉求提醒】" in told and "评价：5 分" in told
+    async with db() as s:
+        assert {r.status for r in (await s.scalars(select(Outbox))).all()} == {"sent"}
+
+    clock.set_now(MONDAY + timedelta(days=95))
+    await service.retention_tick()
+    rows = await dump(db)
+    for table, col, value in rows:
+        for words in (TEXT, DISCLOSED, SUPPLEMENT, REPLY, RESULT, str(WORKER), done.code):
+            assert words not in str(value), f"{table}.{col} still holds {words!r}"
+    # Every time stored about a concern is to the hour.
+    for table, col, value in rows:
+        if table.startswith("concerns_") and isinstance(value, datetime):
+            assert value == value.replace(minute=0, second=0, microsecond=0), f"{table}.{col} = {value}"
+    assert "已按规定删除" in await service.progress(done.code)
+
+
+async def test_a_notice_whose_concern_was_purged_is_dropped_not_sent(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
+    port = FakePort()
+    worker = outbox.Worker(port_for=lambda _: port, interval=0, jitter=0)  # type: ignore[arg-type]
+    done = await submit()
+    await release()  # the digest is queued, but the bot is offline for months
+    async with db() as s:
+        await s.execute(text("UPDATE concerns_concern SET status = 'closed', closed_at = :t"), {"t": MONDAY.replace(tzinfo=None)})
+        await s.commit()
+    clock.set_now(MONDAY + timedelta(days=95))
+    await service.retention_tick()
+    await worker.drain("10000")
+    assert port.sent == []
+    async with db() as s:
+        row = (await s.scalars(select(Outbox))).one()
+        assert row.status == "dropped" and (await s.get(Concern, done.concern_id)).text is None
+
+
+# --- relays: refused, stuck ----------------------------------------------------------------
+
+
+async def test_a_relay_refused_again_and_again_ends_failed_and_the_leader_sees_it(db, monkeypatch, at_monday) -> None:  # type: ignore[no-untyped-def]
+    calls: list[str] = []
+
+    async def refusing(bot_id: str, user_id: int, message: str) -> str:
+        calls.append(message)
+        return "refused"
+
+    monkeypatch.setattr(service, "_send_private", refusing)
+    done = await submit()
+    await release()
+    assert "暂时没能发给提交人，我会继续尝试" in await service.acknowledge(PAY_LEADER, str(done.concern_id))
+    await service.relay_retry_tick()
+    await service.relay_retry_tick()
+    await service.relay_retry_tick()  # given up after 3 refusals: not tried a 4th time
+    assert len(calls) == 3
+    assert "转达提交人：受理通知（11-16）未能送达" in await service.todo(PAY_LEADER)
+
+
+async def test_a_relay_left_sending_by_a_dead_process_becomes_unknown_not_resent(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
+    done = await submit()
+    await release()
+    async with db() as s:
+        s.add(ConcernEvent(concern_id=done.concern_id, at=service.hour(clock.utcnow()), kind="reply", actor=PAY_LEADER,
+                           text="答复", relay="sending", relay_at=service.hour(clock.utcnow())))
+        await s.commit()
+    await service.relay_retry_tick()
+    assert "正在发送" in await service.todo(PAY_LEADER)
+    clock.set_now(MONDAY + timedelta(hours=2))
+    await service.relay_retry_tick()
+    assert relays == []
+    assert "转达提交人：答复（11-16）不确定是否送达" in await service.todo(PAY_LEADER)
+
+
+# --- the migration -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+async def test_migration_truncates_times_and_takes_texts_out_of_the_outbox(backend: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy.util import greenlet_spawn
+
+    from bot.models import Base
+    from tests.conftest import PG_URL, ROOT, _drop_pg_database, make_engine
+
+    if backend == "postgresql" and not PG_URL:
+        pytest.skip("LIANXIN_TEST_PG not set")
+    engine, _, name = await make_engine(backend, tmp_path)
+    config = Config()
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    config.set_main_option("version_locations", str(ROOT / "migrations" / "versions"))
+    config.attributes["engines"] = {"": engine}
+    config.attributes["metadatas"] = {"": Base.metadata}
+    at = datetime(2026, 11, 16, 2, 37, 12, 345678)  # naive UTC: what SQLite holds; PG takes it as UTC
+    try:
+        await greenlet_spawn(command.upgrade, config, "e693a08ffae7")
+        async with engine.begin() as conn:
+            when = at.replace(tzinfo=UTC) if backend == "postgresql" else at.isoformat(" ")
+            await conn.execute(text(
+                "INSERT INTO concerns_concern (id, receipt_digest, category, leader, text, status, created_at, acknowledged_at,"
+                f" level, notified) VALUES (1, 'd', 'pay', {PAY_LEADER}, :t, 'acknowledged', :at, :at, 0, true)"
+            ), {"t": TEXT, "at": when})
+            await conn.execute(text(
+                "INSERT INTO concerns_event (id, concern_id, at, kind, notified) VALUES (1, 1, :at, 'submitted', false)"
+            ), {"at": when})
+            await conn.execute(text(
+                "INSERT INTO concerns_event (id, concern_id, at, kind, text, notified) VALUES (2, 1, :at, 'supplement', :t, true)"
+            ), {"at": when, "t": SUPPLEMENT})
+            await conn.execute(text(
+                "INSERT INTO outbox (purpose, period, target_kind, target_id, payload, status, attempts, not_before, created_at)"
+                f" VALUES ('concern-digest', 'slot-1', 'private', '{PAY_LEADER}', :p, 'sent', 1, :at, :at)"
+            ), {"p": json.dumps([{"type": "text", "text": f"【连心·诉求通知】\n\n新诉求 #1 工资福利\n{TEXT}\n\n#1 提交人补充：{SUPPLEMENT}\n\n发送 /待办 查看并处理。"}]), "at": when})
+        await greenlet_spawn(command.upgrade, config, "head")
+        async with engine.connect() as conn:
+            created, acked, visible = (await conn.execute(text("SELECT created_at, acknowledged_at, visible FROM concerns_concern"))).one()
+            event_at = (await conn.execute(text("SELECT at FROM concerns_event WHERE id = 1"))).scalar_one()
+            payload = (await conn.execute(text("SELECT payload FROM outbox"))).scalar_one()
+        for t in (created, acked, event_at):
+            t = datetime.fromisoformat(t) if isinstance(t, str) else t
+            assert (t.minute, t.second, t.microsecond) == (0, 0, 0) and t.hour in (2, 10), t
+        assert bool(visible)
+        payload = json.loads(payload) if isinstance(payload, str) else payload
+        assert payload == [{"type": "ref", "renderer": "concern", "data": {"view": "digest", "concerns": [1], "events": [2]}}]
+    finally:
+        await engine.dispose()
+        if name:
+            await _drop_pg_database(PG_URL or "", name)

@@ -3,28 +3,45 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 
+import pytest
 from nonebot.adapters.onebot.v11 import Bot, Message, MessageSegment
 from nonebug import App
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
+from bot import clock
 from plugins.concerns import NOT_SAVED, PRIVATE_ONLY, service
 from plugins.concerns.models import Concern
 from tests.helpers import _parse, group_event, private_event, text
 
 WORKER, LEADER = 30001, 20002
+MONDAY = datetime(2026, 11, 16, 10, 5, tzinfo=clock.zone())
 
 
 class Matching:
     def __init__(self, pattern: str) -> None:
-        self.pattern = re.compile(pattern, re.S)
+        self.pattern = re.compile(pattern, re.DOTALL)
 
     def __eq__(self, other: object) -> bool:
         return bool(self.pattern.search(str(other)))
 
     def __repr__(self) -> str:
         return f"Matching({self.pattern.pattern!r})"
+
+
+@pytest.fixture(autouse=True)
+def _fixed_clock():  # type: ignore[no-untyped-def]
+    clock.set_now(MONDAY)
+    yield
+    clock.set_now(None)
+
+
+async def released() -> None:
+    """The next batch slot: the leader is told, and only now may see and act on the concern."""
+    clock.set_now(clock.now() + timedelta(minutes=30))
+    await service.digest_tick()
 
 
 async def test_one_step_submission_replies_with_a_receipt(app: App, db) -> None:  # type: ignore[no-untyped-def]
@@ -90,6 +107,7 @@ async def test_leader_commands_are_refused_to_workers_and_in_groups(app: App, db
 
 async def test_leader_reply_is_relayed_as_plain_text_segments(app: App, db) -> None:  # type: ignore[no-untyped-def]
     done = await service.submit(user_id=WORKER, bot_id="10000", text="工资条看不懂")
+    await released()
     event = private_event(LEADER, f"/回复 {done.concern_id} [CQ:at,qq=all] 明天到财务室看")
     async with app.test_matcher() as ctx:
         bot = ctx.create_bot(base=Bot, self_id="10000")

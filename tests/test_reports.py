@@ -219,6 +219,8 @@ async def seed_november() -> None:
     for i in range(8):
         clock.set_now(at(2026, 11, 2 + i, 10, 0))
         done = await concerns.submit(user_id=next(users), bot_id="10000", text=f"绩效工资少发了，第{i}次反映", category="pay")
+        clock.set_now(at(2026, 11, 2 + i, 10, 30))
+        await concerns.digest_tick()  # the batch slot: the leader is told, the concern becomes visible
         if i < 6:
             clock.set_now(at(2026, 11, 2 + i, 14, 0))
             await concerns.acknowledge(PAY_LEADER, str(done.concern_id))
@@ -229,6 +231,8 @@ async def seed_november() -> None:
     for i in range(2):
         clock.set_now(at(2026, 11, 20, 10 + i, 0))
         await concerns.submit(user_id=next(users), bot_id="10000", text="食堂饭菜太咸", category="canteen")
+    clock.set_now(at(2026, 11, 20, 12, 0))
+    await concerns.digest_tick()
     clock.set_now(at(2026, 12, 1, 9, 0))
 
 

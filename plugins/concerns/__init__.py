@@ -148,7 +148,7 @@ async def _close(ctx: Ctx) -> None:
     await _answer(ctx, service.close(ctx.user_id, n, text))
 
 
-@command("转办", summary="转给其他领导或改类别", usage="/转办 <编号> <QQ号或类别>", roles=LEADERS, group=False, order=24)
+@command("转办", summary="转给其他领导或改类别", usage="/转办 <编号> <姓名、QQ号或类别>", roles=LEADERS, group=False, order=24)
 async def _transfer(ctx: Ctx) -> None:
     n, target = _split(ctx.args)
     await _answer(ctx, service.transfer(ctx.user_id, n, target))

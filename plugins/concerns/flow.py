@@ -7,13 +7,14 @@ restart and NoneBot's in-memory session timeout plays no part.
 from __future__ import annotations
 
 from bot import clock, runtime
+from bot import text as textutil
 from bot.db import session
 from plugins.concerns import receipts, service
 from plugins.concerns.models import ConcernDraft
 
-CANCEL_WORDS = {"0", "取消", "退出", "算了"}
-YES_WORDS = {"1", "确认", "提交", "是", "好"}
-ANONYMOUS_WORDS = {"0", "不", "不用", "匿名", "否", "不留"}
+CANCEL_WORDS = {"0", "０", "取消", "退出", "算了"}
+YES_WORDS = {"1", "１", "确认", "提交", "是", "好"}
+ANONYMOUS_WORDS = {"0", "０", "不", "不用", "匿名", "否", "不留"}
 
 
 def category_menu() -> str:
@@ -29,10 +30,10 @@ async def start(user_id: int) -> str:
     async with session() as s:
         draft = await s.get(ConcernDraft, key)
         if draft is None:
-            s.add(ConcernDraft(key=key, step="category", updated_at=clock.utcnow()))
+            s.add(ConcernDraft(key=key, step="category", updated_at=service.hour(clock.utcnow())))
         else:
             draft.step, draft.category, draft.text, draft.disclosed = "category", None, None, None
-            draft.updated_at = clock.utcnow()
+            draft.updated_at = service.hour(clock.utcnow())
         await s.commit()
     return category_menu()
 
@@ -40,7 +41,7 @@ async def start(user_id: int) -> str:
 async def step(user_id: int, bot_id: str, answer: str) -> str | None:
     """The reply to one answer of an open guided flow, or None when there is no open flow."""
     key = receipts.person_key("draft", user_id)
-    answer = answer.strip()
+    answer = textutil.clean(answer)
     async with session() as s:
         draft = await s.get(ConcernDraft, key)
         if draft is None:
@@ -49,16 +50,19 @@ async def step(user_id: int, bot_id: str, answer: str) -> str | None:
             await s.delete(draft)
             await s.commit()
             return "已取消，草稿已删除。需要时随时发送 /诉求。"
-        draft.updated_at = clock.utcnow()
+        draft.updated_at = service.hour(clock.utcnow())
         reply: str
         match draft.step:
             case "category":
                 cats = runtime.org().spec.categories
-                if not answer.isdigit() or not 1 <= int(answer) <= len(cats):
-                    return f"请回复 1 到 {len(cats)} 的序号选择类别，回复 0 取消。"
-                draft.category, draft.step = cats[int(answer) - 1].id, "text"
+                n = textutil.parse_int(answer)
+                if n is None or not 1 <= n <= len(cats):
+                    return f"请回复 1 到 {len(cats)} 的序号（阿拉伯数字）选择类别，回复 0 取消。"
+                draft.category, draft.step = cats[n - 1].id, "text"
                 reply = f"请写下你想反映的内容（{service.policy().max_chars} 字以内），尽量写清楚事情和你的期望。"
             case "text":
+                if not answer:
+                    return "内容是空的，请写下你想反映的事；回复 0 取消。"
                 try:
                     draft.text = service.check_text(answer)
                 except service.ConcernError as e:
@@ -66,6 +70,8 @@ async def step(user_id: int, bot_id: str, answer: str) -> str | None:
                 draft.step = "disclose"
                 reply = "是否愿意留下你的部门或姓名，方便领导了解情况？愿意就直接回复要留下的内容（例如：质量科）；不愿意请回复 0，保持匿名。"
             case "disclose":
+                if not answer:
+                    return "请回复要留下的部门或姓名；不愿意留下请回复 0，保持匿名。"
                 draft.disclosed = None if answer in ANONYMOUS_WORDS else answer[:50]
                 draft.step = "confirm"
                 cat = runtime.org().categories[draft.category or "other"].name

@@ -1,5 +1,8 @@
 """Tables for anonymous concerns.
 
+Every stored time is rounded down to the hour (`plugins.concerns.service.hour`), to weaken any
+correlation with the platform's own message log.
+
 What is NOT here is the point: no concern or event row holds the submitter's platform id, name,
 nickname or any value derived from them. The only way back to the submitter is the sealed
 route in `concerns_route`, a separate table, destroyed after the retention period. Drafts and
@@ -37,6 +40,9 @@ class Concern(Base):
     next_step_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     rating: Mapped[int | None] = mapped_column(Integer)
     notified: Mapped[bool] = mapped_column(default=False)  # leader told in a digest
+    # Set by the digest that first tells the leader, never unset: until then nobody (/待办,
+    # /受理, reports) sees the concern, so its timing is never finer than the batch slot.
+    visible: Mapped[bool] = mapped_column(default=False)
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
@@ -52,7 +58,11 @@ class ConcernEvent(Base):
     actor: Mapped[int | None] = mapped_column(BigInteger)
     text: Mapped[str | None] = mapped_column(Text)
     notified: Mapped[bool] = mapped_column(default=False)
-    relay: Mapped[str | None] = mapped_column(String(16))  # to the submitter: pending, sent, unknown, failed
+    # To the submitter: pending (to be sent or retried), sending, sent, unknown (may have
+    # arrived: never resent blindly), failed (refused every time, or no route any more).
+    relay: Mapped[str | None] = mapped_column(String(16))
+    relay_attempts: Mapped[int] = mapped_column(Integer, default=0)  # definite refusals so far
+    relay_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # hour of the last attempt
 
 
 class ConcernRoute(Base):

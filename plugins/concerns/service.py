@@ -7,19 +7,29 @@ that answer a person return the Chinese text to send; `ConcernError` carries a r
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from nonebot import logger
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import calendar, clock, outbox, runtime, text as textutil
+from bot import calendar, clock, outbox, runtime
+from bot import text as textutil
 from bot.db import session
-from bot.org import Role
-from bot.platform import NotConnected, SendFailed, SendUnknown, Target, Text, port_by_id
+from bot.org import ROLE_NAMES, Role
+from bot.platform import NotConnected, Part, SendFailed, SendUnknown, Target, Text, port_by_id
 from plugins.concerns import receipts
-from plugins.concerns.models import Concern, ConcernCounter, ConcernEvent, ConcernRoute, ConcernState
+from plugins.concerns.models import (
+    Concern,
+    ConcernCounter,
+    ConcernDraft,
+    ConcernEvent,
+    ConcernRoute,
+    ConcernState,
+)
 
 STATUS_NAMES = {"new": "待受理", "acknowledged": "已受理", "replied": "已答复", "closed": "已办结"}
 LEVEL_NAMES = {1: "提醒分管领导", 2: "上报部门负责人", 3: "上报政工干部", 4: "上报单位主要负责人"}
@@ -38,6 +48,12 @@ class Submitted:
 
 def policy():  # type: ignore[no-untyped-def]
     return runtime.org().spec.concerns
+
+
+def hour(t: datetime) -> datetime:
+    """Every time stored about a concern: rounded down to the hour, to weaken any correlation
+    with the platform's own message log."""
+    return t.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
 def _day(t: datetime | None) -> str:
@@ -87,7 +103,7 @@ async def submit(
     category = category if category in org.categories else categorize(text)
     cat = org.categories[category]
     code = receipts.new_code()
-    now = clock.utcnow()
+    now = hour(clock.utcnow())
     async with session() as s:
         await _take_quota(s, user_id)
         concern = Concern(
@@ -95,11 +111,12 @@ async def submit(
             category=category,
             leader=cat.leader,
             text=text,
-            disclosed=textutil.clean(disclosed)[:100] if disclosed else None,
+            disclosed=textutil.clean(disclosed or "")[:100] or None,
             status="new",
-            created_at=now.replace(minute=0, second=0, microsecond=0),
+            created_at=now,
             level=0,
             notified=False,
+            visible=False,
         )
         s.add(concern)
         await s.flush()
@@ -170,23 +187,24 @@ async def supplement(raw_code: str, text: str) -> str:
         c = await _by_code(s, raw_code)
         if c.status == "closed":
             raise ConcernError("这件诉求已经办结，不能再补充了。如有新的问题，请用 /诉求 重新提交。")
-        s.add(ConcernEvent(concern_id=c.id, at=clock.utcnow(), kind="supplement", actor=None, text=text))
+        s.add(ConcernEvent(concern_id=c.id, at=hour(clock.utcnow()), kind="supplement", actor=None, text=text))
         await s.commit()
     return "补充内容已收到，会在下一批通知中转给负责的领导。"
 
 
 async def rate(raw_code: str, score_text: str) -> str:
-    score_text = score_text.strip()
-    if score_text not in {"1", "2", "3", "4", "5"}:
+    score = textutil.parse_int(score_text, max_digits=1)
+    if score is None or not 1 <= score <= 5:
         raise ConcernError("评分请用 1 到 5 的整数，例如：/评价 ABCD-EFGH-JKLM 5")
+    score_text = str(score)
     async with session() as s:
         c = await _by_code(s, raw_code)
         if c.status != "closed":
             raise ConcernError("这件诉求还没有办结，办结后才能评价。")
         if c.rating is not None:
             raise ConcernError(f"这件诉求已经评价过了（{c.rating} 分），谢谢你。")
-        c.rating = int(score_text)
-        s.add(ConcernEvent(concern_id=c.id, at=clock.utcnow(), kind="rated", actor=None, text=score_text))
+        c.rating = score
+        s.add(ConcernEvent(concern_id=c.id, at=hour(clock.utcnow()), kind="rated", actor=None, text=score_text))
         await s.commit()
     return f"谢谢你的评价（{score_text} 分）！"
 
@@ -214,16 +232,17 @@ def can_act(actor: int, c: Concern) -> bool:
 
 
 def _number(raw: str) -> int:
-    raw = raw.strip().lstrip("#＃")
-    if not raw.isdigit() or len(raw) > 9:
-        raise ConcernError("请写明诉求编号，例如：/受理 3")
-    return int(raw)
+    n = textutil.parse_int(raw.strip().lstrip("#＃"))
+    if n is None:
+        raise ConcernError("请写明诉求编号（阿拉伯数字），例如：/受理 3")
+    return n
 
 
 async def _for_actor(s: AsyncSession, actor: int, raw_number: str) -> Concern:
     n = _number(raw_number)
     c = await s.get(Concern, n)
-    if c is None or not can_act(actor, c):
+    # Not yet visible (its batch slot has not come): as if it did not exist.
+    if c is None or not c.visible or not can_act(actor, c):
         raise ConcernError(f"没有找到你负责的 #{n} 号诉求。发送 /待办 查看你负责的诉求。")
     if c.status == "closed":
         raise ConcernError(f"#{n} 号诉求已经办结。")
@@ -245,16 +264,77 @@ def leader_view(c: Concern, limit: int = 300) -> str:
     return "\n".join(lines)
 
 
+RELAY_STATES = {
+    "pending": "还没发出，正在重试",
+    "sending": "正在发送",
+    "unknown": "不确定是否送达（可能已送达，为免重复不再自动重发）",
+    "failed": "未能送达",
+}
+RELAY_KINDS = {"acknowledged": "受理通知", "reply": "答复", "closed": "办结结果", "transferred": "转办通知", "escalated": "超期通知"}
+# What the leader is told right after acting, by the relay's outcome. "已告知" only when sent.
+RELAY_ANSWERS = {
+    "sent": "已告知提交人。",
+    "pending": "暂时没能发给提交人，我会继续尝试，送达情况可在 /待办 查看。",
+    "sending": "正在告知提交人，送达情况可在 /待办 查看。",
+    "unknown": "告知提交人时没有收到 QQ 的确认，可能已送达；为免重复不会自动重发。提交人发送 /进度 可以看到。",
+    "failed": "没能告知提交人（回复通道已不可用），提交人发送 /进度 可以看到。",
+}
+OPEN_RELAYS = ("pending", "sending", "unknown", "failed")
+
+
+def _relay_lines(events: Sequence[ConcernEvent]) -> list[str]:
+    return [
+        f"转达提交人：{RELAY_KINDS.get(e.kind, e.kind)}（{_day(e.at)}）{RELAY_STATES[e.relay]}"
+        for e in events
+        if e.relay in RELAY_STATES
+    ]
+
+
 async def todo(actor: int) -> str:
+    recent = hour(clock.utcnow()) - timedelta(days=7)
     async with session() as s:
-        rows = (await s.scalars(select(Concern).where(Concern.status != "closed").order_by(Concern.id))).all()
-    mine = [c for c in rows if can_act(actor, c) and (c.leader == actor or c.level >= 2)]
-    if not mine:
+        rows = (await s.scalars(select(Concern).where(Concern.status != "closed", Concern.visible.is_(True)).order_by(Concern.id))).all()
+        # Closed in the last week but the result not (yet) known to have reached the submitter.
+        closed = (
+            await s.scalars(
+                select(Concern)
+                .join(ConcernEvent, ConcernEvent.concern_id == Concern.id)
+                .where(Concern.status == "closed", Concern.closed_at >= recent, ConcernEvent.relay.in_(OPEN_RELAYS))
+                .distinct()
+                .order_by(Concern.id)
+            )
+        ).all()
+        mine = [c for c in rows if can_act(actor, c) and (c.leader == actor or c.level >= 2)]
+        closed_mine = [c for c in closed if can_act(actor, c)]
+        ids = [c.id for c in mine + closed_mine]
+        relays = (
+            await s.scalars(
+                select(ConcernEvent).where(ConcernEvent.concern_id.in_(ids), ConcernEvent.relay.in_(OPEN_RELAYS)).order_by(ConcernEvent.id)
+            )
+        ).all()
+    by_concern: dict[int, list[ConcernEvent]] = {}
+    for e in relays:
+        by_concern.setdefault(e.concern_id, []).append(e)
+    if not mine and not closed_mine:
         return "你目前没有待办的诉求。"
-    parts = [f"你有 {len(mine)} 件待办诉求："]
-    parts.extend(leader_view(c) for c in mine)
-    parts.append("处理：/受理 编号　/回复 编号 内容　/办结 编号 内容　/转办 编号 QQ号或类别")
+    parts = [f"你有 {len(mine)} 件待办诉求：" if mine else "你目前没有待办的诉求。"]
+    parts.extend("\n".join([leader_view(c), *_relay_lines(by_concern.get(c.id, []))]) for c in mine)
+    if closed_mine:
+        parts.append(
+            "已办结、但还没确认告知提交人的："
+            + "".join(f"\n#{c.id} " + "；".join(_relay_lines(by_concern.get(c.id, []))) for c in closed_mine)
+        )
+    if mine:
+        parts.append("处理：/受理 编号　/回复 编号 内容　/办结 编号 内容　/转办 编号 姓名、QQ号或类别")
     return "\n\n".join(parts)
+
+
+async def _act(c: Concern, s: AsyncSession, event: ConcernEvent) -> tuple[int, int]:
+    s.add(event)
+    await s.flush()
+    ids = (c.id, event.id)
+    await s.commit()
+    return ids
 
 
 async def acknowledge(actor: int, raw_number: str) -> str:
@@ -262,118 +342,168 @@ async def acknowledge(actor: int, raw_number: str) -> str:
         c = await _for_actor(s, actor, raw_number)
         if c.status != "new":
             raise ConcernError(f"#{c.id} 号诉求已经受理过了。")
-        now = clock.utcnow()
+        now = hour(clock.utcnow())
         c.status, c.acknowledged_at, c.level = "acknowledged", now, 0
         c.next_step_at = _deadline(c)
-        event = ConcernEvent(concern_id=c.id, at=now, kind="acknowledged", actor=actor, relay="pending")
-        s.add(event)
-        await s.flush()
-        cid, eid = c.id, event.id
-        await s.commit()
-    await relay(cid, eid, "你反映的诉求已由负责的领导受理，请耐心等待答复。")
-    return f"已受理 #{cid}，已告知提交人。请在 {_day(_deadline_after_ack(now))} 前答复。"
+        cid, eid = await _act(c, s, ConcernEvent(concern_id=c.id, at=now, kind="acknowledged", actor=actor, relay="pending"))
+    status = await relay(cid, eid, RELAY_MESSAGES["acknowledged"])
+    return f"已受理 #{cid}，请在 {_day(_deadline_after_ack(now))} 前答复。{RELAY_ANSWERS[status]}"
+
+
+def check_answer(text: str, usage: str) -> str:
+    """A leader's reply or result: cleaned; empty (or invisible only) is refused."""
+    if not textutil.clean(text):
+        raise ConcernError(f"内容是空的，没有发出。请写上要转达的话，例如：{usage}")
+    try:
+        return check_text(text)
+    except ConcernError as e:
+        raise ConcernError(str(e).replace("这次没有提交，一个字也没有删。", "这次没有发出，请精简后重新发送。").split("请先提交")[0]) from None
 
 
 async def reply(actor: int, raw_number: str, text: str) -> str:
-    text = check_text(text)
     async with session() as s:
         c = await _for_actor(s, actor, raw_number)
-        now = clock.utcnow()
+        text = check_answer(text, f"/回复 {c.id} 已向财务核实，下月补发")
+        now = hour(clock.utcnow())
         if c.status == "new":
             c.acknowledged_at = now
         c.status, c.replied_at, c.level = "replied", now, 0
         c.next_step_at = _deadline(c)
-        event = ConcernEvent(concern_id=c.id, at=now, kind="reply", actor=actor, text=text, relay="pending")
-        s.add(event)
-        await s.flush()
-        cid, eid = c.id, event.id
-        await s.commit()
-    status = await relay(cid, eid, f"你反映的诉求有了新答复：\n{text}")
-    return f"已答复 #{cid}" + ("，已转达提交人。" if status == "sent" else "，稍后会转达提交人。")
+        cid, eid = await _act(c, s, ConcernEvent(concern_id=c.id, at=now, kind="reply", actor=actor, text=text, relay="pending"))
+    status = await relay(cid, eid, RELAY_MESSAGES["reply"].format(text=text))
+    return f"已答复 #{cid}，" + RELAY_ANSWERS[status].replace("已告知提交人", "已转达提交人")
 
 
 async def close(actor: int, raw_number: str, text: str) -> str:
-    text = check_text(text)
     async with session() as s:
         c = await _for_actor(s, actor, raw_number)
-        now = clock.utcnow()
+        text = check_answer(text, f"/办结 {c.id} 已补发到位")
+        now = hour(clock.utcnow())
         c.acknowledged_at = c.acknowledged_at or now
         c.status, c.closed_at, c.next_step_at = "closed", now, None
-        event = ConcernEvent(concern_id=c.id, at=now, kind="closed", actor=actor, text=text, relay="pending")
-        s.add(event)
         route = await s.get(ConcernRoute, c.id)
         if route is not None:
             route.destroy_after = now + timedelta(days=policy().retention_days)
-        await s.flush()
-        cid, eid = c.id, event.id
-        await s.commit()
-    await relay(cid, eid, f"你反映的诉求已办结：\n{text}\n欢迎发送“/评价 回执码 1-5”为办理情况打分。")
-    return f"已办结 #{cid}，已告知提交人。"
+        cid, eid = await _act(c, s, ConcernEvent(concern_id=c.id, at=now, kind="closed", actor=actor, text=text, relay="pending"))
+    status = await relay(cid, eid, RELAY_MESSAGES["closed"].format(text=text))
+    return f"已办结 #{cid}。{RELAY_ANSWERS[status]}"
+
+
+# Who may hold a concern: those who answer concerns. A worker or moderator never receives one.
+HOLDERS = (Role.leader, Role.cadre, Role.head)
+
+
+def holder_title(q: int) -> str:
+    """How a concern's holder is named to a leader: 李四（工资福利分管领导）."""
+    org = runtime.org()
+    led = [c.name for c in org.spec.categories if c.leader == q]
+    roles = org.roles_of(q)
+    if led:
+        title = "、".join(led) + ROLE_NAMES[Role.leader]
+    else:
+        title = next((ROLE_NAMES[r] for r in (Role.head, Role.cadre, Role.leader) if r in roles), "")
+    return f"{org.display_name(q)}（{title}）" if title else org.display_name(q)
+
+
+def _transfer_target(target: str) -> int:
+    """The person a concern is handed to, by QQ number or name; refusals say why."""
+    org = runtime.org()
+    number = textutil.parse_int(target, max_digits=12)
+    if number is not None:
+        if number not in org.people and number != org.head:
+            raise ConcernError(f"组织名单里没有 QQ 号 {number}。请核对，或写对方的姓名。")
+        matches = [number]
+    else:
+        matches = [p.qq for p in org.people.values() if p.name == target]
+        if not matches:
+            raise ConcernError("没有找到转办对象：请写领导的姓名或 QQ 号，或诉求类别名称（如 食堂后勤）。")
+        if len(matches) > 1:
+            raise ConcernError(f"名单里有 {len(matches)} 位“{target}”，请改写 QQ 号。")
+    q = matches[0]
+    if not any(r in org.roles_of(q) for r in HOLDERS):
+        raise ConcernError(f"抱歉，{org.display_name(q)} 不负责办理诉求，不能转交给对方。可以转给分管领导、政工干部或主要负责人。")
+    return q
 
 
 async def transfer(actor: int, raw_number: str, target: str) -> str:
     org = runtime.org()
-    target = target.strip()
+    target = textutil.clean(target)
     if not target:
-        raise ConcernError("请写明转给谁：/转办 编号 QQ号，或 /转办 编号 类别名称")
+        raise ConcernError("请写明转给谁：/转办 编号 姓名或QQ号，或 /转办 编号 类别名称")
     category = next((c for c in org.spec.categories if target in (c.id, c.name)), None)
     async with session() as s:
         c = await _for_actor(s, actor, raw_number)
         if category is not None:
             c.category, c.leader = category.id, category.leader
             note = f"已转为“{category.name}”类，由负责该类的领导办理"
-        elif target.isdigit() and int(target) in org.people:
-            c.leader = int(target)
-            note = "已转交另一位领导办理"
+            answer = f"#{c.id} 已转为“{category.name}”类，交给 {holder_title(category.leader)}。"
         else:
-            raise ConcernError("转办对象不对：请写组织名单里的 QQ 号，或诉求类别名称（如 食堂后勤）。")
+            q = _transfer_target(target)
+            if q == c.leader:
+                raise ConcernError(f"#{c.id} 号诉求现在就由 {holder_title(q)} 负责。")
+            c.leader = q
+            note = "已转交另一位领导办理"
+            answer = f"已转给 {holder_title(q)}。"
         c.notified = False  # the new owner hears of it in the next digest
         c.level = 0
-        event = ConcernEvent(concern_id=c.id, at=clock.utcnow(), kind="transferred", actor=actor, text=note, relay="pending")
-        s.add(event)
-        await s.flush()
-        cid, eid = c.id, event.id
-        await s.commit()
-    await relay(cid, eid, f"你反映的诉求{note}。")
-    return f"#{cid} {note}，新的负责人会在下一批通知中收到。"
+        event = ConcernEvent(concern_id=c.id, at=hour(clock.utcnow()), kind="transferred", actor=actor, text=note, relay="pending")
+        cid, eid = await _act(c, s, event)
+    await relay(cid, eid, RELAY_MESSAGES["transferred"].format(text=note))
+    return f"{answer}对方会在下一批通知中收到。"
 
 
 # --- relaying to the submitter -----------------------------------------------------------
 
+RELAY_MESSAGES = {
+    "acknowledged": "你反映的诉求已由负责的领导受理，请耐心等待答复。",
+    "reply": "你反映的诉求有了新答复：\n{text}",
+    "closed": "你反映的诉求已办结：\n{text}\n欢迎发送“/评价 回执码 1-5”为办理情况打分。",
+    "transferred": "你反映的诉求{text}。",
+    "escalated": "你反映的诉求超过期限，已{text}。",
+}
+MAX_REFUSALS = 3  # definite refusals before a relay is given up ("failed"); not-connected never counts
 
-async def relay(concern_id: int, event_id: int | None, message: str) -> str:
+
+async def relay(concern_id: int, event_id: int, message: str) -> str:
     """Send to the submitter through the sealed route, now; the event row records the outcome.
 
     Direct rather than through the outbox: an outbox row would store the submitter's id next
-    to the concern. A failure is retried by the tick; a timeout is not (it may have arrived),
-    and a relay left "sending" by a process that died is not either.
+    to the concern. Returns the event's relay state: sent; pending (not connected, or refused
+    fewer than MAX_REFUSALS times: the tick tries again); unknown (no answer: it may have
+    arrived, so it is never resent blindly); failed; sending (another process has it).
     """
     async with session() as s:
-        if event_id is not None:
-            # Claim the relay: of the handler and a retrying tick (in any process), one sends.
-            claimed = await s.execute(
-                update(ConcernEvent).where(ConcernEvent.id == event_id, ConcernEvent.relay == "pending").values(relay="sending")
-            )
-            await s.commit()
-            if claimed.rowcount != 1:  # type: ignore[attr-defined]
-                return "sending"
+        # Claim the relay: of the handler and a retrying tick (in any process), one sends.
+        claimed = await s.execute(
+            update(ConcernEvent)
+            .where(ConcernEvent.id == event_id, ConcernEvent.relay == "pending")
+            .values(relay="sending", relay_at=hour(clock.utcnow()))
+        )
+        await s.commit()
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            return "sending"
         route = await s.get(ConcernRoute, concern_id)
+        refusals = await s.scalar(select(ConcernEvent.relay_attempts).where(ConcernEvent.id == event_id)) or 0
         if route is None:
             status = "failed"
         else:
             _, bot_id, user_id, code = receipts.open_route(concern_id, route.sealed)
             text = f"【连心】回执码 {code}\n{message}\n发送“/进度 {code}”可查看全部进展。"
             status = await _send_private(bot_id, user_id, text)
-        if event_id is not None:
-            await s.execute(update(ConcernEvent).where(ConcernEvent.id == event_id).values(relay=status))
-            await s.commit()
+        if status == "refused":
+            refusals += 1
+            status = "failed" if refusals >= MAX_REFUSALS else "pending"
+        await s.execute(update(ConcernEvent).where(ConcernEvent.id == event_id).values(relay=status, relay_attempts=refusals))
+        await s.commit()
     return status
 
 
 async def _send_private(bot_id: str, user_id: int, text: str) -> str:
+    """sent, unknown, refused (an account said no and none said yes), or pending (none connected)."""
     import nonebot
 
     candidates = [bot_id] + [b for b in nonebot.get_bots() if b != bot_id]
+    refused = False
     for b in candidates:
         try:
             await port_by_id(b).send(Target.private(user_id), [Text(text)])
@@ -383,8 +513,9 @@ async def _send_private(bot_id: str, user_id: int, text: str) -> str:
         except SendUnknown:
             return "unknown"
         except SendFailed:
-            continue
-    return "pending"
+            refused = True
+    return "refused" if refused else "pending"
+
 
 
 # --- deadlines and escalation ------------------------------------------------------------
@@ -426,14 +557,18 @@ async def escalation_tick() -> int:
     p = policy()
     async with session() as s:
         due = (
-            await s.scalars(select(Concern).where(Concern.status != "closed", Concern.next_step_at <= now, Concern.level < 4))
+            await s.scalars(
+                select(Concern).where(
+                    Concern.status != "closed", Concern.visible.is_(True), Concern.next_step_at <= now, Concern.level < 4
+                )
+            )
         ).all()
     steps = 0
     for c in due:
         created = c.created_at
         ceiling_passed = c.status == "new" and now >= created + timedelta(days=p.ack_ceiling_days)
         level = 4 if ceiling_passed else c.level + 1
-        next_at = calendar.add_workdays(now.astimezone(clock.zone()), p.escalation_step_days) if level < 4 else None
+        next_at = hour(calendar.add_workdays(now.astimezone(clock.zone()), p.escalation_step_days)) if level < 4 else None
         async with session() as s:
             # Guarded on the old values: of several processes, exactly one takes this step.
             result = await s.execute(
@@ -443,21 +578,22 @@ async def escalation_tick() -> int:
             )
             if result.rowcount != 1:  # type: ignore[attr-defined]
                 continue
-            event = ConcernEvent(concern_id=c.id, at=now, kind="escalated", actor=None, text=LEVEL_NAMES[level], relay="pending")
+            event = ConcernEvent(concern_id=c.id, at=hour(now), kind="escalated", actor=None, text=LEVEL_NAMES[level], relay="pending")
             s.add(event)
             await s.flush()
             eid = event.id
             await s.commit()
         steps += 1
-        phase = {"new": "受理", "acknowledged": "答复", "replied": "办结"}[c.status]
-        notice = f"【诉求{('提醒' if level == 1 else '上报')}】#{c.id} 已超过{phase}期限，请尽快处理。\n{leader_view(c)}\n处理：/受理 {c.id}　/回复 {c.id} 内容　/办结 {c.id} 内容"
+        # The notice is rendered when sent (render_notice): the ledger keeps no copy of the text.
+        ref = outbox.Ref("concern", {"view": "escalation", "id": c.id, "status": c.status, "level": level})
         await outbox.enqueue(
-            "concern-escalation",
-            f"{c.id}:{c.status}:{level}",
-            [outbox.Item(Target.private(q), [Text(notice)]) for q in _targets(c, level)],
+            "concern-escalation", f"{c.id}:{c.status}:{level}", [outbox.Item(Target.private(q), ref) for q in _targets(c, level)]
         )
-        await relay(c.id, eid, f"你反映的诉求超过{phase}期限，已{LEVEL_NAMES[level]}。")
+        await relay(c.id, eid, f"你反映的诉求超过{PHASES[c.status]}期限，已{LEVEL_NAMES[level]}。")
     return steps
+
+
+PHASES = {"new": "受理", "acknowledged": "答复", "replied": "办结"}
 
 
 # --- batched leader notifications --------------------------------------------------------
@@ -481,44 +617,83 @@ async def _claim_slot(s: AsyncSession, name: str, slot: int) -> bool:
 
 
 async def digest_tick() -> int:
-    """On fixed slots (every `digest_minutes`), tell each leader what is new: never at submission time."""
+    """On fixed slots (every `digest_minutes`), tell each leader what is new: never at submission time.
+
+    A new concern becomes visible (to /待办, /受理, reports) here, at the slot its leader is told.
+    """
     minutes = policy().digest_minutes
     slot = math.floor(clock.utcnow().timestamp() / 60 / minutes)
     async with session() as s:
         if not await _claim_slot(s, "digest_slot", slot):
             return 0
-        new = (await s.scalars(select(Concern).where(Concern.notified.is_(False), Concern.status != "closed"))).all()
+        new = (await s.execute(select(Concern.id, Concern.leader).where(Concern.notified.is_(False), Concern.status != "closed"))).all()
         extra = (
             await s.execute(
-                select(ConcernEvent, Concern)
+                select(ConcernEvent.id, Concern.leader)
                 .join(Concern, Concern.id == ConcernEvent.concern_id)
                 .where(ConcernEvent.notified.is_(False), ConcernEvent.kind.in_(("supplement", "rated")))
             )
         ).all()
-    by_leader: dict[int, list[str]] = {}
-    for c in new:
-        by_leader.setdefault(c.leader, []).append("新诉求 " + leader_view(c, limit=1000))
-    for e, c in extra:
-        what = f"#{c.id} 提交人补充：{e.text}" if e.kind == "supplement" else f"#{c.id} 提交人评价：{e.text} 分"
-        by_leader.setdefault(c.leader, []).append(what)
+        if new:
+            # Visible first: should the enqueue below fail, the next slot still tells the leader.
+            await s.execute(update(Concern).where(Concern.id.in_([cid for cid, _ in new])).values(visible=True))
+            await s.commit()
+    by_leader: dict[int, tuple[list[int], list[int]]] = {}
+    for cid, leader in new:
+        by_leader.setdefault(leader, ([], []))[0].append(cid)
+    for eid, leader in extra:
+        by_leader.setdefault(leader, ([], []))[1].append(eid)
     items = [
-        outbox.Item(Target.private(leader), [Text("【连心·诉求通知】\n\n" + "\n\n".join(lines) + "\n\n发送 /待办 查看并处理。")])
-        for leader, lines in by_leader.items()
+        outbox.Item(Target.private(leader), outbox.Ref("concern", {"view": "digest", "concerns": cids, "events": eids}))
+        for leader, (cids, eids) in by_leader.items()
     ]
     await outbox.enqueue("concern-digest", f"slot-{slot}", items)
     async with session() as s:
         if new:
-            await s.execute(update(Concern).where(Concern.id.in_([c.id for c in new])).values(notified=True))
+            await s.execute(update(Concern).where(Concern.id.in_([cid for cid, _ in new])).values(notified=True))
         if extra:
-            await s.execute(update(ConcernEvent).where(ConcernEvent.id.in_([e.id for e, _ in extra])).values(notified=True))
+            await s.execute(update(ConcernEvent).where(ConcernEvent.id.in_([eid for eid, _ in extra])).values(notified=True))
         await s.commit()
     return len(items)
+
+
+async def render_notice(data: dict[str, Any]) -> Sequence[Part] | None:
+    """A leader's notification, built from the concern when it is sent (outbox renderer
+    "concern"); None when nothing of it is left to say (purged, closed)."""
+    async with session() as s:
+        if data.get("view") == "escalation":
+            c = await s.get(Concern, int(data["id"]))
+            if c is None or c.purged_at is not None or c.status == "closed":
+                return None
+            level, n = int(data["level"]), c.id
+            phase = PHASES.get(str(data.get("status")), "办理")
+            head = f"【诉求{('提醒' if level == 1 else '上报')}】#{n} 已超过{phase}期限，请尽快处理。"
+            return [Text(f"{head}\n{leader_view(c)}\n处理：/受理 {n}　/回复 {n} 内容　/办结 {n} 内容")]
+        cids = [int(i) for i in data.get("concerns", [])]
+        eids = [int(i) for i in data.get("events", [])]
+        concerns = (await s.scalars(select(Concern).where(Concern.id.in_(cids)).order_by(Concern.id))).all() if cids else []
+        events = (
+            (await s.scalars(select(ConcernEvent).where(ConcernEvent.id.in_(eids)).order_by(ConcernEvent.id))).all() if eids else []
+        )
+    lines = ["新诉求 " + leader_view(c, limit=1000) for c in concerns if c.purged_at is None and c.status != "closed"]
+    for e in events:
+        if e.text is not None:
+            lines.append(f"#{e.concern_id} 提交人补充：{e.text}" if e.kind == "supplement" else f"#{e.concern_id} 提交人评价：{e.text} 分")
+    if not lines:
+        return None
+    return [Text("【连心·诉求通知】\n\n" + "\n\n".join(lines) + "\n\n发送 /待办 查看并处理。")]
+
+
+outbox.register_renderer("concern", render_notice)
 
 
 # --- retention and housekeeping ----------------------------------------------------------
 
 
 async def retention_tick() -> None:
+    """Past retention: the route is destroyed and the concern's words (text, disclosed name,
+    replies, additions) are deleted. No other row holds a copy: notifications are rendered at
+    send time, relays are sent directly, and drafts are deleted on submission."""
     now = clock.utcnow()
     cutoff = now - timedelta(days=policy().retention_days)
     async with session() as s:
@@ -526,11 +701,13 @@ async def retention_tick() -> None:
         purge = select(Concern.id).where(Concern.status == "closed", Concern.closed_at <= cutoff, Concern.purged_at.is_(None))
         ids = list((await s.scalars(purge)).all())
         if ids:
-            await s.execute(update(Concern).where(Concern.id.in_(ids)).values(text=None, disclosed=None, purged_at=now))
+            await s.execute(update(Concern).where(Concern.id.in_(ids)).values(text=None, disclosed=None, purged_at=hour(now)))
             await s.execute(update(ConcernEvent).where(ConcernEvent.concern_id.in_(ids)).values(text=None))
+            # Nothing is left to relay, nor a route to relay it by.
+            await s.execute(
+                update(ConcernEvent).where(ConcernEvent.concern_id.in_(ids), ConcernEvent.relay == "pending").values(relay="failed")
+            )
         await s.execute(delete(ConcernCounter).where(ConcernCounter.expires_at <= now))
-        from plugins.concerns.models import ConcernDraft
-
         await s.execute(delete(ConcernDraft).where(ConcernDraft.updated_at <= now - timedelta(days=1)))
         await s.commit()
     if ids:
@@ -538,15 +715,18 @@ async def retention_tick() -> None:
 
 
 async def relay_retry_tick() -> None:
+    """Retry pending relays; a relay left "sending" by a process that died may have arrived,
+    so after an hour it becomes "unknown" (shown to the leader, never resent blindly)."""
     async with session() as s:
+        await s.execute(
+            update(ConcernEvent)
+            .where(ConcernEvent.relay == "sending", ConcernEvent.relay_at < hour(clock.utcnow()) - timedelta(hours=1))
+            .values(relay="unknown")
+        )
+        await s.commit()
         rows = (await s.execute(select(ConcernEvent).where(ConcernEvent.relay == "pending"))).scalars().all()
     for e in rows:
-        message = {
-            "acknowledged": "你反映的诉求已由负责的领导受理，请耐心等待答复。",
-            "reply": f"你反映的诉求有了新答复：\n{e.text}",
-            "closed": f"你反映的诉求已办结：\n{e.text}",
-            "transferred": f"你反映的诉求{e.text}。",
-            "escalated": f"你反映的诉求超过期限，已{e.text}。",
-        }.get(e.kind)
-        if message:
-            await relay(e.concern_id, e.id, message)
+        template = RELAY_MESSAGES.get(e.kind)
+        if template is None or ("{text}" in template and e.text is None):
+            continue
+        await relay(e.concern_id, e.id, template.format(text=e.text))

@@ -36,10 +36,14 @@ async def concerns_section(start: datetime, end: datetime) -> Section:
     now = clock.utcnow()
     as_of = min(end, now)
     async with session() as s:
-        created = (await s.scalars(select(Concern).where(Concern.created_at >= start, Concern.created_at < end))).all()
+        # Only concerns already visible (their leader told in a digest): a report run between
+        # submission and the batch slot must not reveal a concern before its leader knows of it.
+        visible = Concern.visible.is_(True)
+        created = (await s.scalars(select(Concern).where(visible, Concern.created_at >= start, Concern.created_at < end))).all()
         acted = (
             await s.scalars(
                 select(Concern).where(
+                    visible,
                     or_(
                         (Concern.acknowledged_at >= start) & (Concern.acknowledged_at < end),
                         (Concern.closed_at >= start) & (Concern.closed_at < end),
@@ -47,7 +51,7 @@ async def concerns_section(start: datetime, end: datetime) -> Section:
                 )
             )
         ).all()
-        open_rows = (await s.scalars(select(Concern).where(Concern.status != "closed").order_by(Concern.id))).all()
+        open_rows = (await s.scalars(select(Concern).where(visible, Concern.status != "closed").order_by(Concern.id))).all()
         rows = [(c.category, status_at(c, as_of), c.text) for c in created]
         timings = [(c.leader, c.created_at, c.acknowledged_at, c.closed_at, c.rating) for c in acted]
         overdue = [c.id for c in open_rows if c.level >= 1 or (c.next_step_at is not None and c.next_step_at <= now)]

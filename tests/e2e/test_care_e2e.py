@@ -152,6 +152,10 @@ async def test_monthly_report_for_a_seeded_month_with_small_categories_suppresse
             mark = peer.mark()
             await peer.private_message(31000 + i, f"/诉求 {words}")
             await peer.wait_call(SENDS, where=to_user(31000 + i, "回执码"), since=mark)
+        # The next batch slot: the leader is told, and only now sees the concerns.
+        mark = peer.mark()
+        set_clock(clock_file, datetime(2026, 11, 9, 10, 31))
+        await peer.wait_call(SENDS, where=to_user(CADRE, "【连心·诉求通知】"), since=mark, timeout=15)
         # The pay leader acknowledges six and closes five.
         for n in range(1, 7):
             mark = peer.mark()

@@ -102,10 +102,19 @@ async def test_concern_walk_over_websocket(tmp_path: Path) -> None:
             progress = await peer.wait_call(sends, where=to(SUBMITTER), since=mark)
             assert "已办结" in progress.text and "领导答复：[CQ:at,qq=all] 已核实，下月补发" in progress.text
             logs = proc.output()
+            with sqlite3.connect(tmp_path / "bot.db") as conn:
+                before = "\n".join(conn.iterdump())
+
+            # Past the retention period: the words are gone from every table, outbox included.
+            set_clock(clock_file, START + timedelta(days=120))
+            await proc.wait_output(r"purged 1 closed concern", timeout=15)
 
     # The whole database, dumped: the submitter's id is nowhere.
     with sqlite3.connect(tmp_path / "bot.db") as conn:
         dump = "\n".join(conn.iterdump())
-    assert SECRET in dump  # the concern itself is there (until the retention period)...
-    assert str(SUBMITTER) not in dump and code not in dump  # ...but not who sent it, nor the code
+    assert SECRET in before  # the concern itself was there until the retention period...
+    assert str(SUBMITTER) not in before and code not in before  # ...but not who sent it, nor the code
+    assert "【诉求提醒】" not in before  # notices are rendered when sent: the outbox keeps no copy
+    for words in (SECRET, "已核实，下月补发", "已补发到位", "食堂晚饭太早收摊", str(SUBMITTER), code):
+        assert words not in dump
     assert SECRET not in logs and "已核实" not in logs  # nothing said in private reached the log
