@@ -43,17 +43,16 @@ def pytest_configure(config: pytest.Config) -> None:
     """Initialise NoneBot and load the bot before collection, so test modules may import
     models and plugins at top level (nonebot-plugin-orm needs an initialised NoneBot)."""
     import nonebot
-    from nonebot.adapters.onebot.v11 import Adapter
 
-    from bot import app, logs, materials, privacy
+    from bot import app, logs, materials
 
     config.stash[NONEBOT_INIT_KWARGS] = NONEBOT_CONFIG
+    logs.install_redaction()
     nonebot.init(**NONEBOT_CONFIG)
     app.load_organisation()
     materials.load_configured()
     logs.install()
-    privacy.install_log_redaction()
-    nonebot.get_driver().register_adapter(Adapter)
+    app.install_adapter()
     app.load_plugins()
 
 
