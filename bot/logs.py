@@ -37,8 +37,10 @@ _URL_PASSWORD = re.compile(r"(\b[a-z][\w+.-]*://[^\s:/@'\"]*:)[^\s@'\"]+@", re.I
 # A line that quotes an event payload (the adapter's "Failed to parse event. Raw: {...}", a
 # model dump) or pydantic's error text, which repeats the input it refused.
 _PAYLOAD = re.compile(r"""['"](?:post_type|raw_message)['"]\s*:|input_value=""")
-# NoneBot's TRACE line before each matcher run: `... with context: bot=..., event=..., state=...`.
-_CONTEXT = " with context: "
+# NoneBot's TRACE line before each matcher run, `Matcher(...) run with incoming args: bot=...,
+# event=..., state=...` (older releases: `Running ... with context:`). The state holds the
+# command argument, i.e. the text, when a command rule matched.
+_CONTEXT = re.compile(r" (?:run )?with (?:incoming args|context): bot=")
 
 
 def add_secrets(values: Iterable[str | None]) -> None:
@@ -67,8 +69,8 @@ def _withheld_exception(record: Record) -> bool:
 
 def redact(record: Record) -> None:
     message = record["message"]
-    if _CONTEXT in message and message.startswith("Running "):
-        message = message.split(_CONTEXT, 1)[0] + " (context withheld)"
+    if (context := _CONTEXT.search(message)) is not None:
+        message = message[: context.start()] + " run (context withheld)"
     if _PAYLOAD.search(message):
         head = message.split(":", 1)[0].split(". Raw", 1)[0][:80]
         message = f"{head} (event data withheld)"
