@@ -29,11 +29,12 @@ MASK = "******"
 _MIN_SECRET = 6
 
 _secrets: set[str] = set()
-# 'onebot_access_token': 'x' in a dict repr, ONEBOT_ACCESS_TOKEN=x, "token": "x" in JSON.
-_SECRET_NAME = r"[\w.-]*(?:token|secret|passw(?:or)?d|pwd|key)[\w.-]*"
-_SECRET_ITEM = re.compile(rf"""(?i)(['"]?{_SECRET_NAME}['"]?\s*[:=]\s*)(?:'[^']*'|"[^"]*"|[^\s,'"}}]+)""")
+# 'onebot_access_token': 'x' in a dict repr, ONEBOT_ACCESS_TOKEN=x, "token": "x" in JSON. The
+# cheap keyword test runs first: most lines name no such setting.
+_SECRET_WORD = re.compile(r"token|secret|passw(?:or)?d|pwd|key", re.IGNORECASE)
+_ITEM = re.compile(r"""(['"]?)([\w.-]{1,64})\1(\s*[:=]\s*)('[^']*'|"[^"]*"|[^\s,'"}]+)""")
 # scheme://user:password@host
-_URL_PASSWORD = re.compile(r"(\b[a-z][\w+.-]*://[^\s:/@'\"]*:)[^\s@'\"]+@", re.IGNORECASE)
+_URL_PASSWORD = re.compile(r"(\b[a-z][\w+.-]{0,30}://[^\s:/@'\"]{0,200}:)[^\s@'\"]+@", re.IGNORECASE)
 # A line that quotes an event payload (the adapter's "Failed to parse event. Raw: {...}", a
 # model dump) or pydantic's error text, which repeats the input it refused.
 _PAYLOAD = re.compile(r"""['"](?:post_type|raw_message)['"]\s*:|input_value=""")
@@ -52,8 +53,16 @@ def _mask(text: str) -> str:
     for secret in sorted(_secrets, key=len, reverse=True):
         if secret in text:
             text = text.replace(secret, MASK)
-    text = _SECRET_ITEM.sub(lambda m: m.group(1) + repr(MASK), text)
-    return _URL_PASSWORD.sub(lambda m: m.group(1) + MASK + "@", text)
+    if _SECRET_WORD.search(text):
+        text = _ITEM.sub(_mask_item, text)
+    if "://" in text:
+        text = _URL_PASSWORD.sub(lambda m: m.group(1) + MASK + "@", text)
+    return text
+
+
+def _mask_item(m: re.Match[str]) -> str:
+    quote, name, sep, _ = m.groups()
+    return f"{quote}{name}{quote}{sep}{MASK!r}" if _SECRET_WORD.search(name) else m.group(0)
 
 
 def _withheld_exception(record: Record) -> bool:

@@ -164,3 +164,19 @@ async def test_debug_config_dump_masks_every_secret(tmp_path: Path) -> None:
     line = next(line for line in log.splitlines() if "Loaded Config" in line)
     assert "onebot_access_token" in line and "sqlalchemy_database_url" in line and "lianxin_secret_key" in line
     assert TOKEN not in log and KEY not in log and DB_PASSWORD not in log
+
+
+async def test_non_json_frame_keeps_a_forward_connection(tmp_path: Path) -> None:
+    async with OneBotPeer() as peer:
+        port = await peer.serve_forward()
+        env = bot_env(tmp_path, ONEBOT_WS_URLS=f'["ws://127.0.0.1:{port}/"]')
+        async with BotProcess(env, log_dir=tmp_path) as proc:
+            await peer.wait_connected(timeout=30)
+            link = peer._link
+            await peer.raw_frame(f"{SECRET} {{")
+            await peer.private_message(CADRE, "/帮助")
+            call = await peer.wait_call("send_msg")
+            assert call.text.startswith("连心可以帮你做这些事") and peer._link is link
+            out = proc.output()
+    assert "Ignored a WebSocket frame that is not JSON" in out and "Trying to reconnect" not in out
+    assert SECRET not in out
