@@ -77,21 +77,33 @@ def load_organisation() -> Org:
 def boot(**overrides: Any) -> Org:
     """Validate files and settings, initialise NoneBot and load every plugin (no network yet)."""
     import nonebot
-    from nonebot.adapters.onebot.v11 import Adapter as OneBotV11
 
+    from bot import logs
+
+    # Before anything logs: nonebot.init prints the whole configuration at DEBUG.
+    logs.add_secrets(settings.secret_values())
+    logs.install_redaction()
+    logs.install(overrides.get("log_level") or settings.env("LOG_LEVEL") or "INFO")
+    settings.check_exposure()
     org = load_organisation()
     from bot import materials
 
     materials.load_configured()  # a bad material stops start-up like a bad org file
-    settings.secret_key()  # generated or validated now, not at the first concern
+    logs.add_secrets([settings.secret_key().hex()])  # generated or validated now, not at the first concern
     nonebot.init(**(nonebot_config() | overrides))
-    from bot import logs, privacy
-
-    logs.install()
-    privacy.install_log_redaction()
-    nonebot.get_driver().register_adapter(OneBotV11)
+    install_adapter()
     load_plugins()
     return org
+
+
+def install_adapter() -> None:
+    """The OneBot v11 adapter with bot.ingress's parsing, and redacted event models."""
+    import nonebot
+
+    from bot import ingress, privacy
+
+    privacy.install_log_redaction()
+    nonebot.get_driver().register_adapter(ingress.Adapter)
 
 
 def load_plugins() -> None:

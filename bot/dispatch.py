@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import traceback
 
-from nonebot import logger, on_message
+from nonebot import logger, on_message, on_type
 from nonebot.adapters.onebot.v11 import Bot, MessageEvent
 
 from bot import runtime
 from bot.commands import registry
 from bot.context import Ctx, MessageCtx
+from bot.ingress import UnreadableEvent
+from bot.platform import Target, Text, port_for
 
 SORRY = "抱歉，处理时出了点问题，请稍后再试。如果一直不行，请联系管理员。"
 PRIVATE_HINT = "你好，我是连心。发送 /帮助 可以看到我能做的事。"
+UNREADABLE = "抱歉，这条消息我没能读懂，请再发一次。"
 
 matcher = on_message(priority=1, block=False)
 # Messages seen since start-up (shown by /状态; the load benchmark counts dropped events with it).
@@ -74,3 +77,17 @@ async def _guard(ctx: MessageCtx, what: str, work, answer: bool = False):  # typ
             except Exception:  # noqa: BLE001
                 logger.error("could not send the apology either")
         return False
+
+
+unreadable_matcher = on_type(UnreadableEvent, priority=1, block=True)
+
+
+@unreadable_matcher.handle()
+async def _unreadable(bot: Bot, event: UnreadableEvent) -> None:
+    """A private message the adapter could not read (bot.ingress counted and logged it)."""
+    if event.message_type != "private" or event.user_id is None or str(event.user_id) == bot.self_id:
+        return
+    try:
+        await port_for(bot).send(Target.private(event.user_id), [Text(UNREADABLE)])
+    except Exception as e:  # noqa: BLE001 - the event is gone either way; say so without details
+        logger.warning(f"could not answer an unreadable private message: {type(e).__name__}")

@@ -1,34 +1,62 @@
 """Privacy plumbing: log redaction, sealing of reply routes.
 
-NoneBot logs every event as `Message {id} from {user_id} "<text>"`. For private chat that pairs
-a person with what they told the bot in confidence, so the OneBot v11 message events are
-replaced by subclasses whose log line and repr carry no text and, in private chat, no user.
+NoneBot logs every event (INFO: `get_event_description`, TRACE: `repr`), and the stock
+OneBot v11 models describe themselves as `Message {id} from {user_id} "<text>"` or, for
+notices, requests and unknown types, as their whole payload. For private chat that pairs a
+person with what they told the bot in confidence (a typing notice or a recall names the user
+right beside the message line). So every model the adapter builds is replaced by a subclass
+whose log line and repr say the event type, its message id and a length, nothing more.
 """
 
 from __future__ import annotations
 
 import os
+import re
+from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from nonebot.adapters.onebot.v11 import Adapter
+from nonebot.adapters.onebot.v11 import Event as _Event
 from nonebot.adapters.onebot.v11 import GroupMessageEvent as _Group
 from nonebot.adapters.onebot.v11 import PrivateMessageEvent as _Private
 from typing_extensions import override
 
+_WORD = re.compile(r"[a-z_]{1,32}")
 
-class PrivateMessageEvent(_Private):
+
+def safe_name(value: object) -> str:
+    """A type name taken from a payload, if it looks like one (it goes into the log)."""
+    return value if isinstance(value, str) and _WORD.fullmatch(value) else "?"
+
+
+class _Redacted:
+    """Mixin for the adapter's models: the log line and repr name the event, never its data."""
+
+    def get_event_name(self) -> str:
+        return ".".join(safe_name(part) for part in super().get_event_name().split("."))  # type: ignore[misc]
+
+    def get_event_description(self) -> str:
+        mid = getattr(self, "message_id", None)
+        return "redacted" if mid is None else f"message {mid}, redacted"
+
+    # NoneBot's TRACE line prints `event!r` (pydantic builds repr, str and rich output from this).
+    def __repr_args__(self) -> list[tuple[str | None, Any]]:
+        mid = getattr(self, "message_id", None)
+        return [("message_id", mid)] if mid is not None else []
+
+
+class PrivateMessageEvent(_Redacted, _Private):
     @override
     def get_event_description(self) -> str:
         return f"Private message {self.message_id} ({len(self.raw_message)} chars, redacted)"
 
-    # NoneBot's TRACE line prints `event!r`: keep the text and the sender out of it too.
     def __repr__(self) -> str:
         return f"PrivateMessageEvent(message_id={self.message_id}, redacted)"
 
     __str__ = __repr__
 
 
-class GroupMessageEvent(_Group):
+class GroupMessageEvent(_Redacted, _Group):
     @override
     def get_event_description(self) -> str:
         return f"Message {self.message_id} in group {self.group_id} ({len(self.raw_message)} chars)"
@@ -39,8 +67,18 @@ class GroupMessageEvent(_Group):
     __str__ = __repr__
 
 
+def _redacted(model: type[_Event]) -> type[_Event]:
+    return type(model.__name__, (_Redacted, model), {"__module__": __name__, "__qualname__": model.__name__})
+
+
 def install_log_redaction() -> None:
-    Adapter.add_custom_model(PrivateMessageEvent, GroupMessageEvent)
+    """Register a redacted subclass for every model the adapter knows (once)."""
+    models = Adapter.event_models.models
+    if PrivateMessageEvent in models:
+        return
+    own: dict[type[_Event], type[_Event]] = {_Private: PrivateMessageEvent, _Group: GroupMessageEvent}
+    redacted = [own.get(m) or _redacted(m) for m in list(models) if not issubclass(m, _Redacted)]
+    Adapter.add_custom_model(*redacted)
 
 
 class Sealer:

@@ -119,3 +119,55 @@ class Paths:
 
 def paths() -> Paths:
     return Paths(org=org_path(), materials=materials_path())
+
+
+_SECRET_NAME = ("TOKEN", "SECRET", "PASSWORD", "PASSWD", "PWD", "KEY")
+_URL_NAMES = ("SQLALCHEMY_DATABASE_URL", "LIANXIN_TEST_PG", "DATABASE_URL")
+
+
+def secret_values() -> list[str]:
+    """Every value in the environment or `.env` that must stay out of the log: settings named
+    like a token, secret, password or key, and the password of a database URL (as written and
+    decoded)."""
+    from urllib.parse import quote, unquote
+
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    names = {n.upper(): v for n, v in {**_dotenv(), **os.environ}.items() if v}
+    values = [v for n, v in names.items() if any(word in n for word in _SECRET_NAME)]
+    for name in _URL_NAMES:
+        if (url := names.get(name)) is None:
+            continue
+        try:
+            password = make_url(url).password
+        except (ArgumentError, ValueError):
+            continue
+        if password:
+            values += [str(password), quote(str(password), safe=""), unquote(str(password))]
+    return values
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host.strip("[]").lower() in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to anything
+
+
+def check_exposure() -> None:
+    """A OneBot port reachable from other machines without a token lets anyone connect as any
+    QQ account and read every leader's queue: refuse, unless the operator says the network is
+    trusted."""
+    host = env("HOST") or "127.0.0.1"
+    if env("ONEBOT_ACCESS_TOKEN") or _is_loopback(host) or (env("LIANXIN_ALLOW_NO_TOKEN") or "").lower() in ("1", "true", "yes"):
+        return
+    raise StartupError(
+        f"HOST={host} 对其他机器开放，但没有设置 ONEBOT_ACCESS_TOKEN：请在 .env 里设置一个随机令牌"
+        "（如 python3 -c \"import secrets;print(secrets.token_urlsafe(32))\"），并在 NapCat 里填同一个 token；"
+        "确属可信内网可设 LIANXIN_ALLOW_NO_TOKEN=1"
+    )

@@ -43,22 +43,20 @@ def pytest_configure(config: pytest.Config) -> None:
     """Initialise NoneBot and load the bot before collection, so test modules may import
     models and plugins at top level (nonebot-plugin-orm needs an initialised NoneBot)."""
     import nonebot
-    from nonebot.adapters.onebot.v11 import Adapter
-
-    from bot import app, logs, materials, privacy
-
     import nonebot.log
     from nonebot import logger
 
+    from bot import app, logs, materials
+
     config.stash[NONEBOT_INIT_KWARGS] = NONEBOT_CONFIG
+    logs.install_redaction()
     # NoneBot's start-up chatter is not test output: the console handler comes back (at the
     # configured level, captured per test like any output) once everything is loaded.
     logger.remove(nonebot.log.logger_id)
     nonebot.init(**NONEBOT_CONFIG)
     app.load_organisation()
     materials.load_configured()
-    privacy.install_log_redaction()
-    nonebot.get_driver().register_adapter(Adapter)
+    app.install_adapter()
     app.load_plugins()
     logs.install()
 

@@ -667,7 +667,7 @@ class OneBotPeer:
             "message": segments,
             "raw_message": segments_to_cq(segments),
             "message_format": "array",
-            "font": 0,
+            "font": 14,
             "sender": sender,
         }
         # Remember it so the bot's get_msg (used to resolve replies) works.
@@ -689,9 +689,68 @@ class OneBotPeer:
         sub_type: str = "friend",
     ) -> int:
         """A private message; ``text`` may also be a ready segment list. Returns its message_id."""
-        sender = {**self._user(user_id), "card": ""}
+        sender = {"user_id": user_id, "nickname": self._nick(user_id), "card": ""}
         segments = self._segments(text)
-        return await self._message("private", sub_type, user_id, segments, sender, message_id, {})
+        # NapCat adds target_id (the peer's uin) to every message not in a group.
+        return await self._message(
+            "private", sub_type, user_id, segments, sender, message_id, {"target_id": user_id}
+        )
+
+    # --- NapCat's other events around private chats -------------------------
+
+    async def input_status(self, user_id: int, *, typing: bool = True) -> None:
+        """NapCat's typing notice (OB11InputStatusEvent), sent while someone writes to the bot."""
+        await self.notice(
+            "notify", sub_type="input_status",
+            status_text="对方正在输入..." if typing else "", event_type=1 if typing else 2,
+            user_id=user_id, group_id=0,
+        )
+
+    async def friend_recall(self, user_id: int, message_id: int) -> None:
+        """OB11FriendRecallNoticeEvent: a private message taken back."""
+        await self.notice("friend_recall", user_id=user_id, message_id=message_id)
+
+    async def message_sent(self, target_id: int, text: str | list[Segment]) -> int:
+        """A report of the bot's own private message, as NapCat sends it when 上报自身消息 is on
+        (post_type message_sent, user_id = the bot, target_id = the recipient)."""
+        segments = self._segments(text)
+        mid = next(self._ids)
+        await self.send_event({
+            **self._base("message_sent"),
+            "user_id": self.self_id,
+            "message_id": mid, "message_seq": mid, "real_id": mid, "real_seq": str(mid),
+            "message_type": "private",
+            "sender": {"user_id": self.self_id, "nickname": self.nickname, "card": ""},
+            "raw_message": segments_to_cq(segments), "font": 14, "sub_type": "friend",
+            "message": segments, "message_format": "array",
+            "message_sent_type": "self", "target_id": target_id,
+        })
+        return mid
+
+    async def malformed_private_message(
+        self, user_id: int, text: str, *, without: Iterable[str] = (), **replace: Any
+    ) -> dict[str, Any]:
+        """A private message that NoneBot's OneBot model refuses: fields left out (``without=
+        ("font",)``) or given odd values (``message_id="abc"``). Returns the payload sent."""
+        segments = self._segments(text)
+        mid = next(self._ids)
+        event: dict[str, Any] = {
+            **self._base("message"), "message_type": "private", "sub_type": "friend",
+            "message_id": mid, "real_id": mid, "user_id": user_id, "target_id": user_id,
+            "message": segments, "raw_message": segments_to_cq(segments),
+            "message_format": "array", "font": 14,
+            "sender": {"user_id": user_id, "nickname": self._nick(user_id), "card": ""},
+        }
+        event = {k: v for k, v in event.items() if k not in set(without)} | replace
+        await self.send_event(event)
+        return event
+
+    async def raw_frame(self, frame: str | bytes) -> None:
+        """A WebSocket frame exactly as given (not JSON, binary, truncated...)."""
+        link = self._link
+        if link is None:
+            raise RuntimeError("OneBotPeer is not connected")
+        await link.ws.send(frame)
 
     async def group_message(
         self,

@@ -26,13 +26,14 @@ async def status_text() -> str:
     import nonebot
     from sqlalchemy import text
 
+    from bot import dispatch, ingress
     from bot.db import session
-
-    from bot import dispatch
 
     bots = sorted(nonebot.get_bots())
     lines = [f"连接：{len(bots)} 个账号在线" + (f"（{'、'.join(bots)}）" if bots else "")]
     lines.append(f"本次启动以来收到消息：{dispatch.handled} 条")
+    if ingress.unreadable:
+        lines.append(f"无法读取的事件：{ingress.unreadable} 条（日志里有类型和编号，私聊的已请对方重发）")
     try:
         async with session() as s:
             await s.execute(text("SELECT 1"))

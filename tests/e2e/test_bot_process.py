@@ -135,11 +135,14 @@ async def test_malformed_events_do_not_crash_the_bot(tmp_path: Path) -> None:
         await peer.private_message(WORKER, "/帮助")
         call = await peer.wait_call("send_msg", since=mark)
         assert call.text.startswith("连心可以帮你做这些事")
-        # A frame that is not JSON at all makes the adapter drop the connection; the bot
-        # lives on and the implementation's reconnect works.
-        await peer.send_event("this is not json {")
-        await peer.reconnect()
+        # A frame that is not JSON at all is skipped; the connection stays (issue 10, item 18).
+        link = peer._link
+        await peer.raw_frame("this is not json {")
+        await peer.raw_frame(b"\xff\xfe binary junk")
         mark = peer.mark()
         await peer.private_message(WORKER, "/帮助")
         await peer.wait_call("send_msg", since=mark)
-        assert proc.returncode is None
+        assert peer._link is link and proc.returncode is None
+        out = proc.output()
+        assert "Error while process data" not in out and "this is not json" not in out
+        assert out.count("Ignored a WebSocket frame that is not JSON") == 2
