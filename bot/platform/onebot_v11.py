@@ -6,7 +6,6 @@ User text is always sent as a text segment, never parsed as a CQ-code string: a 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -40,7 +39,6 @@ SEND_APIS = frozenset({
     "send_msg", "send_group_msg", "send_private_msg", "send_group_forward_msg",
     "send_private_forward_msg", "upload_group_file", "upload_private_file",
 })
-FRIENDS_TTL = 600.0
 
 
 def to_message(parts: Sequence[Part]) -> Message:
@@ -92,9 +90,6 @@ def _unknown_id(e: Exception) -> bool:
     return "Get Uid Error" in _answer_text(getattr(e.__cause__, "info", None))
 
 
-_friends: dict[str, tuple[float, frozenset[str]]] = {}
-
-
 class OneBotV11Port:
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
@@ -129,28 +124,15 @@ class OneBotV11Port:
             logger.warning(f"{api}: the platform does not know an @-mentioned id (check the org file); sent with names")
             return await self._guard(api, send(named(parts)))
 
-    async def _private(self, user_id: str) -> dict[str, int]:
-        """The `group_id` NapCat needs to reach a non-friend (a group temporary chat)."""
+    def _private(self, user_id: str) -> dict[str, int]:
+        """The `group_id` NapCat needs to reach a non-friend (a group temporary chat); for a
+        friend NapCat ignores it."""
         gid = shared_group(user_id)
         if gid is not None:
             return {"group_id": int(gid)}
-        if user_id not in await self._friend_ids():
-            # No id here: the line may sit beside a relay or a notice to this person.
-            logger.warning("private send to someone who is neither a friend nor in a known group: QQ will refuse it (see /状态)")
+        # No id here: the line may sit beside a relay or a notice to this person.
+        logger.warning("private send to someone in no known group: it arrives only if they added the bot as a friend (see /状态)")
         return {}
-
-    async def _friend_ids(self) -> frozenset[str]:
-        cached = _friends.get(self.bot_id)
-        now = time.monotonic()
-        if cached and now - cached[0] < FRIENDS_TTL:
-            return cached[1]
-        try:
-            result = await self.bot.call_api("get_friend_list")
-        except Exception:  # noqa: BLE001 - only decides whether a warning is logged
-            return frozenset()
-        ids = frozenset(str(f["user_id"]) for f in result or [] if isinstance(f, dict) and "user_id" in f)
-        _friends[self.bot_id] = (now, ids)
-        return ids
 
     async def send(self, target: Target, parts: Sequence[Part]) -> str | None:
         forwards = [p for p in parts if isinstance(p, Forward)]
@@ -164,7 +146,7 @@ class OneBotV11Port:
 
             result = await self._mentions_retried("send_group_msg", parts, to_group)
         else:
-            extra = await self._private(target.id)
+            extra = self._private(target.id)
             result = await self._call("send_private_msg", user_id=int(target.id), **extra, message=to_message(named(parts)))
         return _message_id(result)
 
@@ -176,7 +158,7 @@ class OneBotV11Port:
         if target.kind == "group":
             result = await self._call("send_group_forward_msg", group_id=int(target.id), messages=nodes)
         else:
-            extra = await self._private(target.id)
+            extra = self._private(target.id)
             result = await self._call("send_private_forward_msg", user_id=int(target.id), **extra, messages=nodes)
         return _message_id(result)
 
@@ -214,7 +196,7 @@ class OneBotV11Port:
         if target.kind == "group":
             await self._call("upload_group_file", group_id=int(target.id), file=file, name=name)
         else:
-            extra = await self._private(target.id)
+            extra = self._private(target.id)
             await self._call("upload_private_file", user_id=int(target.id), **extra, file=file, name=name)
 
     async def members(self, group_id: str) -> list[str]:
