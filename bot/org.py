@@ -257,6 +257,16 @@ class Org:
     def with_role(self, role: Role) -> list[int]:
         return [q for q, r in self._base_roles.items() if role in r]
 
+    def groups_of(self, user_id: int) -> list[int]:
+        """Groups of the org file the person is in, as far as the file tells: the groups of
+        their department and those they moderate (a private message needs one, see NAPCAT.md)."""
+        person = self.people.get(user_id)
+        dept = person.department if person else None
+        return [
+            g.id for g in self.groups.values()
+            if user_id in g.moderators or (dept is not None and g.department == dept)
+        ]
+
     def study_groups(self) -> list[Group]:
         return [g for g in self.groups.values() if g.study is not None]
 

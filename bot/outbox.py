@@ -321,6 +321,51 @@ class Worker:
         return n
 
 
+# Purposes whose rows say who wrote to whom about a concern: never listed with their target or
+# text, and never re-queued by a person (plugins/concerns keeps trying those itself).
+CONFIDENTIAL = ("concern",)
+
+
+def confidential(purpose: str) -> bool:
+    return purpose.startswith(CONFIDENTIAL)
+
+
+@dataclass(frozen=True)
+class Unsure:
+    """A send whose outcome nobody knows (timed out, or the process died mid-send)."""
+
+    id: int
+    purpose: str
+    period: str
+    target: Target
+    at: datetime
+
+
+async def unknown_sends(sessions: SessionFactory = _default_sessions) -> list[Unsure]:
+    async with sessions() as s:
+        rows = (await s.scalars(select(Outbox).where(Outbox.status == UNKNOWN).order_by(Outbox.id))).all()
+        return [
+            Unsure(r.id, r.purpose, r.period, Target(r.target_kind, r.target_id), r.claimed_at or r.created_at)  # type: ignore[arg-type]
+            for r in rows
+        ]
+
+
+async def resend_unknown(ids: Sequence[int], *, sessions: SessionFactory = _default_sessions) -> int:
+    """Queue these unknown rows again (someone checked they did not arrive). Rows that are no
+    longer unknown, or confidential, are left alone. Returns how many were queued."""
+    if not ids:
+        return 0
+    async with sessions() as s:
+        result = await s.execute(
+            update(Outbox)
+            .where(Outbox.id.in_(list(ids)), Outbox.status == UNKNOWN, ~or_(*(Outbox.purpose.startswith(p) for p in CONFIDENTIAL)))
+            .values(status=PENDING, attempts=0, not_before=clock.utcnow(), claimed_by=None, claimed_at=None, error="resent by hand")
+        )
+        await s.commit()
+    kick()
+    return result.rowcount or 0  # type: ignore[attr-defined]
+
+
 async def counts(sessions: SessionFactory = _default_sessions) -> dict[str, int]:
     async with sessions() as s:
         rows = await s.execute(select(Outbox.status, func.count()).group_by(Outbox.status))

@@ -10,6 +10,17 @@ _org: Org | None = None
 def set_org(org: Org) -> None:
     global _org
     _org = org
+    from bot import platform
+
+    def name_of(user_id: str) -> str | None:
+        person = org.person(int(user_id)) if user_id.isascii() and user_id.isdigit() else None
+        return person.name if person else None
+
+    def groups_of(user_id: str) -> list[str]:
+        ok = user_id.isascii() and user_id.isdigit()
+        return [str(g) for g in org.groups_of(int(user_id))] if ok else []
+
+    platform.set_directory(groups_of, name_of)
 
 
 def org() -> Org:

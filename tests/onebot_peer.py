@@ -9,6 +9,12 @@ It speaks the real protocol over a real WebSocket, in either direction:
 
 Every API call the bot makes is recorded in ``peer.calls`` and answered with
 sensible defaults, which tests can override per action.
+
+Sends are answered as NapCat answers them (../shared/NAPCAT.md): a private message reaches a
+friend, or a non-friend through a group both are in (``group_id``), and is refused with retcode
+1200 otherwise; an ``at`` of an id nobody knows fails the whole group send (``Get Uid Error``)
+and is dropped in a private chat; an action in ``peer.slow`` is delivered but answered
+``Timeout:`` (or, for a forward, ``发送转发消息（res_id：… 失败``), as when QQ is slow.
 """
 
 from __future__ import annotations
@@ -105,6 +111,24 @@ class PeerFail(Exception):
         super().__init__(f"retcode={retcode} {msg}")
         self.retcode = retcode
         self.msg = msg
+
+
+# NapCat's answers (retcode 1200) for the send failures the bot must tell apart.
+REFUSED_STRANGER = (
+    "EventChecker Failed: NTEvent serviceAndMethod:NodeIKernelMsgService/sendMsg "
+    "ListenerName:NodeIKernelMsgListener/onMsgInfoListUpdate EventRet: {\"result\":-1}"
+)
+TIMEOUT = (
+    "Timeout: NTEvent serviceAndMethod:NodeIKernelMsgService/sendMsg "
+    "ListenerName:NodeIKernelMsgListener/onMsgInfoListUpdate EventRet: {}"
+)
+GET_UID_ERROR = "Get Uid Error"
+# Private actions that need the person to be reachable (friend, or group_id of a shared group).
+PRIVATE_ACTIONS: tuple[str, ...] = ("send_private_msg", "send_private_forward_msg", "upload_private_file")
+
+
+def forward_failed(res_id: str) -> str:
+    return f"发送转发消息（res_id：{res_id} 失败"
 
 
 def _failed(retcode: int, msg: str) -> dict[str, Any]:
@@ -225,8 +249,11 @@ class Call:
         if self.action not in SEND_ACTIONS:
             return None
         p = self.params
+        # A private send may carry a group_id: the group of a temporary chat.
         mtype = p.get("message_type") or (
-            "group" if "group" in self.action or p.get("group_id") is not None else "private"
+            "private" if "private" in self.action
+            else "group" if "group" in self.action or p.get("group_id") is not None
+            else "private"
         )
         tid = p.get("group_id") if mtype == "group" else p.get("user_id")
         return str(mtype), int(tid) if tid is not None else 0
@@ -249,6 +276,10 @@ class OneBotPeer:
         self.responders: dict[str, Responder] = {}
         self.hang: dict[str, bool] = {}
         self.members: dict[int, list[int]] = {}
+        # People who added the bot as a friend: the only ones reachable without a group_id.
+        self.friends: set[int] = set()
+        # Send actions QQ is slow for: delivered, but answered as NapCat does after 10 s.
+        self.slow: set[str] = set()
         # Optional per-member details used by member-list answers and events.
         self.roles: dict[tuple[int, int], str] = {}
         self.nicknames: dict[int, str] = {}
@@ -458,12 +489,18 @@ class OneBotPeer:
             return
         reply: dict[str, Any]
         try:
+            self._check_send(call)
             fn = self.responders.get(call.action) or self._default_responder(call.action)
             data = fn(call.params)
             if inspect.isawaitable(data):
                 data = await data
             if call.action in SEND_ACTIONS and isinstance(data, dict) and "message_id" in data:
                 self._remember_sent(call, int(data["message_id"]))
+            if call.action in self.slow:
+                # Delivered, but NapCat stopped waiting for QQ's confirmation.
+                if "forward" in call.action:
+                    raise PeerFail(1200, forward_failed(f"slow-{call.index}"))
+                raise PeerFail(1200, TIMEOUT)
             reply = {"status": "ok", "retcode": 0, "data": data, "message": "", "wording": ""}
         except PeerFail as e:
             reply = _failed(e.retcode, e.msg)
@@ -492,7 +529,7 @@ class OneBotPeer:
             ],
             "get_group_info": lambda p: self._group_info(int(p["group_id"])),
             "get_stranger_info": lambda p: self._user(int(p["user_id"])),
-            "get_friend_list": lambda p: [],
+            "get_friend_list": lambda p: [self._user(u) for u in sorted(self.friends)],
             "get_version_info": lambda p: {
                 "app_name": "lianxin-test-peer", "app_version": "0.1.0", "protocol_version": "v11",
             },
@@ -513,16 +550,76 @@ class OneBotPeer:
     def _send_default(self, params: dict[str, Any]) -> dict[str, Any]:
         return {"message_id": next(self._ids)}
 
+    # --- NapCat's send-side rules ------------------------------------------
+
+    def is_member(self, group_id: int, user_id: int) -> bool:
+        """Whether the person is in the group, as far as the peer knows (member list or
+        having spoken there)."""
+        return user_id in self.members.get(group_id, []) or (group_id, user_id) in self.roles
+
+    def known_user(self, user_id: int) -> bool:
+        """An id NapCat can resolve to a QQ account (else ``Get Uid Error``)."""
+        return (
+            user_id == self.self_id
+            or user_id in self.friends
+            or any(user_id in m for m in self.members.values())
+            or any(u == user_id for _, u in self.roles)
+        )
+
+    def _check_send(self, call: Call) -> None:
+        """Refuse a send the way NapCat does (SendMsg.ts createContext, api/msg.ts converter)."""
+        if call.action not in SEND_ACTIONS and call.action not in PRIVATE_ACTIONS:
+            return
+        p = call.params
+        private = call.action in PRIVATE_ACTIONS or (
+            call.action in ("send_msg", "send_forward_msg")
+            and (p.get("message_type") == "private" or (p.get("message_type") is None and p.get("group_id") is None))
+        )
+        if private:
+            uid = int(p.get("user_id") or 0)
+            gid = p.get("group_id")
+            # A friend is reached directly; anyone else only through a group both are in
+            # (a temporary chat); without one QQ refuses the message as to a stranger.
+            if uid not in self.friends and (gid is None or not self.is_member(int(gid), uid)):
+                raise PeerFail(1200, REFUSED_STRANGER)
+            return
+        for seg in call.segments:
+            if seg.get("type") == "at":
+                qq = str((seg.get("data") or {}).get("qq", ""))
+                if qq != "all" and not (qq.isdigit() and self.known_user(int(qq))):
+                    raise PeerFail(1200, GET_UID_ERROR)
+
+    def add_members(self, group_id: int, *user_ids: int) -> None:
+        self.members.setdefault(group_id, [])
+        self.members[group_id] += [u for u in user_ids if u not in self.members[group_id]]
+
+    def members_from_org(self, path: Any) -> None:
+        """Fill the member lists as the real groups of an org file would be: each group holds
+        its department's people and its moderators."""
+        import yaml  # type: ignore[import-untyped]
+
+        with open(path, encoding="utf-8") as f:
+            spec = yaml.safe_load(f)
+        people = spec.get("people") or []
+        for g in spec.get("groups") or []:
+            dept = g.get("department")
+            self.add_members(int(g["id"]), *[int(q) for q in g.get("moderators") or []])
+            self.add_members(int(g["id"]), *[int(x["qq"]) for x in people if dept and x.get("department") == dept])
+
     def _remember_sent(self, call: Call, message_id: int) -> None:
         target = call.target
+        segments = call.segments
+        if target and target[0] == "private":
+            # NapCat drops an at in a private chat without a word.
+            segments = [s for s in segments if s.get("type") != "at"]
         entry: dict[str, Any] = {
             "time": int(time.time()),
             "message_type": target[0] if target else "private",
             "message_id": message_id,
             "real_id": message_id,
             "sender": {"user_id": self.self_id, "nickname": self.nickname},
-            "message": call.segments,
-            "raw_message": segments_to_cq(call.segments),
+            "message": segments,
+            "raw_message": segments_to_cq(segments),
         }
         if target and target[0] == "group":
             entry["group_id"] = target[1]
@@ -691,6 +788,8 @@ class OneBotPeer:
         """A private message; ``text`` may also be a ready segment list. Returns its message_id."""
         sender = {"user_id": user_id, "nickname": self._nick(user_id), "card": ""}
         segments = self._segments(text)
+        if sub_type == "friend":  # NapCat reports friends' messages as "friend"
+            self.friends.add(user_id)
         # NapCat adds target_id (the peer's uin) to every message not in a group.
         return await self._message(
             "private", sub_type, user_id, segments, sender, message_id, {"target_id": user_id}

@@ -237,7 +237,7 @@ async def test_year_summary_is_one_merged_message_for_cadres(app: App, db) -> No
         bot = ctx.create_bot(base=Bot, self_id=BOT)
         e1 = private_event(CADRE, "/建议汇总")
         ctx.receive_event(bot, e1)
-        ctx.should_call_api("send_private_forward_msg", {"user_id": CADRE, "messages": nodes}, result={"message_id": 1})
+        ctx.should_call_api("send_private_forward_msg", {"user_id": CADRE, "group_id": 40001, "messages": nodes}, result={"message_id": 1})
         e2 = private_event(CADRE, "/建议汇总 2001")
         ctx.receive_event(bot, e2)
         ctx.should_call_send(e2, text("2001 年还没有收到建议。"), result={"message_id": 2})

@@ -114,7 +114,7 @@ async def test_leader_reply_is_relayed_as_plain_text_segments(app: App, db) -> N
         ctx.receive_event(bot, event)
         ctx.should_call_api(
             "send_private_msg",
-            {"user_id": WORKER, "message": Message(MessageSegment.text(
+            {"user_id": WORKER, "group_id": 40001, "message": Message(MessageSegment.text(
                 f"【连心】回执码 {done.code}\n你反映的诉求有了新答复：\n[CQ:at,qq=all] 明天到财务室看\n发送“/进度 {done.code}”可查看全部进展。"
             ))},
             result={"message_id": 9},

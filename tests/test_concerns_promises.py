@@ -53,7 +53,7 @@ async def say(app: App, user: int, words: str, answer: Any, calls: Sequence[Call
 
 def to_submitter(code: str, message: str, **kw: Any) -> Call:
     body = f"【连心】回执码 {code}\n{message}\n发送“/进度 {code}”可查看全部进展。"
-    return ("send_private_msg", {"user_id": WORKER, "message": Message(MessageSegment.text(body))}, kw or {"result": {"message_id": 9}})
+    return ("send_private_msg", {"user_id": WORKER, "group_id": 40001, "message": Message(MessageSegment.text(body))}, kw or {"result": {"message_id": 9}})
 
 
 async def submitted() -> service.Submitted:

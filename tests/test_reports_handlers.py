@@ -111,7 +111,7 @@ async def test_export_uploads_a_csv_file(app: App, db) -> None:  # type: ignore[
         bot = ctx.create_bot(base=Bot, self_id=BOT)
         ctx.receive_event(bot, event)
         ctx.should_call_api(
-            "upload_private_file", {"user_id": CADRE, "file": CsvFile(), "name": "lianxin-monthly-2026-11.csv"}, result=None
+            "upload_private_file", {"user_id": CADRE, "group_id": 40001, "file": CsvFile(), "name": "lianxin-monthly-2026-11.csv"}, result=None
         )
         ctx.should_call_send(
             event,
@@ -127,7 +127,7 @@ async def test_export_falls_back_to_text_when_the_platform_refuses_files(app: Ap
         ctx.receive_event(bot, event)
         ctx.should_call_api(
             "upload_private_file",
-            {"user_id": CADRE, "file": CsvFile(), "name": "lianxin-monthly-2026-11.csv"},
+            {"user_id": CADRE, "group_id": 40001, "file": CsvFile(), "name": "lianxin-monthly-2026-11.csv"},
             exception=ActionFailed(retcode=1404, wording="unsupported action"),
         )
         ctx.should_call_send(

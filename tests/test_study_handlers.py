@@ -77,7 +77,7 @@ async def test_study_in_private_sends_the_full_text_as_a_merged_message(app: App
         ctx.should_call_api(
             "send_private_forward_msg",
             {
-                "user_id": WORKER,
+                "user_id": WORKER, "group_id": 40001,
                 "messages": nodes("《安全生产测试材料》\n\n【一、开头】\n\n这是十二月的正文第一段。", "【二、要点】\n\n· 第一条\n· 第二条"),
             },
             result={"message_id": 2},

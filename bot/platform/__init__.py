@@ -27,7 +27,11 @@ class Image:
 
 @dataclass(frozen=True)
 class Mention:
+    """An @ of a person. `name` is written instead where an @ cannot go (private chats, an id
+    the platform does not know); without it the port asks the directory (the org file)."""
+
     user_id: str
+    name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,41 @@ class SendUnknown(Exception):
 
 class NotConnected(Exception):
     """No connected account can send this."""
+
+
+# --- who shares which group with the bot -------------------------------------------------
+# A private message to someone who has not added the bot as a friend only arrives as a group
+# temporary chat, which needs a group both are in. The directory answers from what the bot
+# knows: member lists it has fetched (best evidence), then the org file (set at start-up).
+
+_org_groups: Callable[[str], Sequence[str]] = lambda user_id: ()
+_names: Callable[[str], str | None] = lambda user_id: None
+_member_lists: dict[str, frozenset[str]] = {}
+
+
+def set_directory(groups_of: Callable[[str], Sequence[str]], name_of: Callable[[str], str | None]) -> None:
+    """Where a person's groups and display name come from (the org file, see bot.runtime)."""
+    global _org_groups, _names
+    _org_groups, _names = groups_of, name_of
+
+
+def note_members(group_id: str, user_ids: Sequence[str]) -> None:
+    """Remember a fetched member list: it overrides the org file's guess for that group."""
+    _member_lists[group_id] = frozenset(user_ids)
+
+
+def shared_group(user_id: str) -> str | None:
+    """A group the person shares with the bot, or None when none is known."""
+    # The org file's groups, unless a fetched member list shows the person is not there;
+    # then any group whose member list has them.
+    for gid in _org_groups(user_id):
+        if user_id in _member_lists.get(gid, frozenset({user_id})):
+            return gid
+    return next((gid for gid, members in sorted(_member_lists.items()) if user_id in members), None)
+
+
+def display_name(user_id: str) -> str | None:
+    return _names(user_id)
 
 
 class Port(Protocol):
@@ -129,8 +168,8 @@ def parts_to_json(parts: Sequence[Part]) -> list[dict[str, Any]]:
                 out.append({"type": "text", "text": t})
             case Image(data):
                 out.append({"type": "image", "b64": base64.b64encode(data).decode()})
-            case Mention(uid):
-                out.append({"type": "mention", "user_id": uid})
+            case Mention(uid, name):
+                out.append({"type": "mention", "user_id": uid} | ({"name": name} if name else {}))
             case Quote(mid):
                 out.append({"type": "quote", "message_id": mid})
             case Forward(nodes):
@@ -147,7 +186,7 @@ def parts_from_json(data: list[dict[str, Any]]) -> list[Part]:
             case "image":
                 out.append(Image(base64.b64decode(d["b64"])))
             case "mention":
-                out.append(Mention(d["user_id"]))
+                out.append(Mention(d["user_id"], d.get("name")))
             case "quote":
                 out.append(Quote(d["message_id"]))
             case "forward":

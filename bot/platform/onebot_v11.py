@@ -6,12 +6,13 @@ User text is always sent as a text segment, never parsed as a CQ-code string: a 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from nonebot import logger
 from nonebot.adapters import Event
-from nonebot.compat import type_validate_python
 from nonebot.adapters.onebot.v11 import ActionFailed, Bot, Message, MessageSegment, NetworkError
+from nonebot.compat import type_validate_python
 from nonebot.exception import ApiNotAvailable
 
 from bot.platform import (
@@ -25,10 +26,19 @@ from bot.platform import (
     SendUnknown,
     Target,
     Text,
+    display_name,
+    note_members,
     register,
+    shared_group,
 )
 
 BOT_NAME = "连心"
+
+# Actions that put something into a chat: a failure of these may still have been delivered.
+SEND_APIS = frozenset({
+    "send_msg", "send_group_msg", "send_private_msg", "send_group_forward_msg",
+    "send_private_forward_msg", "upload_group_file", "upload_private_file",
+})
 
 
 def to_message(parts: Sequence[Part]) -> Message:
@@ -49,30 +59,95 @@ def to_message(parts: Sequence[Part]) -> Message:
     return msg
 
 
+def named(parts: Sequence[Part]) -> list[Part]:
+    """Mentions written as "@name" (or left out when no name is known): NapCat drops an @ in a
+    private chat silently, and an @ of an id it cannot resolve fails the whole send."""
+    out: list[Part] = []
+    for p in parts:
+        if isinstance(p, Mention):
+            name = p.name or display_name(p.user_id)
+            if name:
+                out.append(Text(f"@{name}"))
+        else:
+            out.append(p)
+    return out
+
+
+def _answer_text(info: Any) -> str:
+    if not isinstance(info, dict):
+        return ""
+    return " ".join(str(info.get(k) or "") for k in ("message", "wording", "msg"))
+
+
+def maybe_delivered(info: Any) -> bool:
+    """NapCat's answers that do not mean "not sent": it gave up waiting for QQ (10 s,
+    "Timeout: NTEvent…"), or a packet-mode forward swallowed the inner error."""
+    text = _answer_text(info)
+    return any(w.startswith("Timeout") for w in text.split()) or ("发送转发消息" in text and "失败" in text)
+
+
+def _unknown_id(e: Exception) -> bool:
+    return "Get Uid Error" in _answer_text(getattr(e.__cause__, "info", None))
+
+
 class OneBotV11Port:
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
         self.bot_id = bot.self_id
 
-    async def _call(self, api: str, **data: Any) -> Any:
+    async def _guard(self, api: str, call: Awaitable[Any]) -> Any:
         try:
-            return await self.bot.call_api(api, **data)
+            return await call
         except ActionFailed as e:
-            raise SendFailed(f"{api}: {e.info.get('retcode')} {e.info.get('wording') or e.info.get('msg')}") from e
+            what = f"{api}: {e.info.get('retcode')} {e.info.get('wording') or e.info.get('message') or e.info.get('msg')}"
+            if api in SEND_APIS and maybe_delivered(e.info):
+                raise SendUnknown(what) from e
+            raise SendFailed(what) from e
         except NetworkError as e:
             raise SendUnknown(f"{api}: {e}") from e
         except ApiNotAvailable as e:
             raise NotConnected(self.bot_id) from e
 
+    async def _call(self, api: str, **data: Any) -> Any:
+        return await self._guard(api, self.bot.call_api(api, **data))
+
+    async def _mentions_retried(
+        self, api: str, parts: Sequence[Part], send: Callable[[Sequence[Part]], Awaitable[Any]]
+    ) -> Any:
+        """Send; when an @ names an id the platform cannot resolve (a typo in the org file),
+        send once more with names instead, so the greeting or digest still arrives."""
+        try:
+            return await self._guard(api, send(parts))
+        except SendFailed as e:
+            if not (_unknown_id(e) and any(isinstance(p, Mention) for p in parts)):
+                raise
+            logger.warning(f"{api}: the platform does not know an @-mentioned id (check the org file); sent with names")
+            return await self._guard(api, send(named(parts)))
+
+    def _private(self, user_id: str) -> dict[str, int]:
+        """The `group_id` NapCat needs to reach a non-friend (a group temporary chat); for a
+        friend NapCat ignores it."""
+        gid = shared_group(user_id)
+        if gid is not None:
+            return {"group_id": int(gid)}
+        # No id here: the line may sit beside a relay or a notice to this person.
+        logger.warning("private send to someone in no known group: it arrives only if they added the bot as a friend (see /状态)")
+        return {}
+
     async def send(self, target: Target, parts: Sequence[Part]) -> str | None:
         forwards = [p for p in parts if isinstance(p, Forward)]
         if len(forwards) == 1 and len(parts) == 1:
             return await self._send_forward(target, forwards[0])
-        message = to_message(parts)
         if target.kind == "group":
-            result = await self._call("send_group_msg", group_id=int(target.id), message=message)
+            gid = int(target.id)
+
+            def to_group(ps: Sequence[Part]) -> Awaitable[Any]:
+                return self.bot.call_api("send_group_msg", group_id=gid, message=to_message(ps))
+
+            result = await self._mentions_retried("send_group_msg", parts, to_group)
         else:
-            result = await self._call("send_private_msg", user_id=int(target.id), message=message)
+            extra = self._private(target.id)
+            result = await self._call("send_private_msg", user_id=int(target.id), **extra, message=to_message(named(parts)))
         return _message_id(result)
 
     async def _send_forward(self, target: Target, forward: Forward) -> str | None:
@@ -83,17 +158,23 @@ class OneBotV11Port:
         if target.kind == "group":
             result = await self._call("send_group_forward_msg", group_id=int(target.id), messages=nodes)
         else:
-            result = await self._call("send_private_forward_msg", user_id=int(target.id), messages=nodes)
+            extra = self._private(target.id)
+            result = await self._call("send_private_forward_msg", user_id=int(target.id), **extra, messages=nodes)
         return _message_id(result)
 
     async def reply(self, event: Event, parts: Sequence[Part]) -> str | None:
-        try:
-            result = await self.bot.send(event, to_message(parts))  # type: ignore[arg-type]
-        except ActionFailed as e:
-            raise SendFailed(str(e.info.get("retcode"))) from e
-        except NetworkError as e:
-            raise SendUnknown(str(e)) from e
-        return _message_id(result)
+        extra: dict[str, int] = {}
+        if getattr(event, "message_type", None) == "private":
+            parts = named(parts)
+            # A temporary-chat event carries its group; add one if it does not.
+            if getattr(event, "group_id", None) is None and getattr(event, "sub_type", None) != "friend":
+                gid = shared_group(str(getattr(event, "user_id", "")))
+                extra = {"group_id": int(gid)} if gid is not None else {}
+
+        def answer(ps: Sequence[Part]) -> Awaitable[Any]:
+            return self.bot.send(event, to_message(ps), **extra)  # type: ignore[arg-type]
+
+        return _message_id(await self._mentions_retried("send_msg", parts, answer))
 
     async def recall(self, message_id: str) -> bool:
         try:
@@ -115,11 +196,14 @@ class OneBotV11Port:
         if target.kind == "group":
             await self._call("upload_group_file", group_id=int(target.id), file=file, name=name)
         else:
-            await self._call("upload_private_file", user_id=int(target.id), file=file, name=name)
+            extra = self._private(target.id)
+            await self._call("upload_private_file", user_id=int(target.id), **extra, file=file, name=name)
 
     async def members(self, group_id: str) -> list[str]:
         result = await self._call("get_group_member_list", group_id=int(group_id))
-        return [str(m["user_id"]) for m in result or [] if isinstance(m, dict) and "user_id" in m]
+        ids = [str(m["user_id"]) for m in result or [] if isinstance(m, dict) and "user_id" in m]
+        note_members(group_id, ids)
+        return ids
 
     async def get_message(self, message_id: str) -> tuple[int, str] | None:
         """`get_msg`: the quoted message of a reply-based command. None when the

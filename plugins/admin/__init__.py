@@ -12,7 +12,7 @@ from plugins.admin import data_source
 __plugin_meta__ = PluginMetadata(
     name="admin",
     description="帮助与运行状态",
-    usage="/帮助 /状态",
+    usage="/帮助 /状态 /重发",
 )
 
 
@@ -24,3 +24,14 @@ async def _help(ctx: Ctx) -> None:
 @command("状态", summary="查看连接、数据库、待发消息和下次定时任务", roles=[Role.cadre], order=90)
 async def _status(ctx: Ctx) -> None:
     await ctx.reply(await data_source.status_text())
+
+
+@command("重发", summary="查看并重发结果未知的消息", usage="/重发 [确认]", roles=[Role.cadre], order=91)
+async def _resend(ctx: Ctx) -> None:
+    arg = ctx.args.strip()
+    if arg in ("确认", "确定"):
+        await ctx.reply(await data_source.resend_confirm(ctx.user_id))
+    elif arg:
+        await ctx.reply("用法：/重发 查看结果未知的消息；核实后发送 /重发 确认 重新发送。")
+    else:
+        await ctx.reply(await data_source.resend_offer(ctx.user_id))

@@ -2,14 +2,105 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 
-from bot import clock, outbox, schedule
+from bot import clock, outbox, platform, runtime, schedule
 from bot.commands import Scene, registry
-from bot.org import Role
+from bot.org import Org, Role
 
 SCENE_NOTE = {frozenset({"private"}): "（私聊）", frozenset({"group"}): "（群内）"}
 STATUS_NAMES = {"pending": "待发", "sending": "发送中", "sent": "已发", "unknown": "结果未知", "failed": "失败"}
+# What each outbox purpose is, in the words a cadre uses; unknown purposes show as themselves.
+PURPOSES = {
+    "study": "学习日摘要",
+    "study-text": "学习日全文",
+    "study-publish": "发布学习摘要",
+    "study-publish-text": "发布学习全文",
+    "study-catchup": "补学提醒",
+    "study-catchup-text": "补学全文",
+    "study-star": "学习之星",
+    "care-birthday": "生日祝福",
+    "care-festival": "节日祝福",
+    "care-nomination": "表扬推荐",
+    "care-nomination-result": "表扬审核结果",
+    "care-commendation-digest": "表扬汇总",
+    "care-suggestion": "建议转交",
+    "care-suggestion-summary": "建议汇总",
+    "reports-monthly": "月度报告",
+    "concern-digest": "诉求通知",
+    "concern-escalation": "诉求提醒",
+}
+CONFIDENTIAL_NOTE = "（诉求相关，内容和对象保密）"
+SHOWN = 20
+CONFIRM_WINDOW = 600.0
+# cadre's QQ -> (ids listed by /重发, when): /重发 确认 resends only what the cadre saw.
+_offered: dict[int, tuple[list[int], float]] = {}
+
+
+def purpose_name(purpose: str) -> str:
+    if purpose.endswith("-page"):
+        return purpose_name(purpose[: -len("-page")]) + "（分页）"
+    if outbox.confidential(purpose) and purpose not in PURPOSES:
+        return "诉求相关私信"
+    return PURPOSES.get(purpose, purpose)
+
+
+def where_to(org: Org, target: platform.Target) -> str:
+    if target.kind == "group":
+        group = org.groups.get(int(target.id)) if target.id.isdigit() else None
+        return group.name if group else f"群 {target.id}"
+    person = org.person(int(target.id)) if target.id.isdigit() else None
+    return f"私聊 {person.name}" if person else f"私聊 {target.id}"
+
+
+def describe(org: Org, u: outbox.Unsure) -> str:
+    if outbox.confidential(u.purpose):
+        return f"{purpose_name(u.purpose)}{CONFIDENTIAL_NOTE} · {_fmt(u.at)}"
+    return f"{purpose_name(u.purpose)} · {where_to(org, u.target)} · {_fmt(u.at)}"
+
+
+def unknown_lines(org: Org, unsure: list[outbox.Unsure]) -> list[str]:
+    lines = [f"结果未知的发送 {len(unsure)} 条（可能已送达，也可能没有，不会自动重发）："]
+    lines += [f"{i}. {describe(org, u)}" for i, u in enumerate(unsure[:SHOWN], 1)]
+    if len(unsure) > SHOWN:
+        lines.append(f"……另有 {len(unsure) - SHOWN} 条")
+    if any(not outbox.confidential(u.purpose) for u in unsure):
+        lines.append("核实没有收到的，发送 /重发 处理。")
+    return lines
+
+
+def unreachable(org: Org) -> list[str]:
+    """People of the org file with no group known to be shared with the bot: a private
+    message reaches them only if they have added the bot as a friend."""
+    return [p.name for p in org.spec.people if platform.shared_group(str(p.qq)) is None]
+
+
+async def resend_offer(user_id: int) -> str:
+    """/重发: list the unknown sends that may be resent, and ask to confirm."""
+    org = runtime.org()
+    unsure = [u for u in await outbox.unknown_sends() if not outbox.confidential(u.purpose)]
+    if not unsure:
+        _offered.pop(user_id, None)
+        return "没有结果未知、可以重发的消息。"
+    _offered[user_id] = ([u.id for u in unsure], time.monotonic())
+    lines = [f"以下 {len(unsure)} 条消息发送结果未知，可能已经送达："]
+    lines += [f"{i}. {describe(org, u)}" for i, u in enumerate(unsure[:SHOWN], 1)]
+    if len(unsure) > SHOWN:
+        lines.append(f"……另有 {len(unsure) - SHOWN} 条")
+    lines.append("请先到群里或向收件人核实。确认没有收到，10 分钟内发送 /重发 确认，我会把这些消息再发一次；已经收到的请不要重发，以免重复。")
+    return "\n".join(lines)
+
+
+async def resend_confirm(user_id: int) -> str:
+    """/重发 确认: queue again exactly the rows the cadre was shown."""
+    offered = _offered.pop(user_id, None)
+    if offered is None or time.monotonic() - offered[1] > CONFIRM_WINDOW:
+        return "请先发送 /重发 查看结果未知的消息，核实后再发送 /重发 确认。"
+    n = await outbox.resend_unknown(offered[0])
+    if n == 0:
+        return "这些消息已经处理过了，没有需要重发的。"
+    return f"好的，已重新排队发送 {n} 条消息。"
 
 
 def help_text(roles: frozenset[Role], scene: Scene) -> str:
@@ -42,8 +133,13 @@ async def status_text() -> str:
         counts = await outbox.counts()
         queued = "，".join(f"{STATUS_NAMES.get(k, k)} {v}" for k, v in sorted(counts.items())) or "无"
         lines.append(f"发送队列：{queued}")
+        if unsure := await outbox.unknown_sends():
+            lines += unknown_lines(runtime.org(), unsure)
     except Exception as e:  # noqa: BLE001 - /状态 must answer even when the database is down
         lines.append(f"数据库：无法连接（{type(e).__name__}）")
+    if missing := unreachable(runtime.org()):
+        shown = "、".join(missing[:SHOWN]) + (f" 等 {len(missing)} 人" if len(missing) > SHOWN else "")
+        lines.append(f"私聊可能送不到（不在组织文件的任何群里，除非已加我为好友）：{shown}")
     posts = await schedule.next_posts()
     lines.append("下次定时发送：" + ("；".join(f"{_fmt(t)} {what}" for t, what in posts) if posts else "暂无"))
     return "\n".join(lines)
