@@ -73,7 +73,7 @@ async def _upgrade() -> None:
     before = set(message._run_postprocessors)  # noqa: SLF001
     orm._init_orm()  # noqa: SLF001 - engines must exist before AlembicConfig reads them
     try:
-        with orm.AlembicConfig(stdout=_Quiet()) as config:
+        with orm.AlembicConfig(stdout=_Quiet()) as config:  # type: ignore[arg-type]  # write/flush suffice
             await greenlet_spawn(migrate.upgrade, config)
     finally:
         message._run_postprocessors.intersection_update(before)  # noqa: SLF001

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+import datetime as dt
 from datetime import time
 from enum import StrEnum
 from pathlib import Path
@@ -130,7 +131,7 @@ class Study(_Strict):
         return names[value.strip()]
 
     @property
-    def at(self) -> time:
+    def at(self) -> dt.time:  # `time` here is the field above
         h, m = self.time.split(":")
         return time(int(h), int(m))
 

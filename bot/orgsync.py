@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import delete
 
 from bot.db import session, upsert
@@ -11,7 +13,7 @@ from bot.org import Org
 
 async def sync_org(org: Org, sessions=session) -> None:  # type: ignore[no-untyped-def]
     spec = org.spec
-    tables = [
+    tables: list[tuple[Any, str, list[dict[str, Any]]]] = [
         (OrgDepartment, "id", [{"id": d.id, "name": d.name, "head": d.head} for d in spec.departments]),
         (OrgCategory, "id", [{"id": c.id, "name": c.name, "leader": c.leader, "keywords": list(c.keywords)} for c in spec.categories]),
         (

@@ -266,9 +266,9 @@ async def test_report_text_hides_small_categories_and_the_differences(db, relays
     built = await report.build(report.month_period(2026, 11))
     text = report.render_text(built)
     lines = text.splitlines()
-    pay = next(l for l in lines if l.startswith("工资福利｜"))
-    canteen = next(l for l in lines if l.startswith("食堂后勤｜"))
-    total = next(l for l in lines if l.startswith("合计｜") and l.count("｜") == 5)
+    pay = next(line for line in lines if line.startswith("工资福利｜"))
+    canteen = next(line for line in lines if line.startswith("食堂后勤｜"))
+    total = next(line for line in lines if line.startswith("合计｜") and line.count("｜") == 5)
     # Pay: 2 pending and 1 acknowledged are "<5"; the 5 closed go too (else 8 - 5 = 3), and so
     # does the pay total (else the grand total 10 - 8 gives the canteen's 2 back).
     assert pay == "工资福利｜<5｜<5｜0｜*｜*"

@@ -80,8 +80,16 @@ class NotConnected(Exception):
 # temporary chat, which needs a group both are in. The directory answers from what the bot
 # knows: member lists it has fetched (best evidence), then the org file (set at start-up).
 
-_org_groups: Callable[[str], Sequence[str]] = lambda user_id: ()
-_names: Callable[[str], str | None] = lambda user_id: None
+def _no_groups(user_id: str) -> Sequence[str]:
+    return ()
+
+
+def _no_name(user_id: str) -> str | None:
+    return None
+
+
+_org_groups: Callable[[str], Sequence[str]] = _no_groups
+_names: Callable[[str], str | None] = _no_name
 _member_lists: dict[str, frozenset[str]] = {}
 
 

@@ -214,10 +214,10 @@ class OneBotV11Port:
             return None
         if not isinstance(result, dict):
             return None
-        sender = result.get("sender") if isinstance(result.get("sender"), dict) else {}
-        user_id = sender.get("user_id", result.get("user_id"))
+        sender = result.get("sender")
+        user_id = (sender if isinstance(sender, dict) else {}).get("user_id", result.get("user_id"))
         try:
-            author = int(user_id)
+            author = int(user_id)  # type: ignore[arg-type]  # None and junk raise, caught below
             # "message" is a segment array or a CQ-code string, depending on the implementation.
             raw = result.get("message") or result.get("raw_message") or ""
             text = type_validate_python(Message, raw).extract_plain_text()

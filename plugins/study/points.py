@@ -130,7 +130,7 @@ async def _names(s: AsyncSession, user_ids: list[int]) -> dict[int, str]:
             )
         ).all()
         for uid, name in rows:
-            out[int(uid)] = name  # later rows win: the latest nickname
+            out[int(uid)] = name or ""  # later rows win: the latest nickname (never None: filtered)
     for uid in unknown:
         out.setdefault(uid, f"QQ尾号{str(uid)[-4:]}")
     return out

@@ -177,7 +177,7 @@ async def send_catch_up(m: Material, members: list[int], study_day: datetime | N
     if not absent:
         return 0
     summaries = [
-        outbox.Item(Target.private(u), [Text(private_copy(m, org.person(u).name if org.person(u) else None, study_day))])
+        outbox.Item(Target.private(u), [Text(private_copy(m, p.name if (p := org.person(u)) else None, study_day))])
         for u in absent
     ]
     new = await outbox.enqueue("study-catchup", m.key, summaries)
