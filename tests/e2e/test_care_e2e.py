@@ -53,6 +53,8 @@ async def test_lunar_birthday_and_festival_greetings_go_out_once(tmp_path: Path)
     mid_autumn = to_group(QUALITY_GROUP, "中秋")
     birthday = to_group(OFFICE_GROUP, "周六")
     async with OneBotPeer() as peer:
+        # NapCat resolves an @ only for someone it knows (else the whole send fails).
+        peer.members[OFFICE_GROUP] = [ZHOU]
         async with BotProcess(env, log_dir=tmp_path) as proc:
             await peer.connect_reverse(proc.ws_url)
             await peer.wait_no_call(SENDS, where=lambda c: c.target is not None and c.target[0] == "group", for_=2.5)
