@@ -5,7 +5,6 @@ fails on any other), so "sent once, never resent" is asserted, not assumed."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 
 from nonebot.adapters.onebot.v11 import ActionFailed, Bot, Message, MessageSegment
 from nonebug import App
