@@ -146,3 +146,17 @@ async def test_malformed_events_do_not_crash_the_bot(tmp_path: Path) -> None:
         out = proc.output()
         assert "Error while process data" not in out and "this is not json" not in out
         assert out.count("Ignored a WebSocket frame that is not JSON") == 2
+
+
+async def test_private_replies_reach_a_non_friend_through_a_shared_group(tmp_path: Path) -> None:
+    """NapCat refuses a private send to someone who is not the bot's friend unless it names a
+    group they share (retcode 1200, EventChecker Failed): the reply must carry one."""
+    async with BotProcess(bot_env(tmp_path), log_dir=tmp_path) as proc, OneBotPeer() as peer:
+        peer.add_members(40001, WORKER)
+        await peer.connect_reverse(proc.ws_url)
+        # A group temporary chat: NapCat reports it as sub_type "group", and the worker is no friend.
+        await peer.private_message(WORKER, "/帮助", sub_type="group")
+        call = await peer.wait_call(where=lambda c: c.target == ("private", WORKER))
+        assert call.params.get("group_id") == 40001
+        answer = await call.answered()
+        assert answer["status"] == "ok", answer
