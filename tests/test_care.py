@@ -320,3 +320,22 @@ async def test_year_summary_per_category_and_the_year_end_send(db) -> None:  # t
     with pytest.raises(CareError, match="年份请写四位数字"):
         suggest.parse_year("明年")
     assert suggest.parse_year("2025年") == 2025
+
+
+@pytest.mark.parametrize("raw", ["²⁰²⁶", "२०२६", "2026²"])
+def test_a_year_in_other_digits_gets_the_usage_not_a_crash(raw: str) -> None:
+    from plugins.care.common import CareError
+    from plugins.care.suggest import parse_year
+
+    with pytest.raises(CareError, match="年份请写四位数字"):
+        parse_year(raw)
+    assert parse_year("２０２６年") == 2026  # full-width digits, as a Chinese keyboard types them
+
+
+@pytest.mark.parametrize("raw", ["²", "#³", "١٢"])
+def test_a_number_in_other_digits_gets_the_usage_not_a_crash(raw: str) -> None:
+    from plugins.care.common import CareError, parse_number
+
+    with pytest.raises(CareError, match="请写明编号"):
+        parse_number(raw, "/通过 3")
+    assert parse_number("＃３", "/通过 3") == 3

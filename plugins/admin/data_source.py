@@ -48,9 +48,9 @@ def purpose_name(purpose: str) -> str:
 
 def where_to(org: Org, target: platform.Target) -> str:
     if target.kind == "group":
-        group = org.groups.get(int(target.id)) if target.id.isdigit() else None
+        group = org.groups.get(int(target.id)) if target.id.isascii() and target.id.isdigit() else None
         return group.name if group else f"群 {target.id}"
-    person = org.person(int(target.id)) if target.id.isdigit() else None
+    person = org.person(int(target.id)) if target.id.isascii() and target.id.isdigit() else None
     return f"私聊 {person.name}" if person else f"私聊 {target.id}"
 
 

@@ -18,6 +18,7 @@ from bot.context import Ctx, MessageCtx
 from bot.errors import StartupError
 from bot.org import Role
 from bot.platform import Forward, Target
+from bot.text import parse_int
 from plugins.care import commend, greet, greetings, suggest
 from plugins.care.common import CareError
 
@@ -88,19 +89,21 @@ def mentioned(ctx: Ctx) -> int:
         raise CareError(MENTION_HELP)
     if len(others) > 1:
         raise CareError("一次请只 @ 一位同事。要表扬几位同事，请分开推荐，每位发一条。")
-    if not others[0].isdigit():
+    qq = parse_int(others[0], max_digits=12)
+    if qq is None:
         raise CareError(MENTION_HELP)
-    return int(others[0])
+    return qq
 
 
 def named(ctx: Ctx, who: str) -> int:
     """A colleague named in private chat: a QQ number or a name in the org file."""
     org = ctx.org
     who = who.lstrip("@＠")  # "/表扬 @张三 …" typed as text in private chat
-    if who.isdigit():
-        if int(who) not in org.people:
+    qq = parse_int(who, max_digits=12)
+    if qq is not None:
+        if qq not in org.people:
             raise CareError(f"组织名单里没有 QQ 号 {who}。{PRIVATE_HELP}")
-        return int(who)
+        return qq
     matches = [p.qq for p in org.spec.people if p.name == who]
     if len(matches) == 1:
         return matches[0]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from bot import clock, runtime
+from bot.text import parse_int
 
 
 class CareError(Exception):
@@ -28,9 +29,10 @@ def org_name(user_id: int, fallback: str | None = None) -> str | None:
 
 def parse_number(raw: str, example: str) -> int:
     raw = raw.strip().lstrip("#＃")
-    if not raw.isdigit() or len(raw) > 9:
+    number = parse_int(raw)
+    if number is None:
         raise CareError(f"请写明编号，例如：{example}")
-    return int(raw)
+    return number
 
 
 def day_label(t: datetime | date) -> str:

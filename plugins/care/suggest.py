@@ -111,9 +111,10 @@ def parse_year(raw: str) -> int:
     raw = raw.strip().rstrip("年")
     if not raw:
         return clock.now().year
-    if not raw.isdigit() or not 2000 <= int(raw) <= 2100:
+    year = textutil.parse_int(raw, max_digits=4)
+    if year is None or not 2000 <= year <= 2100:
         raise CareError("年份请写四位数字，例如：/建议汇总 2026")
-    return int(raw)
+    return year
 
 
 async def summary(year: int) -> list[str]:

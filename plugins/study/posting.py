@@ -203,7 +203,7 @@ async def group_members(group_id: int) -> list[int] | None:
             # A group always lists at least the bot itself: an empty answer is a platform hiccup.
             logger.warning(f"study: empty member list for group {group_id} via {bot_id}; retrying later")
             continue
-        return [int(u) for u in ids if u not in bots and u.isdigit()]
+        return [int(u) for u in ids if u not in bots and u.isascii() and u.isdigit()]
     if not bots:
         logger.info(f"study: no connected account to list group {group_id}; retrying at the next tick")
     return None
