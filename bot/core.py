@@ -39,6 +39,7 @@ async def _startup() -> None:
         interval=_seconds("LIANXIN_SEND_INTERVAL", 1.5), jitter=_seconds("LIANXIN_SEND_JITTER", 0.5)
     )
     logger.info(f"连心已启动：{runtime.org().name}，组织文件 {runtime.org().source}")
+    logger.info(next_step())
 
 
 @driver.on_bot_connect
@@ -60,3 +61,19 @@ async def _shutdown() -> None:
     from bot.app import remove_private_dirs
 
     remove_private_dirs()
+
+
+def next_step() -> str:
+    """One line telling the operator where the chat platform should connect, and whether a
+    token guards it (the first thing to do after a start)."""
+    from bot import settings
+
+    config = driver.config
+    token = "已设置访问令牌" if settings.env("ONEBOT_ACCESS_TOKEN") else "未设置访问令牌（只在本机可用）"
+    urls = settings.env("ONEBOT_WS_URLS")
+    if urls:
+        return f"下一步：连心会主动连接 OneBot 服务 {urls}；{token}。连上后私聊机器人发送 /状态 确认。"
+    return (
+        f"下一步：在 NapCat 里添加“WebSocket 客户端”，地址 ws://{config.host}:{config.port}/onebot/v11/ws，"
+        f"{token}。连上后私聊机器人发送 /状态 确认。"
+    )

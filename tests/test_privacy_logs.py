@@ -215,3 +215,15 @@ def test_public_address_needs_a_token(
     else:
         with pytest.raises(StartupError, match="ONEBOT_ACCESS_TOKEN"):
             settings.check_exposure()
+
+
+def test_after_start_one_line_says_where_napcat_connects_and_whether_a_token_is_set(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from bot import core
+
+    monkeypatch.delenv("ONEBOT_WS_URLS", raising=False)
+    monkeypatch.delenv("ONEBOT_ACCESS_TOKEN", raising=False)
+    line = core.next_step()
+    assert "ws://127.0.0.1:" in line and "/onebot/v11/ws" in line and "未设置访问令牌" in line
+    monkeypatch.setenv("ONEBOT_ACCESS_TOKEN", "s3cret-token")
+    line = core.next_step()
+    assert "已设置访问令牌" in line and "s3cret-token" not in line
