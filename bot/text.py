@@ -37,6 +37,14 @@ def words(text: str) -> list[str]:
     return [w for w in _jieba().lcut(text) if w.strip()]
 
 
+def tfidf():  # type: ignore[no-untyped-def]
+    """jieba's default TF-IDF extractor (its tokenizer, IDF table and stop words)."""
+    _jieba()
+    import jieba.analyse
+
+    return jieba.analyse.default_tfidf
+
+
 def keywords(texts: Iterable[str], top: int = 10) -> list[tuple[str, float]]:
     """TF-IDF keywords over the joined texts (jieba.analyse)."""
     _jieba()

@@ -5,10 +5,10 @@ Other plugins add their figures through `plugins.reports.providers.register_sect
 
 from __future__ import annotations
 
-from nonebot import require
+from nonebot import get_driver, require
 from nonebot.plugin import PluginMetadata
 
-from bot import clock, schedule
+from bot import clock, offload, schedule
 from bot.commands import command
 from bot.context import Ctx
 from bot.org import Role
@@ -58,3 +58,7 @@ async def _export(ctx: Ctx) -> None:
 @schedule.tick("reports", seconds=60)
 async def _tick() -> None:
     await service.monthly_tick()
+
+
+# The worker process (hot words, chart, CSV) must not outlive the bot or hold up its stop.
+get_driver().on_shutdown(offload.shutdown)

@@ -109,8 +109,9 @@ def _panels(report: Report) -> list[tuple[str, object]]:
     return panels
 
 
-def render(report: Report) -> bytes:
-    """The chart as PNG bytes (CPU-bound: callers run it in a thread)."""
+def render(report: Report, org_name: str | None = None) -> bytes:
+    """The chart as PNG bytes. CPU-bound and holding the GIL: the bot runs it in the worker
+    process (`service.chart_png`), where the organisation is not loaded: hence `org_name`."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -126,7 +127,7 @@ def render(report: Report) -> bytes:
     with _lock, rc_context({"font.family": "sans-serif", "font.sans-serif": families, "axes.unicode_minus": False}):
         fig = Figure(figsize=(13, 4.3 * rows + 0.9), dpi=100)
         FigureCanvasAgg(fig)
-        fig.suptitle(f"{runtime.org().name} {report.period.label}{report.period.title}（{report.period.span}）", fontsize=16)
+        fig.suptitle(f"{org_name or runtime.org().name} {report.period.label}{report.period.title}（{report.period.span}）", fontsize=16)
         axes = fig.subplots(rows, cols, squeeze=False)
         for ax, (kind, data) in zip(axes.flat, panels):
             if kind == "table":

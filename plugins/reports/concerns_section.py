@@ -6,7 +6,7 @@ from __future__ import annotations
 import statistics
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import case, func, or_, select
 
 from bot import clock, runtime
 from plugins.concerns.models import Concern
@@ -39,31 +39,48 @@ async def concerns_section(start: datetime, end: datetime) -> Section:
         # Only concerns already visible (their leader told in a digest): a report run between
         # submission and the batch slot must not reveal a concern before its leader knows of it.
         visible = Concern.visible.is_(True)
-        created = (await s.scalars(select(Concern).where(visible, Concern.created_at >= start, Concern.created_at < end))).all()
-        acted = (
-            await s.scalars(
-                select(Concern).where(
-                    visible,
-                    or_(
-                        (Concern.acknowledged_at >= start) & (Concern.acknowledged_at < end),
-                        (Concern.closed_at >= start) & (Concern.closed_at < end),
-                    )
+        # Aggregates and the few columns needed, for the period only (no ORM objects).
+        created = (Concern.created_at >= start) & (Concern.created_at < end)
+        status = case(
+            (Concern.closed_at <= as_of, "closed"),
+            (Concern.replied_at <= as_of, "replied"),
+            (Concern.acknowledged_at <= as_of, "acknowledged"),
+            else_="new",
+        )
+        counts = (await s.execute(select(Concern.category, status, func.count()).where(visible, created).group_by(Concern.category, status))).all()
+        texts = (
+            await s.scalars(select(Concern.text).where(visible, created, Concern.text.is_not(None), Concern.text != "").order_by(Concern.id))
+        ).all()
+        acks = (
+            await s.execute(
+                select(Concern.leader, Concern.created_at, Concern.acknowledged_at).where(
+                    visible, Concern.acknowledged_at >= start, Concern.acknowledged_at < end
                 )
             )
         ).all()
-        open_rows = (await s.scalars(select(Concern).where(visible, Concern.status != "closed").order_by(Concern.id))).all()
-        rows = [(c.category, status_at(c, as_of), c.text) for c in created]
-        timings = [(c.leader, c.created_at, c.acknowledged_at, c.closed_at, c.rating) for c in acted]
-        overdue = [c.id for c in open_rows if c.level >= 1 or (c.next_step_at is not None and c.next_step_at <= now)]
+        closes = (
+            await s.execute(
+                select(Concern.leader, Concern.created_at, Concern.closed_at, Concern.rating).where(
+                    visible, Concern.closed_at >= start, Concern.closed_at < end
+                )
+            )
+        ).all()
+        overdue = (
+            await s.scalars(
+                select(Concern.id)
+                .where(visible, Concern.status != "closed", or_(Concern.level >= 1, Concern.next_step_at <= now))
+                .order_by(Concern.id)
+            )
+        ).all()
 
     org = runtime.org()
     order = [c.id for c in org.spec.categories]
-    extra = sorted({cat for cat, _, _ in rows} - set(order))
+    extra = sorted({cat for cat, _, _ in counts} - set(order))
     cats = order + extra
     index = {st: i for i, (st, _) in enumerate(STATUSES)}
     cells = [[0] * len(STATUSES) for _ in cats]
-    for cat, st, _ in rows:
-        cells[cats.index(cat)][index[st]] += 1
+    for cat, st, n in counts:
+        cells[cats.index(cat)][index[st]] += int(n)
     table = Table(
         title="各类别诉求件数及截至期末的办理状态",
         rows=[org.categories[c].name if c in org.categories else c for c in cats],
@@ -77,13 +94,12 @@ async def concerns_section(start: datetime, end: datetime) -> Section:
     ack: dict[int, list[float]] = {}
     close: dict[int, list[float]] = {}
     ratings: list[int] = []
-    for leader, created_at, acked, closed, rating in timings:
-        if acked and start <= acked < end:
-            ack.setdefault(leader, []).append((acked - created_at).total_seconds() / 3600)
-        if closed and start <= closed < end:
-            close.setdefault(leader, []).append((closed - created_at).total_seconds() / 3600)
-            if rating is not None:
-                ratings.append(rating)
+    for leader, created_at, acked in acks:
+        ack.setdefault(leader, []).append((acked - created_at).total_seconds() / 3600)
+    for leader, created_at, closed, rating in closes:
+        close.setdefault(leader, []).append((closed - created_at).total_seconds() / 3600)
+        if rating is not None:
+            ratings.append(rating)
     metrics: list[Metric] = []
     for leader in sorted(set(ack) | set(close), key=lambda q: org.display_name(q)):
         name = org.display_name(leader)
@@ -109,6 +125,6 @@ async def concerns_section(start: datetime, end: datetime) -> Section:
         tables=[table],
         metrics=metrics,
         notes=notes,
-        texts=[t for _, _, t in rows if t],
+        texts=list(texts),
         grid_title="各位领导的受理、办结用时中位数（从提交算起，不足 5 件不显示）",
     )

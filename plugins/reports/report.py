@@ -8,13 +8,17 @@ difference between two shown figures that would isolate fewer than 5.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
+from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Literal
 
-from bot import clock, runtime, text as textutil
+from bot import clock, runtime
+from bot import text as textutil
 from plugins.reports import providers
 from plugins.reports.providers import Metric, Section, Table
 from plugins.reports.suppress import SMALL, TOTAL, Protected, protect_table
@@ -126,19 +130,47 @@ async def build(period: Period) -> Report:
     sections = await providers.collect(period.start, period.end)
     protected = [(s, [protect_table(t.cells, t.totals) if t.rows and t.columns else None for t in s.tables]) for s in sections]
     texts = [t for s in sections for t in s.texts]
-    return Report(period, clock.now(), protected, hot_words(texts))  # type: ignore[arg-type]
+    return Report(period, clock.now(), protected, await cached_hot_words(texts))  # type: ignore[arg-type]
 
 
-def hot_words(texts: list[str], top: int = HOT_WORDS) -> list[tuple[str, int]]:
+# The report's modules, imported in the worker process without the plugin's __init__.
+PACKAGES = ["plugins.reports"]
+_hot_cache: OrderedDict[str, list[tuple[str, int]]] = OrderedDict()
+HOT_CACHE = 32  # periods' worth of results kept (a few hundred bytes each)
+
+
+async def cached_hot_words(texts: list[str]) -> list[tuple[str, int]]:
+    """`hot_words(texts)`, computed in the worker process and cached by the texts' content:
+    the same texts (an unchanged period) are not segmented again; any added, removed or
+    edited text is a different key, so a stale list is never shown."""
+    if len(texts) < SMALL:
+        return []
+    extra = sorted({k for c in runtime.org().spec.categories for k in c.keywords})
+    digest = hashlib.sha256("\x00".join([*extra, "\x01", *texts]).encode()).hexdigest()
+    if digest in _hot_cache:
+        _hot_cache.move_to_end(digest)
+        return _hot_cache[digest]
+    from bot import offload
+
+    words = await offload.run(hot_words, texts, HOT_WORDS, extra, packages=PACKAGES)
+    _hot_cache[digest] = words
+    while len(_hot_cache) > HOT_CACHE:
+        _hot_cache.popitem(last=False)
+    return words
+
+
+def hot_words(texts: list[str], top: int = HOT_WORDS, extra_words: Iterable[str] = ()) -> list[tuple[str, int]]:
     """TF-IDF keywords (jieba) that at least 5 different texts contain, with that count.
 
     A word used by one or two people could point at them, so it is never listed, whatever its
-    weight; the count shown is the number of texts, never below 5.
+    weight; the count shown is the number of texts, never below 5. CPU-heavy: reports call it
+    in the worker process (`cached_hot_words`). `extra_words` join jieba's dictionary first
+    (the organisation's category keywords, as when concerns are sorted).
     """
     if len(texts) < SMALL:
         return []
     out: list[tuple[str, int]] = []
-    for word, _ in textutil.keywords(texts, top=top * 4):
+    for word, _ in keywords(texts, top * 4, extra_words):
         n = sum(1 for t in texts if word in t)
         if n >= SMALL and not word.isdigit() and word not in STOPWORDS:
             out.append((word, n))
@@ -146,6 +178,48 @@ def hot_words(texts: list[str], top: int = HOT_WORDS) -> list[tuple[str, int]]:
             break
     # Most-mentioned first (ties keep the TF-IDF order): the count is what a reader compares.
     return sorted(out, key=lambda wn: -wn[1])
+
+
+# Each text's counted words, kept in the process that segments (the worker): a month's report
+# asked again after one more concern segments that one text only. Cleared when the dictionary
+# changes (a segmentation depends on it) and when it grows past TOKEN_CACHE texts.
+_tokens: dict[str, dict[str, float]] = {}
+_dictionary: set[str] = set()
+TOKEN_CACHE = 200_000
+
+
+def keywords(texts: list[str], top: int, extra_words: Iterable[str] = ()) -> list[tuple[str, float]]:
+    """Exactly `jieba.analyse.extract_tags("\\n".join(texts), topK=top, withWeight=True)`, from
+    per-text counts: jieba segments each line on its own, so the joined text's word counts are
+    the sum of the texts' (and the first-seen order, which breaks ties, is the same)."""
+    new = set(extra_words) - _dictionary
+    if new:
+        textutil.add_words(sorted(new))
+        _dictionary.update(new)
+        _tokens.clear()
+    if len(_tokens) > TOKEN_CACHE:
+        _tokens.clear()
+    tfidf = textutil.tfidf()
+    freq: dict[str, float] = {}
+    for text in texts:
+        counted = _tokens.get(text)
+        if counted is None:
+            counted = _tokens[text] = _count(tfidf, text)
+        for w, n in counted.items():
+            freq[w] = freq.get(w, 0.0) + n
+    total = sum(freq.values())
+    idf, median = tfidf.idf_freq, tfidf.median_idf
+    weights = {w: n * (idf.get(w, median) / total) for w, n in freq.items()}
+    return sorted(weights.items(), key=lambda wn: wn[1], reverse=True)[:top]
+
+
+def _count(tfidf, text: str) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    counted: dict[str, float] = {}
+    for w in tfidf.tokenizer.cut(text):
+        if len(w.strip()) < 2 or w.lower() in tfidf.stop_words:
+            continue
+        counted[w] = counted.get(w, 0.0) + 1.0
+    return counted
 
 
 # --- text -------------------------------------------------------------------------------
@@ -208,15 +282,16 @@ def metric_lines(section: Section) -> list[str]:
 # --- CSV --------------------------------------------------------------------------------
 
 
-def render_csv(report: Report) -> bytes:
+def render_csv(report: Report, org_name: str | None = None) -> bytes:
     """The report's figures as shown (suppressed the same way), one per line, for spreadsheets.
 
-    UTF-8 with a byte-order mark so Excel opens the Chinese correctly.
+    UTF-8 with a byte-order mark so Excel opens the Chinese correctly. `org_name` where the
+    organisation is not loaded (the worker process).
     """
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(["报表", "部分", "项目", "行", "列", "数值"])
-    label = f"{runtime.org().name} {report.period.label}{report.period.title}"
+    label = f"{org_name or runtime.org().name} {report.period.label}{report.period.title}"
     for section, tables in report.sections:
         for t, p in zip(section.tables, tables):
             if p is None:

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
-import asyncio
+import dataclasses
+import hashlib
+from collections import OrderedDict
 from datetime import time
 
 from nonebot import logger
 
-from bot import clock, outbox, runtime
+from bot import clock, offload, outbox, runtime
 from bot.org import Role
 from bot.platform import Image, Part, Port, SendFailed, SendUnknown, Target, Text
 from plugins.reports import chart
-from plugins.reports.report import Period, Report, build, csv_name, previous_month, render_csv, render_text
+from plugins.reports.report import (
+    PACKAGES,
+    Period,
+    Report,
+    build,
+    csv_name,
+    previous_month,
+    render_csv,
+    render_text,
+)
 
 MONTHLY = "reports-monthly"
 MONTHLY_AT = time(9, 0)
@@ -26,12 +37,40 @@ def recipients() -> list[int]:
     return sorted(set(org.with_role(Role.cadre)) | {org.head})
 
 
+# The chart of each period, drawn once and reused while everything it shows is the same.
+_charts: OrderedDict[str, tuple[str, bytes]] = OrderedDict()
+CHARTS = 8  # periods kept (a PNG is ~100-200 KB)
+
+
+def _without_texts(report: Report) -> Report:
+    """The report without the hot words' source texts: neither the chart nor the CSV shows
+    them, and the worker process need not receive thousands of them."""
+    sections = [(dataclasses.replace(s, texts=[]), tables) for s, tables in report.sections]
+    return dataclasses.replace(report, sections=sections)
+
+
+def _shown(report: Report) -> Report:
+    """What the chart draws (not when it was generated): its cache key."""
+    return dataclasses.replace(_without_texts(report), generated=report.period.start)
+
+
 async def chart_png(report: Report) -> bytes | None:
+    name = runtime.org().name
+    shown = _shown(report)
+    digest = hashlib.sha256(repr((name, shown)).encode()).hexdigest()
+    cached = _charts.get(report.period.key)
+    if cached is not None and cached[0] == digest:
+        _charts.move_to_end(report.period.key)
+        return cached[1]
     try:
-        return await asyncio.to_thread(chart.render, report)
-    except Exception as e:  # noqa: BLE001 - the text is the report; the chart is a bonus
+        png = await offload.run(chart.render, shown, name, packages=PACKAGES)
+    except Exception as e:
         logger.error(f"report chart failed: {type(e).__name__}")
         return None
+    _charts[report.period.key] = (digest, png)
+    while len(_charts) > CHARTS:
+        _charts.popitem(last=False)
+    return png
 
 
 async def report_parts(period: Period) -> list[Part]:
@@ -59,7 +98,8 @@ async def monthly_tick() -> int:
 async def export(port: Port, user_id: int, period: Period) -> str:
     """Send the CSV as a file; where the platform cannot, answer with the CSV as text."""
     report = await build(period)
-    data, name = render_csv(report), csv_name(report)
+    data = await offload.run(render_csv, _without_texts(report), runtime.org().name, packages=PACKAGES)
+    name = csv_name(report)
     send_file = getattr(port, "send_file", None)
     if send_file is not None:
         try:
