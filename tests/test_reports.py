@@ -375,3 +375,52 @@ async def test_missed_first_is_caught_up_on_the_second_but_not_after_the_third(d
         assert {r.period for r in (await s.scalars(select(Outbox))).all()} == {"2026-12"}
     clock.set_now(at(2027, 2, 4, 9, 0))
     assert await service.monthly_tick() == 0
+
+
+# --- off the event loop ------------------------------------------------------------------
+
+
+async def test_offloaded_work_runs_in_another_process_while_the_loop_serves() -> None:
+    import asyncio
+    import os
+
+    from bot import offload
+
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0.01)
+
+    import time
+
+    # Functions of the standard library: the worker imports a job's function by name.
+    pid = await offload.run(os.getpid, packages=report.PACKAGES)  # the worker is up
+    task = asyncio.create_task(ticker())
+    await offload.run(time.sleep, 0.5, packages=report.PACKAGES)
+    task.cancel()
+    assert pid != os.getpid()
+    assert ticks >= 10  # the loop kept running while the job held its process
+
+
+async def test_hot_words_chart_and_csv_of_a_report_are_computed_off_the_loop(db, relays, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from bot import offload
+
+    ran: list[str] = []
+    real = offload.run
+
+    async def recording(fn, *args, **kw):  # type: ignore[no-untyped-def]
+        ran.append(fn.__name__)
+        return await real(fn, *args, **kw)
+
+    monkeypatch.setattr(offload, "run", recording)
+    await seed_november()
+    period = report.month_period(2026, 11)
+    parts = await service.report_parts(period)
+    assert any(type(p).__name__ == "Image" for p in parts)
+    assert {"hot_words", "render"} <= set(ran)
+    ran.clear()
+    await service.report_parts(period)  # same data: the chart is reused, not drawn again
+    assert "render" not in ran
