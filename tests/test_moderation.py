@@ -106,7 +106,7 @@ class FakePort:
     async def reply(self, event: Any, parts: Any) -> str | None:
         return "1"
 
-    async def recall(self, message_id: str) -> bool:
+    async def recall(self, message_id: str) -> Recall:
         self.calls.append(("recall", int(message_id)))
         if isinstance(self.recall_ok, Recall):
             return self.recall_ok
