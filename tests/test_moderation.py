@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from bot import runtime
 from bot.org import load_org
-from bot.platform import Recall, SendFailed, SendUnknown, Target, Text
+from bot.platform import Recall, shared_group, SendFailed, SendUnknown, Target, Text
 from plugins.moderation import parse_case, service, texts
 from plugins.moderation.index import index
 from plugins.moderation.models import ModerationAudit, ModerationCase, ModerationCorpus, ModerationReport
@@ -44,17 +44,23 @@ def warn(following: str = "", name: str = "张三", what: str = "不实信息") 
     return f"{name}，你刚才的消息经管理员确认为{what}，请注意言行，不信谣、不传谣。{following}如有异议，可以私聊我申诉。"
 
 
+def shared(user: int) -> dict[str, int]:
+    """The group_id the port adds to a private send (a group the person shares with the bot)."""
+    gid = shared_group(str(user))
+    return {"group_id": int(gid)} if gid is not None else {}
+
+
 def to_author(case: int, outcome: str = "已在群里提醒", group: str = "质量科职工群", what: str = "不实信息") -> str:
     return f"你在{group}的一条消息（案件 #{case}）经管理员确认为{what}，{outcome}。如有异议，可以发送：/申诉 {case} 理由"
 
 
 def author_call(case: int, outcome: str = "已在群里提醒") -> tuple[str, dict[str, Any]]:
-    return "send_private_msg", {"user_id": WORKER, "message": msg(to_author(case, outcome))}
+    return "send_private_msg", {"user_id": WORKER, **shared(WORKER), "message": msg(to_author(case, outcome))}
 
 
 def to_mod(text: str) -> tuple[str, dict[str, Any]]:
     """A decision typed in the group: the summary goes to the moderator privately."""
-    return "send_private_msg", {"user_id": MOD, "message": msg(text)}
+    return "send_private_msg", {"user_id": MOD, **shared(MOD), "message": msg(text)}
 
 
 def confirmed(case: int, n: int, *, recall: str = "· 消息已撤回", learnt: bool = True, who: str = "张三（30001）", step: str = "已在群里提醒") -> str:
@@ -268,26 +274,26 @@ async def test_report_reaches_the_moderators_and_thanks_the_reporter(app: App, d
         report = group_event(40001, WORKER2, "/举报 造谣", reply_to=gossip.message_id)
         ctx.receive_event(bot, report)
         ctx.should_call_api("delete_msg", {"message_id": report.message_id}, result=None)
-        ctx.should_call_api("send_private_msg", {"user_id": MOD, "message": msg(notice)}, result={"message_id": 1})
-        ctx.should_call_api("send_private_msg", {"user_id": WORKER2, "message": msg("谢谢你的举报，已转交本群管理员处理（案件 #1）。")}, result={"message_id": 2})
+        ctx.should_call_api("send_private_msg", {"user_id": MOD, **shared(MOD), "message": msg(notice)}, result={"message_id": 1})
+        ctx.should_call_api("send_private_msg", {"user_id": WORKER2, **shared(WORKER2), "message": msg("谢谢你的举报，已转交本群管理员处理（案件 #1）。")}, result={"message_id": 2})
         again = group_event(40001, WORKER2, "/举报", reply_to=gossip.message_id)
         ctx.receive_event(bot, again)
         ctx.should_call_api("delete_msg", {"message_id": again.message_id}, result=None)
-        ctx.should_call_api("send_private_msg", {"user_id": WORKER2, "message": msg("你已经举报过这条消息了（案件 #1），管理员会处理。")}, result={"message_id": 3})
+        ctx.should_call_api("send_private_msg", {"user_id": WORKER2, **shared(WORKER2), "message": msg("你已经举报过这条消息了（案件 #1），管理员会处理。")}, result={"message_id": 3})
         second = group_event(40001, SUPER, "/举报 我也觉得是谣言", reply_to=gossip.message_id)
         ctx.receive_event(bot, second)
         # NapCat forgot the id (or the bot is no admin): still silent in the group.
         ctx.should_call_api("delete_msg", {"message_id": second.message_id}, exception=ActionFailed(status="failed", retcode=1200, message="Recall failed", wording="Recall failed"))
         joined = "谢谢，这条消息已经在处理中（案件 #1）。\n群里的那条 /举报 消息我没能撤回，你可以自己撤回它，以免别人看到是谁举报的。"
-        ctx.should_call_api("send_private_msg", {"user_id": SUPER, "message": msg(joined)}, result={"message_id": 4})
+        ctx.should_call_api("send_private_msg", {"user_id": SUPER, **shared(SUPER), "message": msg(joined)}, result={"message_id": 4})
         own = group_event(40001, WORKER, "/举报", reply_to=gossip.message_id)
         ctx.receive_event(bot, own)
         ctx.should_call_api("delete_msg", {"message_id": own.message_id}, result=None)
-        ctx.should_call_api("send_private_msg", {"user_id": WORKER, "message": msg("不能举报自己的消息。")}, result={"message_id": 5})
+        ctx.should_call_api("send_private_msg", {"user_id": WORKER, **shared(WORKER), "message": msg("不能举报自己的消息。")}, result={"message_id": 5})
         bare = group_event(40001, WORKER2, "/举报")
         ctx.receive_event(bot, bare)
         ctx.should_call_api("delete_msg", {"message_id": bare.message_id}, result=None)
-        ctx.should_call_api("send_private_msg", {"user_id": WORKER2, "message": msg("请先回复（引用）要处理的那条消息，再发送 /举报。")}, result={"message_id": 6})
+        ctx.should_call_api("send_private_msg", {"user_id": WORKER2, **shared(WORKER2), "message": msg("请先回复（引用）要处理的那条消息，再发送 /举报。")}, result={"message_id": 6})
     [case] = await rows(db, ModerationCase)
     assert (case.status, case.source, case.reports, case.recalled, case.opened_by) == ("open", "report", 2, False, WORKER2)
     assert [(r.reporter_id, r.reason) for r in await rows(db, ModerationReport)] == [(WORKER2, "造谣"), (SUPER, "我也觉得是谣言")]
@@ -442,7 +448,7 @@ async def test_appeal_goes_to_cadres_who_overturn_or_uphold(app: App, db) -> Non
         overturn = private_event(CADRE, f"/驳回 {first} 申诉成立")
         ctx.receive_event(bot, overturn)
         ctx.should_call_api("send_group_msg", {"group_id": 40001, "message": msg("张三，经复核，之前对你那条消息的处理已撤销，不计入违规记录。给你带来不便，请谅解。")}, result={"message_id": 7})
-        ctx.should_call_api("send_private_msg", {"user_id": WORKER, "message": msg("你对案件 #1 的申诉经复核已撤销原处理，不计入违规记录。")}, result={"message_id": 8})
+        ctx.should_call_api("send_private_msg", {"user_id": WORKER, **shared(WORKER), "message": msg("你对案件 #1 的申诉经复核已撤销原处理，不计入违规记录。")}, result={"message_id": 8})
         ctx.should_call_send(overturn, msg("已撤销案件 #1 的处理：不计入发言人的违规次数，内容已移出谣言库，并已在群里告知发言人。"), result={"message_id": 9})
         # The second case: appealed, and the cadre upholds it.
         appeal2 = private_event(WORKER, f"/申诉 {second} 也不服")
@@ -546,7 +552,7 @@ async def test_abusive_phrase_confirmed_gets_no_clarification(app: App, db) -> N
             {"group_id": 40001, "message": msg(warn(what="不文明言论"))},
             result={"message_id": 2},
         )
-        ctx.should_call_api("send_private_msg", {"user_id": WORKER, "message": msg(to_author(1, what="不文明言论"))}, result={"message_id": 90})
+        ctx.should_call_api("send_private_msg", {"user_id": WORKER, **shared(WORKER), "message": msg(to_author(1, what="不文明言论"))}, result={"message_id": 90})
         ctx.should_call_send(ok, msg("已确认案件 #1（不文明言论）。\n· 消息已撤回\n· 张三（30001） 近半年第 1 次违规：已在群里提醒"), result={"message_id": 3})
     assert await rows(db, ModerationCorpus) == []
 
