@@ -615,6 +615,25 @@ def test_parse_case() -> None:
     assert parse_case("12说明") == (None, "")
     assert parse_case("") == (None, "")
     assert parse_case("99999999999999999999") == (None, "")
+    # Superscripts and other scripts' digits are not case numbers; invisible text is no note.
+    assert parse_case("²") == (None, "") and parse_case("٣") == (None, "") and parse_case("1 ²") == (1, "²")
+    assert parse_case("1 \u200b\u2060\ufeff") == (1, "")
+    assert parse_case("1 \u202e说明") == (1, "说明")
+
+
+async def test_odd_digits_and_invisible_reasons_get_a_clear_answer(app: App, db) -> None:  # type: ignore[no-untyped-def]
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id="10000")
+        for text, answer in [
+            ("/确认 ²", "请写上案件号，例如：/确认 12"),
+            ("/驳回 ٣", "请写上案件号，例如：/驳回 12"),
+            ("/案件 ²⁰²⁶", "请写上案件号，例如：/案件 12"),
+            ("/申诉 1 \u200b\ufeff", texts.APPEAL_USAGE),
+        ]:
+            event = private_event(WORKER, text)
+            ctx.receive_event(bot, event)
+            ctx.should_call_send(event, msg(answer), result={"message_id": 1})
+    assert await rows(db, ModerationCase) == []
 
 
 async def test_screening_never_raises_and_send_failures_are_survived(db) -> None:  # type: ignore[no-untyped-def]

@@ -18,6 +18,7 @@ from bot import schedule
 from bot.commands import command, on_group_message
 from bot.context import Ctx, MessageCtx
 from bot.org import Role
+from bot.text import clean, parse_int
 from plugins.moderation import service, texts
 from plugins.moderation.index import index
 
@@ -29,8 +30,8 @@ __plugin_meta__ = PluginMetadata(
 
 MAX_NOTE = 1000
 MAX_REASON = 500
-# \d matches full-width digits too, and int() reads them; the rest is left as typed.
-_CASE = re.compile(r"^\s*[#＃]?\s*(\d{1,9})(?:\s+(.*))?$", re.S)
+# ASCII and full-width digits only (bot.text.parse_int); \d would take other scripts' digits.
+_CASE = re.compile(r"^\s*[#＃]?\s*([0-9０-９]{1,9})(?:\s+(.*))?$", re.S)
 
 
 def parse_case(args: str) -> tuple[int | None, str]:
@@ -38,7 +39,7 @@ def parse_case(args: str) -> tuple[int | None, str]:
     m = _CASE.match(args)
     if not m:
         return None, ""
-    return int(m.group(1)), (m.group(2) or "").strip()
+    return parse_int(m.group(1)), clean(m.group(2) or "")
 
 
 Say = Callable[..., Awaitable[None]]
@@ -80,7 +81,7 @@ async def _rumour(ctx: Ctx) -> None:
     quoted = await _quoted(ctx, "谣言")
     if quoted is None or ctx.group_id is None:
         return
-    lines = await service.flag(ctx.port, ctx.org, ctx.group_id, ctx.user_id, quoted, ctx.args[:MAX_NOTE] or None)
+    lines = await service.flag(ctx.port, ctx.org, ctx.group_id, ctx.user_id, quoted, clean(ctx.args)[:MAX_NOTE] or None)
     await _private(ctx)(*lines)  # the group sees the clarification, not the case summary
 
 
@@ -92,7 +93,7 @@ async def _report(ctx: Ctx) -> None:
     quoted = await _quoted(ctx, "举报", say)
     answer = None
     if quoted is not None and ctx.group_id is not None:
-        answer = await service.report(ctx.port, ctx.org, ctx.group_id, ctx.user_id, quoted, ctx.args[:MAX_REASON] or None)
+        answer = await service.report(ctx.port, ctx.org, ctx.group_id, ctx.user_id, quoted, clean(ctx.args)[:MAX_REASON] or None)
     lines = ([answer] if answer else []) + ([] if recalled else [texts.REPORT_NOT_RECALLED])
     if lines:
         await say(*lines)
