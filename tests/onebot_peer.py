@@ -67,7 +67,6 @@ SEND_ACTIONS: tuple[str, ...] = (
 # so a typo in an action name shows up in tests instead of passing silently.
 _NULL_ACTIONS: frozenset[str] = frozenset(
     {
-        "delete_msg",
         "send_like",
         "set_group_kick",
         "set_group_ban",
@@ -519,6 +518,7 @@ class OneBotPeer:
             **{a: self._send_default for a in SEND_ACTIONS},
             "get_login_info": lambda p: {"user_id": self.self_id, "nickname": self.nickname},
             "get_msg": self._get_msg,
+            "delete_msg": self._delete_msg,
             "get_group_member_list": lambda p: [
                 self._member(int(p["group_id"]), u)
                 for u in self.members.get(int(p["group_id"]), [])
@@ -623,7 +623,25 @@ class OneBotPeer:
         }
         if target and target[0] == "group":
             entry["group_id"] = target[1]
+        self._keep(message_id, entry)
+
+    SHORT_IDS = 5000  # NapCat's message-unique.ts table size; the oldest id is forgotten first
+
+    def _keep(self, message_id: int, entry: dict[str, Any]) -> None:
         self.messages[message_id] = entry
+        while len(self.messages) > self.SHORT_IDS:
+            del self.messages[next(iter(self.messages))]
+
+    def _delete_msg(self, params: dict[str, Any]) -> None:
+        # NapCat (DeleteMsg.ts) looks the short id up in its in-memory table; unknown: "Recall failed".
+        try:
+            del self.messages[int(params["message_id"])]
+        except (KeyError, ValueError, TypeError):
+            raise PeerFail(1200, "Recall failed") from None
+
+    def restart_napcat(self) -> None:
+        """NapCat restarted: its short-id table is gone, so old ids cannot be fetched or recalled."""
+        self.messages.clear()
 
     def _get_msg(self, params: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -768,12 +786,12 @@ class OneBotPeer:
             "sender": sender,
         }
         # Remember it so the bot's get_msg (used to resolve replies) works.
-        self.messages[mid] = {
+        self._keep(mid, {
             k: event[k]
             for k in (
                 "time", "message_type", "message_id", "real_id", "sender", "message", "raw_message"
             )
-        } | extra
+        } | extra)
         await self.send_event(event)
         return mid
 

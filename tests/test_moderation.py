@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from bot import runtime
 from bot.org import load_org
-from bot.platform import SendFailed, SendUnknown, Target, Text
+from bot.platform import Recall, shared_group, SendFailed, SendUnknown, Target, Text
 from plugins.moderation import parse_case, service, texts
 from plugins.moderation.index import index
 from plugins.moderation.models import ModerationAudit, ModerationCase, ModerationCorpus, ModerationReport
@@ -30,7 +30,7 @@ FORWARDED = "转发：听说从下个月开始，绩效工资要砍掉一半！�
 DEBUNK = "有人在传：下个月开始绩效工资要砍掉一半，年终奖也取消了。我问了人事科，这是假的！"
 OTHER = "内部消息：局里要和隔壁县局合并，一半的人要分流到乡镇站点，名单月底公布"
 GOSSIP = "听说三楼会议室下周要改成领导的私人健身房了"
-NOT_ADMIN_LINE = "· 消息未能撤回（我可能不是群管理员，或对方是群主/管理员），请手动撤回"
+NOT_ADMIN_LINE = "· 消息未能撤回（我可能不是群管理员，或对方是群主/管理员），请手动撤回。"
 
 _mids = itertools.count(900_000)
 
@@ -39,11 +39,28 @@ def msg(s: str) -> Message:
     return Message(MessageSegment.text(s))
 
 
-def warn(n: int, case: int, following: str = "", name: str = "张三") -> str:
-    return (
-        f"{name}，你的消息（案件 #{case}）经管理员确认为不实信息。这是第 {n} 次提醒，请注意言行，不信谣、不传谣。"
-        f"{following}如有异议，可以私聊我发送：/申诉 {case} 理由"
-    )
+def warn(following: str = "", name: str = "张三", what: str = "不实信息") -> str:
+    """What the group sees: the author by name, no count and no case number."""
+    return f"{name}，你刚才的消息经管理员确认为{what}，请注意言行，不信谣、不传谣。{following}如有异议，可以私聊我申诉。"
+
+
+def shared(user: int) -> dict[str, int]:
+    """The group_id the port adds to a private send (a group the person shares with the bot)."""
+    gid = shared_group(str(user))
+    return {"group_id": int(gid)} if gid is not None else {}
+
+
+def to_author(case: int, outcome: str = "已在群里提醒", group: str = "质量科职工群", what: str = "不实信息") -> str:
+    return f"你在{group}的一条消息（案件 #{case}）经管理员确认为{what}，{outcome}。如有异议，可以发送：/申诉 {case} 理由"
+
+
+def author_call(case: int, outcome: str = "已在群里提醒") -> tuple[str, dict[str, Any]]:
+    return "send_private_msg", {"user_id": WORKER, **shared(WORKER), "message": msg(to_author(case, outcome))}
+
+
+def to_mod(text: str) -> tuple[str, dict[str, Any]]:
+    """A decision typed in the group: the summary goes to the moderator privately."""
+    return "send_private_msg", {"user_id": MOD, **shared(MOD), "message": msg(text)}
 
 
 def confirmed(case: int, n: int, *, recall: str = "· 消息已撤回", learnt: bool = True, who: str = "张三（30001）", step: str = "已在群里提醒") -> str:
@@ -79,7 +96,7 @@ class FakePort:
 
     bot_id = "10000"
 
-    def __init__(self, *, recall_ok: bool = True, mute_ok: bool = True, send_error: Exception | None = None) -> None:
+    def __init__(self, *, recall_ok: bool | Recall = True, mute_ok: bool = True, send_error: Exception | None = None) -> None:
         self.calls: list[tuple[Any, ...]] = []
         self.recall_ok = recall_ok
         self.mute_ok = mute_ok
@@ -95,9 +112,11 @@ class FakePort:
     async def reply(self, event: Any, parts: Any) -> str | None:
         return "1"
 
-    async def recall(self, message_id: str) -> bool:
+    async def recall(self, message_id: str) -> Recall:
         self.calls.append(("recall", int(message_id)))
-        return self.recall_ok
+        if isinstance(self.recall_ok, Recall):
+            return self.recall_ok
+        return Recall.RECALLED if self.recall_ok else Recall.NOT_PERMITTED
 
     async def mute(self, group_id: str, user_id: str, seconds: int) -> None:
         self.calls.append(("mute", int(group_id), int(user_id), seconds))
@@ -148,8 +167,9 @@ async def test_flag_recalls_clarifies_learns_and_warns(app: App, db) -> None:  #
         ctx.receive_event(bot, flag)
         ctx.should_call_api("delete_msg", {"message_id": rumour.message_id}, result=None)
         ctx.should_call_api("send_group_msg", {"group_id": 40001, "message": msg(clarification)}, result={"message_id": 1})
-        ctx.should_call_api("send_group_msg", {"group_id": 40001, "message": msg(warn(1, 1))}, result={"message_id": 2})
-        ctx.should_call_send(flag, msg(confirmed(1, 1)), result={"message_id": 3})
+        ctx.should_call_api("send_group_msg", {"group_id": 40001, "message": msg(warn())}, result={"message_id": 2})
+        ctx.should_call_api(*author_call(1), result={"message_id": 90})
+        ctx.should_call_api(*to_mod(confirmed(1, 1)), result={"message_id": 3})
         # The forwarded copy in another group reaches the moderators (notify policy: no recall).
         copy = group_event(40002, WORKER2, FORWARDED)
         ctx.receive_event(bot, copy)
@@ -183,8 +203,9 @@ async def test_flag_with_a_note_and_a_refused_recall(app: App, db) -> None:  # t
         ctx.receive_event(bot, flag)
         ctx.should_call_api("delete_msg", {"message_id": rumour.message_id}, exception=ActionFailed(retcode=200, wording="权限不足"))
         ctx.should_call_api("send_group_msg", {"group_id": 40001, "message": msg(texts.CLARIFY_NOTE.format(note=note))}, result={"message_id": 1})
-        ctx.should_call_api("send_group_msg", {"group_id": 40001, "message": msg(warn(1, 1))}, result={"message_id": 2})
-        ctx.should_call_send(flag, msg(confirmed(1, 1, recall=NOT_ADMIN_LINE)), result={"message_id": 3})
+        ctx.should_call_api("send_group_msg", {"group_id": 40001, "message": msg(warn())}, result={"message_id": 2})
+        ctx.should_call_api(*author_call(1), result={"message_id": 90})
+        ctx.should_call_api(*to_mod(confirmed(1, 1, recall=NOT_ADMIN_LINE)), result={"message_id": 3})
     [case] = await rows(db, ModerationCase)
     assert case.recalled is False and case.note == note
     assert "recall_failed" in [a.action for a in await rows(db, ModerationAudit)]
@@ -203,8 +224,9 @@ async def test_flag_fetches_the_quoted_message_with_get_msg(app: App, db) -> Non
         )
         ctx.should_call_api("delete_msg", {"message_id": 777}, result=None)
         ctx.should_call_api("send_group_msg", {"group_id": 40001, "message": msg(service._clarification(None, OTHER))}, result={"message_id": 1})
-        ctx.should_call_api("send_group_msg", {"group_id": 40001, "message": msg(warn(1, 1))}, result={"message_id": 2})
-        ctx.should_call_send(flag, msg(confirmed(1, 1)), result={"message_id": 3})
+        ctx.should_call_api("send_group_msg", {"group_id": 40001, "message": msg(warn())}, result={"message_id": 2})
+        ctx.should_call_api(*author_call(1), result={"message_id": 90})
+        ctx.should_call_api(*to_mod(confirmed(1, 1)), result={"message_id": 3})
         lost = group_event(40001, MOD, "/谣言", reply_to=778)
         ctx.receive_event(bot, lost)
         ctx.should_call_api("get_msg", {"message_id": 778}, exception=ActionFailed(retcode=100, wording="消息不存在"))
@@ -247,23 +269,31 @@ async def test_report_reaches_the_moderators_and_thanks_the_reporter(app: App, d
         bot = ctx.create_bot(base=Bot, self_id="10000")
         gossip = group_event(40001, WORKER, GOSSIP)
         ctx.receive_event(bot, gossip)
+        # Every /举报 is recalled and answered in private only: nonebug fails on any call not
+        # listed, so no send to the group (no thanks, no name, no case number) happens.
         report = group_event(40001, WORKER2, "/举报 造谣", reply_to=gossip.message_id)
         ctx.receive_event(bot, report)
-        # No delete_msg: a report only queues a case (nonebug fails on any call not listed).
-        ctx.should_call_api("send_private_msg", {"user_id": MOD, "group_id": 40001, "message": msg(notice)}, result={"message_id": 1})
-        ctx.should_call_send(report, msg("谢谢你的举报，已转交本群管理员处理（案件 #1）。"), result={"message_id": 2})
+        ctx.should_call_api("delete_msg", {"message_id": report.message_id}, result=None)
+        ctx.should_call_api("send_private_msg", {"user_id": MOD, **shared(MOD), "message": msg(notice)}, result={"message_id": 1})
+        ctx.should_call_api("send_private_msg", {"user_id": WORKER2, **shared(WORKER2), "message": msg("谢谢你的举报，已转交本群管理员处理（案件 #1）。")}, result={"message_id": 2})
         again = group_event(40001, WORKER2, "/举报", reply_to=gossip.message_id)
         ctx.receive_event(bot, again)
-        ctx.should_call_send(again, msg("你已经举报过这条消息了（案件 #1），管理员会处理。"), result={"message_id": 3})
+        ctx.should_call_api("delete_msg", {"message_id": again.message_id}, result=None)
+        ctx.should_call_api("send_private_msg", {"user_id": WORKER2, **shared(WORKER2), "message": msg("你已经举报过这条消息了（案件 #1），管理员会处理。")}, result={"message_id": 3})
         second = group_event(40001, SUPER, "/举报 我也觉得是谣言", reply_to=gossip.message_id)
         ctx.receive_event(bot, second)
-        ctx.should_call_send(second, msg("谢谢，这条消息已经在处理中（案件 #1）。"), result={"message_id": 4})
+        # NapCat forgot the id (or the bot is no admin): still silent in the group.
+        ctx.should_call_api("delete_msg", {"message_id": second.message_id}, exception=ActionFailed(status="failed", retcode=1200, message="Recall failed", wording="Recall failed"))
+        joined = "谢谢，这条消息已经在处理中（案件 #1）。\n群里的那条 /举报 消息我没能撤回，你可以自己撤回它，以免别人看到是谁举报的。"
+        ctx.should_call_api("send_private_msg", {"user_id": SUPER, **shared(SUPER), "message": msg(joined)}, result={"message_id": 4})
         own = group_event(40001, WORKER, "/举报", reply_to=gossip.message_id)
         ctx.receive_event(bot, own)
-        ctx.should_call_send(own, msg("不能举报自己的消息。"), result={"message_id": 5})
+        ctx.should_call_api("delete_msg", {"message_id": own.message_id}, result=None)
+        ctx.should_call_api("send_private_msg", {"user_id": WORKER, **shared(WORKER), "message": msg("不能举报自己的消息。")}, result={"message_id": 5})
         bare = group_event(40001, WORKER2, "/举报")
         ctx.receive_event(bot, bare)
-        ctx.should_call_send(bare, msg("请先回复（引用）要处理的那条消息，再发送 /举报。"), result={"message_id": 6})
+        ctx.should_call_api("delete_msg", {"message_id": bare.message_id}, result=None)
+        ctx.should_call_api("send_private_msg", {"user_id": WORKER2, **shared(WORKER2), "message": msg("请先回复（引用）要处理的那条消息，再发送 /举报。")}, result={"message_id": 6})
     [case] = await rows(db, ModerationCase)
     assert (case.status, case.source, case.reports, case.recalled, case.opened_by) == ("open", "report", 2, False, WORKER2)
     assert [(r.reporter_id, r.reason) for r in await rows(db, ModerationReport)] == [(WORKER2, "造谣"), (SUPER, "我也觉得是谣言")]
@@ -300,11 +330,12 @@ async def test_confirm_a_report_in_private_chat(app: App, db) -> None:  # type: 
         ctx.receive_event(bot, ok)
         ctx.should_call_api("delete_msg", {"message_id": mid}, result=None)
         ctx.should_call_api("send_group_msg", {"group_id": 40001, "message": msg(service._clarification(None, OTHER))}, result={"message_id": 2})
-        ctx.should_call_api("send_group_msg", {"group_id": 40001, "message": msg(warn(1, 1))}, result={"message_id": 3})
+        ctx.should_call_api("send_group_msg", {"group_id": 40001, "message": msg(warn())}, result={"message_id": 3})
+        ctx.should_call_api(*author_call(1), result={"message_id": 90})
         ctx.should_call_send(ok, msg(confirmed(1, 1)), result={"message_id": 4})
         twice = group_event(40001, MOD, "/确认 1")
         ctx.receive_event(bot, twice)
-        ctx.should_call_send(twice, msg("案件 #1 已经确认过了。"), result={"message_id": 5})
+        ctx.should_call_api(*to_mod("案件 #1 已经确认过了。"), result={"message_id": 5})
         for text, answer in [
             ("/确认", "请写上案件号，例如：/确认 12"),
             ("/确认 第一个", "请写上案件号，例如：/确认 12"),
@@ -332,12 +363,12 @@ async def test_dismissal_stops_the_same_text_being_flagged_again(app: App, db) -
         ctx.should_call_api("send_private_msg", {"user_id": MOD, "group_id": 40001, "message": msg(flagged)}, result={"message_id": 1})
         dismiss = group_event(40001, MOD, "/驳回 2")
         ctx.receive_event(bot, dismiss)
-        ctx.should_call_send(dismiss, msg("已驳回案件 #2：不属于违规。相同的内容今后不会再被自动标记。"), result={"message_id": 2})
+        ctx.should_call_api(*to_mod("已驳回案件 #2：不属于违规。相同的内容今后不会再被自动标记。"), result={"message_id": 2})
         ctx.receive_event(bot, group_event(40001, WORKER2, DEBUNK))  # no API call at all
         ctx.receive_event(bot, group_event(40002, WORKER, "【转】" + DEBUNK))
         again = group_event(40001, MOD, "/驳回 2")
         ctx.receive_event(bot, again)
-        ctx.should_call_send(again, msg("案件 #2 已经驳回过了。"), result={"message_id": 3})
+        ctx.should_call_api(*to_mod("案件 #2 已经驳回过了。"), result={"message_id": 3})
     cases = await rows(db, ModerationCase)
     assert [(c.id, c.status) for c in cases] == [(1, "confirmed"), (2, "dismissed")]
     corpus = await rows(db, ModerationCorpus)
@@ -351,10 +382,10 @@ async def test_the_ladder_warns_twice_then_mutes(app: App, db) -> None:  # type:
     port = FakePort()
     await confirm_by_service(port, RUMOUR)
     await confirm_by_service(port, OTHER, group=40002)  # the count is per person, across groups
-    assert port.sent("group")[-1][3] == warn(2, 2, "再有违规将被禁言 10 分钟。")
+    assert port.sent("group")[-1][3] == warn("再有违规将被禁言 10 分钟。")
     assert [c for c in port.calls if c[0] == "mute"] == []
     third = "据可靠消息，明年工资改革以后，基层站所的人每个月要少拿一千五左右"
-    mute = "张三，你的消息（案件 #3）经管理员确认为不实信息，这是近半年内第 3 次违规，按群规禁言 10 分钟。如有异议，可以私聊我发送：/申诉 3 理由"
+    mute = "张三，你刚才的消息经管理员确认为不实信息，按群规禁言 10 分钟。如有异议，可以私聊我申诉。"
     async with app.test_matcher() as ctx:
         bot = ctx.create_bot(base=Bot, self_id="10000")
         rumour = group_event(40001, WORKER, third)
@@ -365,7 +396,8 @@ async def test_the_ladder_warns_twice_then_mutes(app: App, db) -> None:  # type:
         ctx.should_call_api("send_group_msg", {"group_id": 40001, "message": msg(service._clarification(None, third))}, result={"message_id": 1})
         ctx.should_call_api("set_group_ban", {"group_id": 40001, "user_id": WORKER, "duration": 600}, result=None)
         ctx.should_call_api("send_group_msg", {"group_id": 40001, "message": msg(mute)}, result={"message_id": 2})
-        ctx.should_call_send(flag, msg(confirmed(3, 3, step="已禁言 10 分钟")), result={"message_id": 3})
+        ctx.should_call_api(*author_call(3, "已禁言 10 分钟"), result={"message_id": 90})
+        ctx.should_call_api(*to_mod(confirmed(3, 3, step="已禁言 10 分钟")), result={"message_id": 3})
     case = (await rows(db, ModerationCase, ModerationCase.id == 3))[0]
     assert (case.ladder_step, case.mute_seconds) == (3, 600)
     assert [a.action for a in await rows(db, ModerationAudit, ModerationAudit.case_id == 3)] == ["flag", "confirm", "recall", "clarify", "mute"]
@@ -415,8 +447,8 @@ async def test_appeal_goes_to_cadres_who_overturn_or_uphold(app: App, db) -> Non
         ctx.should_call_send(moderator, msg("案件 #1 有待复核的申诉，由政工干部处理。"), result={"message_id": 6})
         overturn = private_event(CADRE, f"/驳回 {first} 申诉成立")
         ctx.receive_event(bot, overturn)
-        ctx.should_call_api("send_group_msg", {"group_id": 40001, "message": msg("张三，经复核，案件 #1 的处理已撤销，不计入违规记录。给你带来不便，请谅解。")}, result={"message_id": 7})
-        ctx.should_call_api("send_private_msg", {"user_id": WORKER, "group_id": 40001, "message": msg("你对案件 #1 的申诉经复核已撤销原处理，不计入违规记录。")}, result={"message_id": 8})
+        ctx.should_call_api("send_group_msg", {"group_id": 40001, "message": msg("张三，经复核，之前对你那条消息的处理已撤销，不计入违规记录。给你带来不便，请谅解。")}, result={"message_id": 7})
+        ctx.should_call_api("send_private_msg", {"user_id": WORKER, **shared(WORKER), "message": msg("你对案件 #1 的申诉经复核已撤销原处理，不计入违规记录。")}, result={"message_id": 8})
         ctx.should_call_send(overturn, msg("已撤销案件 #1 的处理：不计入发言人的违规次数，内容已移出谣言库，并已在群里告知发言人。"), result={"message_id": 9})
         # The second case: appealed, and the cadre upholds it.
         appeal2 = private_event(WORKER, f"/申诉 {second} 也不服")
@@ -442,8 +474,8 @@ async def test_appeal_goes_to_cadres_who_overturn_or_uphold(app: App, db) -> Non
     assert screener is not None and screener.screen(FORWARDED) is None  # no longer a rumour
     # Overturned cases leave the ladder: the next confirmation is the 2nd, not the 3rd.
     port = FakePort()
-    await confirm_by_service(port, "明年开始编外人员全部清退，合同到期一律不续签")
-    assert port.sent("group")[-1][3].startswith("张三，你的消息（案件 #3）经管理员确认为不实信息。这是第 2 次提醒")
+    third = await confirm_by_service(port, "明年开始编外人员全部清退，合同到期一律不续签")
+    assert (await rows(db, ModerationCase, ModerationCase.id == third))[0].ladder_step == 2
 
 
 class _Contains:
@@ -469,7 +501,7 @@ async def test_recall_policy_group_and_its_banned_phrase(app: App, db, org_moder
     ])
     phrase_notice = "\n".join([
         "【自动发现】案件 #3", "群：青年职工群（40003）", "发言人：周六（30002）", "内容：咱们科有内鬼，大家小心",
-        "原因：含有本群禁用语“内鬼”", "处理：按本群规则应撤回，但撤回未成功（我可能不是群管理员，或对方是群主/管理员），请手动处理",
+        "原因：含有本群禁用语“内鬼”", "处理：按本群规则应撤回，但未成功：消息未能撤回（我可能不是群管理员，或对方是群主/管理员），请手动撤回。",
         "确认违规请发送 /确认 3 [说明]，不属于违规请发送 /驳回 3。",
     ])
     async with app.test_matcher() as ctx:
@@ -517,9 +549,10 @@ async def test_abusive_phrase_confirmed_gets_no_clarification(app: App, db) -> N
         ctx.should_call_api("delete_msg", {"message_id": event.message_id}, result=None)
         ctx.should_call_api(
             "send_group_msg",
-            {"group_id": 40001, "message": msg("张三，你的消息（案件 #1）经管理员确认为不文明言论。这是第 1 次提醒，请注意言行，不信谣、不传谣。如有异议，可以私聊我发送：/申诉 1 理由")},
+            {"group_id": 40001, "message": msg(warn(what="不文明言论"))},
             result={"message_id": 2},
         )
+        ctx.should_call_api("send_private_msg", {"user_id": WORKER, **shared(WORKER), "message": msg(to_author(1, what="不文明言论"))}, result={"message_id": 90})
         ctx.should_call_send(ok, msg("已确认案件 #1（不文明言论）。\n· 消息已撤回\n· 张三（30001） 近半年第 1 次违规：已在群里提醒"), result={"message_id": 3})
     assert await rows(db, ModerationCorpus) == []
 
@@ -582,6 +615,25 @@ def test_parse_case() -> None:
     assert parse_case("12说明") == (None, "")
     assert parse_case("") == (None, "")
     assert parse_case("99999999999999999999") == (None, "")
+    # Superscripts and other scripts' digits are not case numbers; invisible text is no note.
+    assert parse_case("²") == (None, "") and parse_case("٣") == (None, "") and parse_case("1 ²") == (1, "²")
+    assert parse_case("1 \u200b\u2060\ufeff") == (1, "")
+    assert parse_case("1 \u202e说明") == (1, "说明")
+
+
+async def test_odd_digits_and_invisible_reasons_get_a_clear_answer(app: App, db) -> None:  # type: ignore[no-untyped-def]
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id="10000")
+        for text, answer in [
+            ("/确认 ²", "请写上案件号，例如：/确认 12"),
+            ("/驳回 ٣", "请写上案件号，例如：/驳回 12"),
+            ("/案件 ²⁰²⁶", "请写上案件号，例如：/案件 12"),
+            ("/申诉 1 \u200b\ufeff", texts.APPEAL_USAGE),
+        ]:
+            event = private_event(WORKER, text)
+            ctx.receive_event(bot, event)
+            ctx.should_call_send(event, msg(answer), result={"message_id": 1})
+    assert await rows(db, ModerationCase) == []
 
 
 async def test_screening_never_raises_and_send_failures_are_survived(db) -> None:  # type: ignore[no-untyped-def]
@@ -636,11 +688,11 @@ async def test_a_group_ladder_from_the_org_file(db, org_moderation) -> None:  # 
     """Group 40003 sets `ladder: [0, 5]`: a warning, then 5 minutes, and 5 minutes again."""
     port = FakePort()
     await confirm_by_service(port, RUMOUR, group=40003)
-    assert port.sent("group")[-1][3] == warn(1, 1, "再有违规将被禁言 5 分钟。")
+    assert port.sent("group")[-1][3] == warn("再有违规将被禁言 5 分钟。")
     await confirm_by_service(port, OTHER, group=40003)
     await confirm_by_service(port, GOSSIP, group=40003)
     assert [c for c in port.calls if c[0] == "mute"] == [("mute", 40003, WORKER, 300), ("mute", 40003, WORKER, 300)]
-    assert port.sent("group")[-1][3].endswith("这是近半年内第 3 次违规，按群规禁言 5 分钟。如有异议，可以私聊我发送：/申诉 3 理由")
+    assert port.sent("group")[-1][3].endswith("按群规禁言 5 分钟。如有异议，可以私聊我申诉。")
 
 
 async def test_the_latest_decision_about_a_text_wins(db) -> None:  # type: ignore[no-untyped-def]
@@ -653,3 +705,51 @@ async def test_the_latest_decision_about_a_text_wins(db) -> None:  # type: ignor
     assert (await service.decide_confirm(port, org, 1, MOD, None))[0] == "已确认案件 #1（不实信息）。"
     assert [(c.kind, c.active) for c in await rows(db, ModerationCorpus)] == [("innocent", False), ("rumour", True)]
     assert screener.screen("转发：" + GOSSIP) is not None
+
+
+# --- recall reasons (NapCat's real answers, ../shared/NAPCAT.md) ------------------------------
+
+
+async def test_confirm_days_later_says_the_message_can_no_longer_be_recalled(app: App, db) -> None:  # type: ignore[no-untyped-def]
+    """NapCat forgot the short id (old, or restarted): "Recall failed". The moderator hears the
+    true reason, not a guess about admin rights."""
+    port = FakePort()
+    mid = next(_mids)
+    await service.report(port, runtime.org(), 40001, WORKER2, service.Quoted(mid, WORKER, "张三", OTHER), None)
+    gone = "· 这条消息已无法撤回，请手动删除。"
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id="10000")
+        ok = private_event(MOD, "/确认 1")
+        ctx.receive_event(bot, ok)
+        ctx.should_call_api("delete_msg", {"message_id": mid}, exception=ActionFailed(status="failed", retcode=1200, message="Recall failed", wording="Recall failed"))
+        ctx.should_call_api("send_group_msg", {"group_id": 40001, "message": msg(service._clarification(None, OTHER))}, result={"message_id": 2})
+        ctx.should_call_api("send_group_msg", {"group_id": 40001, "message": msg(warn())}, result={"message_id": 3})
+        ctx.should_call_api(*author_call(1), result={"message_id": 4})
+        ctx.should_call_send(ok, msg(confirmed(1, 1, recall=gone)), result={"message_id": 5})
+    assert "我可能不是群管理员" not in confirmed(1, 1, recall=gone)
+    [case] = await rows(db, ModerationCase)
+    assert case.recalled is False
+    assert [(a.action, a.reason) for a in await rows(db, ModerationAudit) if a.action == "recall_failed"] == [("recall_failed", "这条消息已无法撤回，请手动删除。")]
+
+
+@pytest.mark.parametrize(
+    ("answer", "outcome"),
+    [
+        ({"retcode": 1200, "message": "Recall failed", "wording": "Recall failed"}, Recall.GONE),
+        ({"retcode": 1200, "message": "Timeout: NTEvent serviceAndMethod:NodeIKernelMsgService/recallMsg", "wording": ""}, Recall.UNKNOWN),
+        ({"retcode": 200, "wording": "权限不足"}, Recall.NOT_PERMITTED),
+        (None, Recall.RECALLED),
+    ],
+)
+async def test_the_port_classifies_napcat_recall_answers(app: App, answer: dict[str, Any] | None, outcome: Recall) -> None:
+    from bot.platform import port_for
+
+    async with app.test_api() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id="10000")
+        if answer is None:
+            ctx.should_call_api("delete_msg", {"message_id": 5}, result=None)
+        else:
+            ctx.should_call_api("delete_msg", {"message_id": 5}, exception=ActionFailed(status="failed", **answer))
+        got = await port_for(bot).recall("5")
+    assert got is outcome and bool(got) is (outcome is Recall.RECALLED)
+    assert service.recall_failed(Recall.UNKNOWN) == texts.RECALL_UNKNOWN

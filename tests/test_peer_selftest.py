@@ -274,3 +274,24 @@ async def test_bot_process_early_exit_fails_fast(tmp_path: Path) -> None:
         async with BotProcess(argv=argv, log_dir=tmp_path):
             pass
     assert loop.time() - started < 10
+
+
+def test_short_ids_are_bounded_and_forgotten_on_restart() -> None:
+    """Like NapCat's message-unique table: delete_msg and get_msg only know ids still in it."""
+    peer = OneBotPeer()
+    delete = peer._default_responder("delete_msg")
+    get = peer._default_responder("get_msg")
+    for mid in range(1, OneBotPeer.SHORT_IDS + 2):
+        peer._keep(mid, {"message_id": mid})
+    with pytest.raises(PeerFail) as oldest:
+        delete({"message_id": 1})  # pushed out of the table by newer messages
+    assert (oldest.value.retcode, oldest.value.msg) == (1200, "Recall failed")
+    assert delete({"message_id": 2}) is None
+    with pytest.raises(PeerFail):
+        delete({"message_id": 2})  # already recalled
+    assert get({"message_id": 3}) == {"message_id": 3}
+    peer.restart_napcat()
+    with pytest.raises(PeerFail):
+        delete({"message_id": 3})
+    with pytest.raises(PeerFail):
+        get({"message_id": 3})

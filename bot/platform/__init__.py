@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any, Literal, Protocol
 
 from nonebot.adapters import Bot, Event
@@ -71,6 +72,18 @@ class SendUnknown(Exception):
     """No answer in time: the message may have been delivered; never resend blindly."""
 
 
+class Recall(str, Enum):
+    """What a recall did, as far as the platform lets us know. Only RECALLED is true."""
+
+    RECALLED = "recalled"  # the platform said it is gone
+    GONE = "gone"  # the platform no longer knows the message (too old, restarted): cannot recall
+    NOT_PERMITTED = "not_permitted"  # refused: not an admin, or the author is owner/admin
+    UNKNOWN = "unknown"  # no clear answer (timeout, disconnect): it may or may not be gone
+
+    def __bool__(self) -> bool:
+        return self is Recall.RECALLED
+
+
 class NotConnected(Exception):
     """No connected account can send this."""
 
@@ -125,7 +138,7 @@ class Port(Protocol):
 
     async def reply(self, event: Event, parts: Sequence[Part]) -> str | None: ...
 
-    async def recall(self, message_id: str) -> bool: ...
+    async def recall(self, message_id: str) -> Recall: ...
 
     async def mute(self, group_id: str, user_id: str, seconds: int) -> None: ...
 

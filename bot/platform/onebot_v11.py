@@ -22,6 +22,7 @@ from bot.platform import (
     NotConnected,
     Part,
     Quote,
+    Recall,
     SendFailed,
     SendUnknown,
     Target,
@@ -176,12 +177,17 @@ class OneBotV11Port:
 
         return _message_id(await self._mentions_retried("send_msg", parts, answer))
 
-    async def recall(self, message_id: str) -> bool:
+    async def recall(self, message_id: str) -> Recall:
+        """`delete_msg`, classified from NapCat's answers (../shared/NAPCAT.md): an id no longer in
+        its in-memory table (old, or NapCat restarted) fails with "Recall failed"; QQ's
+        confirmation is awaited 1 s only, so a timeout is not a refusal."""
         try:
-            await self._call("delete_msg", message_id=int(message_id))
-        except SendFailed:
-            return False
-        return True
+            await self.bot.call_api("delete_msg", message_id=int(message_id))
+        except ActionFailed as e:
+            return _recall_failure(f"{e.info.get('message') or ''} {e.info.get('wording') or ''} {e.info.get('msg') or ''}")
+        except (NetworkError, ApiNotAvailable, ValueError):
+            return Recall.UNKNOWN
+        return Recall.RECALLED
 
     async def mute(self, group_id: str, user_id: str, seconds: int) -> None:
         await self._call("set_group_ban", group_id=int(group_id), user_id=int(user_id), duration=seconds)
@@ -224,6 +230,15 @@ class OneBotV11Port:
         except (TypeError, ValueError):  # pydantic's ValidationError is a ValueError
             return None
         return author, text
+
+
+def _recall_failure(message: str) -> Recall:
+    lowered = message.lower()
+    if "timeout" in lowered:
+        return Recall.UNKNOWN
+    if "recall failed" in lowered or "not found" in lowered or "不存在" in message:
+        return Recall.GONE
+    return Recall.NOT_PERMITTED
 
 
 def _message_id(result: Any) -> str | None:

@@ -9,14 +9,16 @@ registered with the one dispatcher (bot/dispatch.py).
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 
-from nonebot import get_driver
+from nonebot import get_driver, logger
 from nonebot.plugin import PluginMetadata
 
 from bot import schedule
 from bot.commands import command, on_group_message
 from bot.context import Ctx, MessageCtx
 from bot.org import Role
+from bot.text import clean, parse_int
 from plugins.moderation import service, texts
 from plugins.moderation.index import index
 
@@ -28,8 +30,8 @@ __plugin_meta__ = PluginMetadata(
 
 MAX_NOTE = 1000
 MAX_REASON = 500
-# \d matches full-width digits too, and int() reads them; the rest is left as typed.
-_CASE = re.compile(r"^\s*[#＃]?\s*(\d{1,9})(?:\s+(.*))?$", re.S)
+# ASCII and full-width digits only (bot.text.parse_int); \d would take other scripts' digits.
+_CASE = re.compile(r"^\s*[#＃]?\s*([0-9０-９]{1,9})(?:\s+(.*))?$", re.S)
 
 
 def parse_case(args: str) -> tuple[int | None, str]:
@@ -37,22 +39,41 @@ def parse_case(args: str) -> tuple[int | None, str]:
     m = _CASE.match(args)
     if not m:
         return None, ""
-    return int(m.group(1)), (m.group(2) or "").strip()
+    return parse_int(m.group(1)), clean(m.group(2) or "")
 
 
-async def _quoted(ctx: Ctx, cmd: str) -> service.Quoted | None:
+Say = Callable[..., Awaitable[None]]
+
+
+async def _quoted(ctx: Ctx, cmd: str, say: Say | None = None) -> service.Quoted | None:
+    say = say or ctx.reply
     mid = service.quoted_id(ctx)
     if mid is None:
-        await ctx.reply(texts.NEED_QUOTE.format(cmd=cmd))
+        await say(texts.NEED_QUOTE.format(cmd=cmd))
         return None
     quoted = await service.quoted_message(ctx, mid)
     if quoted is None:
-        await ctx.reply(texts.QUOTE_NOT_FOUND)
+        await say(texts.QUOTE_NOT_FOUND)
         return None
     if str(quoted.author_id) == str(ctx.bot.self_id):
-        await ctx.reply(texts.BOT_MESSAGE)
+        await say(texts.BOT_MESSAGE)
         return None
     return quoted
+
+
+def _private(ctx: Ctx) -> Say:
+    """Answers that must not be seen in the group (who reported, case ids, counts)."""
+
+    async def say(*lines: str) -> None:
+        if ctx.scene == "private":
+            await ctx.reply(*lines)
+            return
+        try:
+            await ctx.tell(ctx.user_id, *lines)
+        except Exception as e:  # noqa: BLE001 - never fall back to the group
+            logger.warning(f"moderation: private answer failed: {type(e).__name__}")
+
+    return say
 
 
 @command("谣言", summary="回复一条消息：认定为谣言，撤回并辟谣", usage="/谣言 [说明]", roles=[Role.moderator], private=False, order=40)
@@ -60,16 +81,22 @@ async def _rumour(ctx: Ctx) -> None:
     quoted = await _quoted(ctx, "谣言")
     if quoted is None or ctx.group_id is None:
         return
-    lines = await service.flag(ctx.port, ctx.org, ctx.group_id, ctx.user_id, quoted, ctx.args[:MAX_NOTE] or None)
-    await ctx.reply(*lines)
+    lines = await service.flag(ctx.port, ctx.org, ctx.group_id, ctx.user_id, quoted, clean(ctx.args)[:MAX_NOTE] or None)
+    await _private(ctx)(*lines)  # the group sees the clarification, not the case summary
 
 
 @command("举报", summary="回复一条消息：举报谣言或不文明言论", usage="/举报 [理由]", private=False, order=41)
 async def _report(ctx: Ctx) -> None:
-    quoted = await _quoted(ctx, "举报")
-    if quoted is None or ctx.group_id is None:
-        return
-    await ctx.reply(await service.report(ctx.port, ctx.org, ctx.group_id, ctx.user_id, quoted, ctx.args[:MAX_REASON] or None))
+    # The reported author must not learn who reported: recall the command, answer privately only.
+    say = _private(ctx)
+    recalled = await ctx.port.recall(str(ctx.message_id))
+    quoted = await _quoted(ctx, "举报", say)
+    answer = None
+    if quoted is not None and ctx.group_id is not None:
+        answer = await service.report(ctx.port, ctx.org, ctx.group_id, ctx.user_id, quoted, clean(ctx.args)[:MAX_REASON] or None)
+    lines = ([answer] if answer else []) + ([] if recalled else [texts.REPORT_NOT_RECALLED])
+    if lines:
+        await say(*lines)
 
 
 # Case-number commands: anyone may type them (a group's own moderators have no moderator role in
@@ -79,7 +106,8 @@ async def _decide(ctx: Ctx, cmd: str, decide) -> None:  # type: ignore[no-untype
     if case_id is None:
         await ctx.reply(texts.NEED_CASE.format(cmd=cmd))
         return
-    await ctx.reply(*await decide(ctx.port, ctx.org, case_id, ctx.user_id, note[:MAX_NOTE] or None))
+    # Typed in the group or not: the summary (ids, counts, case details) is for the moderator only.
+    await _private(ctx)(*await decide(ctx.port, ctx.org, case_id, ctx.user_id, note[:MAX_NOTE] or None))
 
 
 @command("确认", summary="（群管理员）确认案件违规：撤回、辟谣、按规处理", usage="/确认 <案件号> [说明]", order=42)

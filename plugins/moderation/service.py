@@ -25,7 +25,7 @@ from bot import clock
 from bot.context import MessageCtx
 from bot.db import insert_ignore, session
 from bot.org import Org, Role
-from bot.platform import Part, Port, SendUnknown, Target, Text
+from bot.platform import Part, Port, Recall, SendUnknown, Target, Text
 from plugins.moderation import texts
 from plugins.moderation.config import (
     LADDER_WINDOW,
@@ -156,7 +156,8 @@ async def on_hit(port: Port, org: Org, group_id: int, message_id: int, author_id
     audits: list[dict[str, Any]] = []
     recalled = False
     if policy == "recall":
-        if await _recall(port, message_id):
+        outcome = await _recall(port, message_id)
+        if outcome:
             recalled = True
             action = "已按本群规则撤回"
             audits.append(_entry("auto_recall", None, case, "本群规则：撤回并通知"))
@@ -164,7 +165,7 @@ async def on_hit(port: Port, org: Org, group_id: int, message_id: int, author_id
             if await _send(port, Target.group(group_id), [Text(notice)]):
                 audits.append(_entry("clarify" if hit.kind == "rumour" else "notice", None, case, notice))
         else:
-            action = f"按本群规则应撤回，但撤回未成功（{texts.NOT_ADMIN}），请手动处理"
+            action = f"按本群规则应撤回，但未成功：{recall_failed(outcome)}"
             audits.append(_entry("recall_failed", None, case, "自动撤回未成功"))
     await _record(audits, recalled=case.id if recalled else None)
     notice = texts.screen_notice(case.id, _group(org, group_id), texts.person(name, author_id), text, why, action)
@@ -314,13 +315,13 @@ async def _confirm(port: Port, org: Org, case: ModerationCase, actor: int, note:
     recalled = case.recalled
     if recalled:
         lines.append("· 消息此前已撤回")
-    elif await _recall(port, case.message_id):
+    elif outcome := await _recall(port, case.message_id):
         recalled = True
         lines.append("· 消息已撤回")
         audits.append(_entry("recall", actor, case, "管理员确认"))
     else:
-        lines.append(f"· 消息未能撤回（{texts.NOT_ADMIN}），请手动撤回")
-        audits.append(_entry("recall_failed", actor, case, texts.NOT_ADMIN))
+        lines.append(f"· {recall_failed(outcome)}")
+        audits.append(_entry("recall_failed", actor, case, recall_failed(outcome)))
     clarification = None
     if case.category not in NO_CLARIFICATION:
         clarification = _clarification(note, case.text)
@@ -338,15 +339,17 @@ async def _confirm(port: Port, org: Org, case: ModerationCase, actor: int, note:
         if await _mute(port, case.group_id, case.author_id, seconds):
             lines.append(f"· {who} 近半年第 {step} 次违规：已禁言 {dur}")
             audits.append(_entry("mute", actor, case, f"第 {step} 次违规，禁言 {dur}"))
-            await _send(port, Target.group(case.group_id), [Text(texts.MUTE.format(name=case.author_name, id=case.id, label=label(case.category), n=step, duration=dur))])
+            await _send(port, Target.group(case.group_id), [Text(texts.MUTE.format(name=case.author_name, label=label(case.category), duration=dur))])
+            await _tell_author(port, org, case, f"已禁言 {dur}")
         else:
             lines.append(f"· {who} 近半年第 {step} 次违规：禁言 {dur} 未成功（{texts.NOT_ADMIN}），请手动处理")
             audits.append(_entry("mute_failed", actor, case, f"第 {step} 次违规，禁言 {dur} 未成功"))
     else:
         next_minutes = mute_minutes(ladder_of(org, case.group_id), step + 1)
         following = texts.WARN_NEXT.format(duration=texts.duration(next_minutes)) if next_minutes else ""
-        warn = texts.WARN.format(name=case.author_name, id=case.id, label=label(case.category), n=step, next=following)
+        warn = texts.WARN.format(name=case.author_name, label=label(case.category), next=following)
         await _send(port, Target.group(case.group_id), [Text(warn)])
+        await _tell_author(port, org, case, "已在群里提醒")
         lines.append(f"· {who} 近半年第 {step} 次违规：已在群里提醒")
         audits.append(_entry("warn", actor, case, f"第 {step} 次违规，提醒"))
     await _record(audits, recalled=case.id if recalled and not case.recalled else None, clarification=(case.id, clarification) if clarification else None)
@@ -410,7 +413,7 @@ async def _overturn(port: Port, case: ModerationCase, actor: int, note: str | No
     if case.mute_seconds and case.decided_at and case.decided_at + timedelta(seconds=case.mute_seconds) > now:
         if await _mute(port, case.group_id, case.author_id, 0):
             audits.append(_entry("unmute", actor, case, "撤销处理，解除禁言"))
-    await _send(port, Target.group(case.group_id), [Text(texts.OVERTURNED_IN_GROUP.format(name=case.author_name, id=case.id))])
+    await _send(port, Target.group(case.group_id), [Text(texts.OVERTURNED_IN_GROUP.format(name=case.author_name))])
     audits.append(_entry("notice", actor, case, "撤销处理，已在群里告知"))
     if appealed:
         await _send(port, Target.private(case.author_id), [Text(texts.APPEAL_OVERTURNED_TO_AUTHOR.format(id=case.id))])
@@ -682,12 +685,30 @@ async def _send(port: Port, target: Target, parts: list[Part]) -> bool:
     return True
 
 
-async def _recall(port: Port, message_id: int) -> bool:
+async def _recall(port: Port, message_id: int) -> Recall:
     try:
-        return await port.recall(str(message_id))
-    except Exception as e:  # noqa: BLE001 - timeouts, disconnects: report as not recalled
+        outcome = Recall(await port.recall(str(message_id)))
+    except Exception as e:  # noqa: BLE001 - timeouts, disconnects: we do not know
         logger.warning(f"moderation: recall failed: {type(e).__name__}")
-        return False
+        return Recall.UNKNOWN
+    if not outcome:
+        logger.info(f"moderation: recall not done: {outcome.value}")
+    return outcome
+
+
+def recall_failed(outcome: Recall) -> str:
+    """The honest reason a recall did not happen, for the moderator."""
+    if outcome is Recall.GONE:
+        return texts.RECALL_GONE
+    if outcome is Recall.NOT_PERMITTED:
+        return texts.RECALL_NOT_PERMITTED
+    return texts.RECALL_UNKNOWN
+
+
+async def _tell_author(port: Port, org: Org, case: ModerationCase, outcome: str) -> None:
+    """The author's case number, privately: the group hears no ids or counts."""
+    notice = texts.TO_AUTHOR.format(group=_group_short(org, case.group_id), id=case.id, label=label(case.category), outcome=outcome)
+    await _send(port, Target.private(case.author_id), [Text(notice)])
 
 
 async def _mute(port: Port, group_id: int, user_id: int, seconds: int) -> bool:

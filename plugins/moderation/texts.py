@@ -13,6 +13,7 @@ REPORT_THANKS = "谢谢你的举报，已转交本群管理员处理（案件 #{
 REPORT_JOINED = "谢谢，这条消息已经在处理中（案件 #{id}）。"
 REPORT_AGAIN = "你已经举报过这条消息了（案件 #{id}），管理员会处理。"
 REPORT_DECIDED = "这条消息已经处理过了（案件 #{id}：{status}）。谢谢你的反映。"
+REPORT_NOT_RECALLED = "群里的那条 /举报 消息我没能撤回，你可以自己撤回它，以免别人看到是谁举报的。"
 REPORT_LIMIT = "你一小时内的举报已经比较多了，请稍后再试；情况紧急可以直接联系本群管理员。"
 
 # --- case-number commands ---------------------------------------------------
@@ -42,14 +43,21 @@ UPHELD = "已维持案件 #{id} 的处理，并已告知申诉人。"
 CLARIFY_NOTE = "【辟谣】群里刚才的一条消息经管理员核实不属实。\n{note}\n请以单位正式通知为准，不信谣、不传谣。"
 CLARIFY_GENERIC = "【辟谣】群里刚才的一条消息经管理员核实不属实。请以单位正式通知为准，不信谣、不传谣；有疑问可以问本群管理员。"
 AUTO_RECALLED_PHRASE = "一条消息含有{label}，已撤回。请大家文明交流。"
-WARN = "{name}，你的消息（案件 #{id}）经管理员确认为{label}。这是第 {n} 次提醒，请注意言行，不信谣、不传谣。{next}如有异议，可以私聊我发送：/申诉 {id} 理由"
+# Seen by the whole group: the author by name, what happened, how to appeal; no counts, no ids.
+WARN = "{name}，你刚才的消息经管理员确认为{label}，请注意言行，不信谣、不传谣。{next}如有异议，可以私聊我申诉。"
 WARN_NEXT = "再有违规将被禁言 {duration}。"
-MUTE = "{name}，你的消息（案件 #{id}）经管理员确认为{label}，这是近半年内第 {n} 次违规，按群规禁言 {duration}。如有异议，可以私聊我发送：/申诉 {id} 理由"
-OVERTURNED_IN_GROUP = "{name}，经复核，案件 #{id} 的处理已撤销，不计入违规记录。给你带来不便，请谅解。"
+MUTE = "{name}，你刚才的消息经管理员确认为{label}，按群规禁言 {duration}。如有异议，可以私聊我申诉。"
+OVERTURNED_IN_GROUP = "{name}，经复核，之前对你那条消息的处理已撤销，不计入违规记录。给你带来不便，请谅解。"
+# Private, to the author: the case number they need to appeal.
+TO_AUTHOR = "你在{group}的一条消息（案件 #{id}）经管理员确认为{label}，{outcome}。如有异议，可以发送：/申诉 {id} 理由"
 
 # --- to moderators and cadres ----------------------------------------------
 DECIDE_HINT = "确认违规请发送 /确认 {id} [说明]，不属于违规请发送 /驳回 {id}。"
 NOT_ADMIN = "我可能不是群管理员，或对方是群主/管理员"
+# Why a recall did not happen, by what the platform answered (Recall in bot/platform).
+RECALL_GONE = "这条消息已无法撤回，请手动删除。"
+RECALL_NOT_PERMITTED = f"消息未能撤回（{NOT_ADMIN}），请手动撤回。"
+RECALL_UNKNOWN = "撤回没有得到确认，请到群里看一下，如果消息还在请手动删除。"
 
 
 def duration(minutes: int) -> str:

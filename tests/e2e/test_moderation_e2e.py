@@ -40,14 +40,19 @@ async def test_moderation_over_websocket(tmp_path: Path) -> None:
         rumour = await peer.group_message(40001, WORKER, RUMOUR)
         mark = peer.mark()
         await peer.group_message(40001, MOD, "/谣言", reply_to=rumour, role="admin")
-        ack = await peer.wait_call("send_msg", where=lambda c: "已确认案件 #1" in c.text, since=mark, timeout=15)
+        # The summary (case number, QQ number, count) goes to the moderator in private only.
+        ack = await peer.wait_call("send_private_msg", where=lambda c: to(MOD)(c) and "已确认案件 #1" in c.text, since=mark, timeout=15)
         assert "· 消息已撤回" in ack.text and "· 已在群里发布辟谣" in ack.text and "已加入谣言库" in ack.text, ack.text
         recall = await peer.wait_call("delete_msg", since=mark)
         assert recall.params["message_id"] == rumour
         clarification = await peer.wait_call("send_group_msg", where=in_group(40001, "【辟谣】"), since=mark)
         assert "绩效工资" in clarification.text  # the matching official text from data/clarifications
-        warning = await peer.wait_call("send_group_msg", where=in_group(40001, "第 1 次提醒"), since=mark)
-        assert warning.text.startswith("张三，你的消息（案件 #1）")
+        warning = await peer.wait_call("send_group_msg", where=in_group(40001, "你刚才的消息"), since=mark)
+        assert warning.text.startswith("张三，你刚才的消息经管理员确认为不实信息") and "申诉" in warning.text
+        in_group_texts = [c.text for c in peer.calls[mark:] if c.target == ("group", 40001)]
+        assert not [t for t in in_group_texts if "案件" in t or str(WORKER) in t or "次" in t], in_group_texts
+        author = await peer.wait_call("send_private_msg", where=to(WORKER), since=mark)
+        assert "案件 #1" in author.text and "/申诉 1 理由" in author.text
         assert not [c for c in peer.calls[mark:] if c.action == "set_group_ban"]
 
         # 2. A forwarded variant in another group is caught by screening; the moderators told.
@@ -63,16 +68,18 @@ async def test_moderation_over_websocket(tmp_path: Path) -> None:
         await peer.group_message(40001, WORKER2, DEBUNK)
         flagged = await peer.wait_call("send_private_msg", where=to(MOD), since=mark, timeout=10)
         assert flagged.text.startswith("【自动发现】案件 #3"), flagged.text
-        # ...a member reports the first one: the moderators are told, the reporter thanked,
-        # nothing recalled, and the reporter is named to no one.
+        # ...a member reports the first one: the moderators are told, the /举报 recalled, the
+        # reporter thanked in private, and the reporter is named to no one; the group hears nothing.
         mark = peer.mark()
-        await peer.group_message(40001, WORKER, "/举报 这是在传谣", reply_to=debunk_first)
+        report = await peer.group_message(40001, WORKER, "/举报 这是在传谣", reply_to=debunk_first)
         told = await peer.wait_call("send_private_msg", where=to(MOD), since=mark, timeout=10)
         assert told.text.startswith("【举报】案件 #4") and "举报理由：这是在传谣" in told.text, told.text
         assert "张三" not in told.text and str(WORKER) not in told.text
-        thanks = await peer.wait_call("send_msg", where=in_group(40001, "谢谢你的举报"), since=mark)
+        thanks = await peer.wait_call("send_private_msg", where=to(WORKER), since=mark)
         assert thanks.text == "谢谢你的举报，已转交本群管理员处理（案件 #4）。"
-        await peer.wait_no_call("delete_msg", since=mark, for_=0.5)
+        recalled = await peer.wait_call("delete_msg", since=mark)
+        assert recalled.params["message_id"] == report and recalled.response and recalled.response["status"] == "ok"
+        assert not [c for c in peer.calls[mark:] if c.target == ("group", 40001)]
         # The moderator dismisses it in private chat: the text is not flagged again, anywhere.
         mark = peer.mark()
         await peer.private_message(MOD, "/驳回 4")
@@ -91,8 +98,8 @@ async def test_moderation_over_websocket(tmp_path: Path) -> None:
         other = await peer.group_message(40001, WORKER, OTHER)
         mark = peer.mark()
         await peer.group_message(40001, MOD, "/谣言", reply_to=other)
-        await peer.wait_call("send_msg", where=lambda c: "已确认案件 #6" in c.text, since=mark, timeout=10)
-        second = await peer.wait_call("send_group_msg", where=in_group(40001, "第 2 次提醒"), since=mark)
+        await peer.wait_call("send_private_msg", where=lambda c: "已确认案件 #6" in c.text, since=mark, timeout=10)
+        second = await peer.wait_call("send_group_msg", where=in_group(40001, "你刚才的消息"), since=mark)
         assert "再有违规将被禁言 10 分钟" in second.text
         assert not [c for c in peer.calls if c.action == "set_group_ban"]
 
@@ -109,6 +116,16 @@ async def test_moderation_over_websocket(tmp_path: Path) -> None:
         ban = await peer.wait_call("set_group_ban", since=mark)
         assert (ban.params["group_id"], ban.params["user_id"], ban.params["duration"]) == (40002, WORKER, 600)
         told = await peer.wait_call("send_group_msg", where=in_group(40002, "按群规禁言 10 分钟"), since=mark)
-        assert told.text.startswith("张三，你的消息（案件 #7）")
+        assert told.text.startswith("张三，你刚才的消息") and "案件" not in told.text and "第 3 次" not in told.text
         assert len([c for c in peer.calls if c.action == "set_group_ban"]) == 1
+
+        # 5. NapCat restarts and forgets every message id: a later /确认 cannot recall, and the
+        # moderator is told so, not that the bot may lack admin rights.
+        peer.restart_napcat()
+        mark = peer.mark()
+        await peer.private_message(MOD, "/确认 5")
+        late: Call = await peer.wait_call("send_msg", where=lambda c: to(MOD)(c) and "已确认案件 #5" in c.text, since=mark, timeout=10)
+        assert "· 这条消息已无法撤回，请手动删除。" in late.text and "管理员" not in late.text.split("\n")[1], late.text
+        failed = await peer.wait_call("delete_msg", since=mark)
+        assert failed.response and (failed.response["retcode"], failed.response["message"]) == (1200, "Recall failed")
         assert not peer.errors, peer.errors
