@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import month
+from bench import month  # noqa: E402 - after the path set-up above
 
 
 def children_cpu() -> float:

@@ -85,7 +85,7 @@ def quoted_id(ctx: MessageCtx) -> int | None:
         for seg in message or []:
             if seg.type == "reply":
                 try:
-                    return int(seg.data.get("id"))
+                    return int(seg.data.get("id"))  # type: ignore[arg-type]  # None raises, caught
                 except (TypeError, ValueError):
                     return None
     return None
@@ -210,7 +210,7 @@ async def report(port: Port, org: Org, group_id: int, reporter_id: int, quoted: 
         return texts.REPORT_LIMIT
     case, created = await _open_case(group_id, quoted, source=REPORT, category="rumour", opened_by=reporter_id, reason=reason)
     async with session() as s:
-        case = await s.get(ModerationCase, case.id)
+        case = await s.get(ModerationCase, case.id)  # type: ignore[assignment]  # checked below
         assert case is not None
         # Detached: commit would expire it, and the notice below still reads it.
         s.expunge(case)
@@ -219,7 +219,7 @@ async def report(port: Port, org: Org, group_id: int, reporter_id: int, quoted: 
         added = await s.execute(
             insert_ignore(s, ModerationReport.__table__, [{"case_id": case.id, "reporter_id": reporter_id, "reason": reason, "at": now}], ("case_id", "reporter_id"))
         )
-        if not added.rowcount:
+        if not added.rowcount:  # type: ignore[attr-defined]
             return texts.REPORT_AGAIN.format(id=case.id)
         await s.execute(update(ModerationCase).where(ModerationCase.id == case.id).values(reports=ModerationCase.reports + 1))
         first = case.reports == 0  # the first person to report it (screening may have opened it)
@@ -286,7 +286,7 @@ async def _confirm(port: Port, org: Org, case: ModerationCase, actor: int, note:
             .where(ModerationCase.id == case.id, ModerationCase.status.in_([OPEN, DISMISSED]))
             .values(status=CONFIRMED, decided_at=now, decided_by=actor, note=note or case.note, appeal=None, appealed_at=None, appeal_result=None)
         )
-        if won.rowcount != 1:
+        if won.rowcount != 1:  # type: ignore[attr-defined]
             return [texts.ALREADY_CONFIRMED.format(id=case.id)]
         step = (
             await s.execute(
@@ -364,7 +364,7 @@ async def _dismiss(case: ModerationCase, actor: int, note: str | None) -> list[s
             .where(ModerationCase.id == case.id, ModerationCase.status == OPEN)
             .values(status=DISMISSED, decided_at=now, decided_by=actor, note=note)
         )
-        if won.rowcount != 1:
+        if won.rowcount != 1:  # type: ignore[attr-defined]
             return [texts.ALREADY_DISMISSED.format(id=case.id)]
         forgotten = await _deactivate(s, RUMOUR, case.text)
         learned, _ = await _add_corpus(s, INNOCENT, case, actor, now)
@@ -389,7 +389,7 @@ async def _overturn(port: Port, case: ModerationCase, actor: int, note: str | No
             .where(ModerationCase.id == case.id, ModerationCase.status == CONFIRMED)
             .values(status=DISMISSED, decided_at=now, decided_by=actor, note=note or case.note, appeal_result="overturned" if appealed else case.appeal_result)
         )
-        if won.rowcount != 1:
+        if won.rowcount != 1:  # type: ignore[attr-defined]
             return [texts.ALREADY_DISMISSED.format(id=case.id)]
         rows = (
             await s.execute(
@@ -428,7 +428,7 @@ async def _uphold(port: Port, case: ModerationCase, actor: int) -> list[str]:
             .where(ModerationCase.id == case.id, ModerationCase.appeal_result.is_(None))
             .values(appeal_result="upheld")
         )
-        if won.rowcount != 1:
+        if won.rowcount != 1:  # type: ignore[attr-defined]
             return [texts.ALREADY_CONFIRMED.format(id=case.id)]
         s.add(ModerationAudit(**_entry("uphold", actor, case, "申诉不成立，维持原处理")))
         await s.commit()
@@ -458,7 +458,7 @@ async def appeal(port: Port, org: Org, actor: int, case_id: int, reason: str) ->
             .where(ModerationCase.id == case.id, ModerationCase.appeal.is_(None), ModerationCase.status == CONFIRMED)
             .values(appeal=reason[:MAX_SNAPSHOT], appealed_at=now)
         )
-        if won.rowcount != 1:
+        if won.rowcount != 1:  # type: ignore[attr-defined]
             return texts.APPEAL_TWICE.format(id=case_id)
         s.add(ModerationAudit(**_entry("appeal", actor, case, reason[:MAX_SNAPSHOT])))
         await s.commit()
@@ -570,7 +570,7 @@ async def _open_case(
     }
     async with session() as s:
         result = await s.execute(insert_ignore(s, ModerationCase.__table__, [row], ("group_id", "message_id")))
-        created = bool(result.rowcount)
+        created = bool(result.rowcount)  # type: ignore[attr-defined]
         case = (
             await s.execute(
                 select(ModerationCase).where(ModerationCase.group_id == group_id, ModerationCase.message_id == quoted.message_id)

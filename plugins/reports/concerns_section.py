@@ -95,8 +95,12 @@ async def concerns_section(start: datetime, end: datetime) -> Section:
     close: dict[int, list[float]] = {}
     ratings: list[int] = []
     for leader, created_at, acked in acks:
+        if acked is None:  # the query selects acknowledged ones; this keeps the types honest
+            continue
         ack.setdefault(leader, []).append((acked - created_at).total_seconds() / 3600)
     for leader, created_at, closed, rating in closes:
+        if closed is None:
+            continue
         close.setdefault(leader, []).append((closed - created_at).total_seconds() / 3600)
         if rating is not None:
             ratings.append(rating)
@@ -125,6 +129,6 @@ async def concerns_section(start: datetime, end: datetime) -> Section:
         tables=[table],
         metrics=metrics,
         notes=notes,
-        texts=list(texts),
+        texts=[t for t in texts if t],
         grid_title="各位领导的受理、办结用时中位数（从提交算起，不足 5 件不显示）",
     )
