@@ -245,3 +245,33 @@ async def test_year_summary_is_one_merged_message_for_cadres(app: App, db) -> No
         ctx.receive_event(bot, e3)
         ctx.should_call_send(e3, text("抱歉，/建议汇总 只有政工干部、主要负责人可以使用。"), result={"message_id": 3})
 
+
+
+async def test_odd_digits_and_invisible_text_get_short_answers_and_store_nothing(app: App, db) -> None:  # type: ignore[no-untyped-def]
+    # On main these crashed the handler ("²".isdigit() is True, int("²") raises) or were stored
+    # as a deed or a suggestion nobody could read. Superscripts and other scripts' digits are no
+    # number; text of only zero-width characters, BOM or word joiners is no text.
+    invisible = "\u200b\ufeff\u2060"
+    cases = [
+        (CADRE, "/通过 ²", "请写明编号，例如：/通过 3"),
+        (CADRE, "/退回 ٣ 不合适", "请写明编号，例如：/退回 3"),
+        (CADRE, "/建议汇总 ²⁰²⁶", "年份请写四位数字，例如：/建议汇总 2026"),
+        (ZHOU, "/表扬 ² 修好了打印机", f"组织名单里没有叫“²”的同事。{PRIVATE_HELP}"),
+        (ZHOU, f"/表扬 {invisible}", PRIVATE_HELP),
+        (ZHOU, f"/表扬 30001 {invisible}", "请写上要表扬的事迹，例如：/表扬 @张三 主动留下来帮大家修好了打印机"),
+        (ZHANG, f"/建议 {invisible}", "请在 /建议 后面写下你的建议，例如：/建议 会议室的投影仪经常连不上，建议换一根长一点的 HDMI 线"),
+    ]
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id=BOT)
+        for i, (user, typed, answer) in enumerate(cases):
+            event = private_event(user, typed)
+            ctx.receive_event(bot, event)
+            ctx.should_call_send(event, text(answer), result={"message_id": i})
+        # Full-width digits are what a Chinese keyboard types: they are read.
+        e = private_event(CADRE, "/建议汇总 ２００１")
+        ctx.receive_event(bot, e)
+        ctx.should_call_send(e, text("2001 年还没有收到建议。"), result={"message_id": 99})
+    async with db() as s:
+        assert (await s.scalars(select(Commendation))).all() == []
+        assert (await s.scalars(select(Suggestion))).all() == []
+

@@ -192,6 +192,20 @@ def test_month_and_week_periods() -> None:
         report.parse_week("下周", now)
 
 
+def test_months_are_ascii_or_fullwidth_digits_and_invisible_text_is_no_month() -> None:
+    now = at(2026, 12, 15, 10, 0)
+    assert report.parse_month("２０２６－１１", now).key == "2026-11"  # a Chinese keyboard's digits
+    assert report.parse_month("１１月", now).key == "2026-11"
+    assert report.parse_month("\u200b\ufeff", now).key == "2026-11"  # nothing visible: the default
+    assert report.parse_month("2026-\u202e11", now).key == "2026-11"
+    assert report.parse_week("\u2060", now).key == "2026-W50"
+    # Superscripts and other scripts' digits are refused (int() would read "٢٠٢٦" as 2026);
+    # year 0 used to crash the handler (datetime has no year 0).
+    for bad in ("²⁰²⁶-11", "٢٠٢٦-١١", "0000-01", "1999-12"):
+        with pytest.raises(report.ReportError):
+            report.parse_month(bad, now)
+
+
 # --- hot words ---------------------------------------------------------------------------
 
 

@@ -92,6 +92,12 @@ async def test_reports_are_refused_to_workers_in_groups_and_for_bad_months(app: 
         e4 = private_event(CADRE, "/周报 下周")
         ctx.receive_event(bot, e4)
         ctx.should_call_send(e4, text("周报可以写“本周”或“上周”；不写就是上一周（周一到周日）。"), result={"message_id": 4})
+        e5 = private_event(CADRE, "/月报 0000-01")  # crashed the handler: datetime has no year 0
+        ctx.receive_event(bot, e5)
+        ctx.should_call_send(e5, text("年份请写四位数字，例如：/月报 2026-12"), result={"message_id": 5})
+        e6 = private_event(CADRE, "/导出 ²⁰²⁶-11")
+        ctx.receive_event(bot, e6)
+        ctx.should_call_send(e6, text("月份请写成 2026-11 或 11月，也可以写“本月”“上月”；不写就是上个月。"), result={"message_id": 6})
 
 
 class CsvFile:

@@ -229,3 +229,23 @@ async def test_publish_is_for_cadres_and_never_doubles_the_same_day(app: App, db
     async with db() as s:
         rows = (await s.execute(select(Outbox.purpose, Outbox.target_id, Outbox.status).order_by(Outbox.id))).all()
     assert rows == [("study-publish", "40001", "pending"), ("study-publish-text", "40001", "pending")]
+
+
+async def test_invisible_or_bidi_titles_are_read_as_what_is_visible(app: App, db) -> None:  # type: ignore[no-untyped-def]
+    # Zero-width characters alone are no title (the current material, not "no material titled
+    # ''"), and a bidi override typed with a title neither hides the material nor is echoed.
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id="10000")
+        e1 = group_event(GROUP, WORKER, "/学习 \u200b\ufeff")
+        ctx.receive_event(bot, e1)
+        ctx.should_call_send(e1, text(SUMMARY_GROUP), result={"message_id": 1})
+        e2 = group_event(GROUP, WORKER, "/学习 \u202e食品安全\u202c")
+        ctx.receive_event(bot, e2)
+        ctx.should_call_send(e2, text("没有找到标题含“食品安全”的学习材料。发送 /学习 查看本期材料。"), result={"message_id": 2})
+        e3 = group_event(GROUP, WORKER, "/已学 \u2060")
+        ctx.receive_event(bot, e3)
+        ctx.should_call_send(
+            e3,
+            text("张三打卡成功：《安全生产测试材料》。积分 +1（本月共 1 分）。\n私聊我发送 /答题 参加本期测验（共 3 题），答对还有积分。"),
+            result={"message_id": 3},
+        )

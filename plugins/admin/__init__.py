@@ -7,6 +7,7 @@ from nonebot.plugin import PluginMetadata
 from bot.commands import command
 from bot.context import Ctx
 from bot.org import Role
+from bot.text import clean
 from plugins.admin import data_source
 
 __plugin_meta__ = PluginMetadata(
@@ -28,7 +29,7 @@ async def _status(ctx: Ctx) -> None:
 
 @command("重发", summary="查看并重发结果未知的消息", usage="/重发 [确认]", roles=[Role.cadre], order=91)
 async def _resend(ctx: Ctx) -> None:
-    arg = ctx.args.strip()
+    arg = clean(ctx.args)
     if arg in ("确认", "确定"):
         await ctx.reply(await data_source.resend_confirm(ctx.user_id))
     elif arg:

@@ -8,6 +8,7 @@ from datetime import datetime
 from bot import clock, outbox, platform, runtime, schedule
 from bot.commands import Scene, registry
 from bot.org import Org, Role
+from bot.text import parse_int
 
 SCENE_NOTE = {frozenset({"private"}): "（私聊）", frozenset({"group"}): "（群内）"}
 STATUS_NAMES = {"pending": "待发", "sending": "发送中", "sent": "已发", "unknown": "结果未知", "failed": "失败"}
@@ -47,10 +48,11 @@ def purpose_name(purpose: str) -> str:
 
 
 def where_to(org: Org, target: platform.Target) -> str:
+    number = parse_int(target.id, max_digits=12)
     if target.kind == "group":
-        group = org.groups.get(int(target.id)) if target.id.isascii() and target.id.isdigit() else None
+        group = org.groups.get(number) if number is not None else None
         return group.name if group else f"群 {target.id}"
-    person = org.person(int(target.id)) if target.id.isascii() and target.id.isdigit() else None
+    person = org.person(number) if number is not None else None
     return f"私聊 {person.name}" if person else f"私聊 {target.id}"
 
 

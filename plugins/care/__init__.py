@@ -18,7 +18,7 @@ from bot.context import Ctx, MessageCtx
 from bot.errors import StartupError
 from bot.org import Role
 from bot.platform import Forward, Target
-from bot.text import parse_int
+from bot.text import clean, parse_int
 from plugins.care import commend, greet, greetings, suggest
 from plugins.care.common import CareError
 
@@ -98,11 +98,13 @@ def mentioned(ctx: Ctx) -> int:
 def named(ctx: Ctx, who: str) -> int:
     """A colleague named in private chat: a QQ number or a name in the org file."""
     org = ctx.org
-    who = who.lstrip("@＠")  # "/表扬 @张三 …" typed as text in private chat
+    who = clean(who).lstrip("@＠")  # "/表扬 @张三 …" typed as text in private chat
+    if not who:
+        raise CareError(PRIVATE_HELP)
     qq = parse_int(who, max_digits=12)
     if qq is not None:
         if qq not in org.people:
-            raise CareError(f"组织名单里没有 QQ 号 {who}。{PRIVATE_HELP}")
+            raise CareError(f"组织名单里没有 QQ 号 {qq}。{PRIVATE_HELP}")
         return qq
     matches = [p.qq for p in org.spec.people if p.name == who]
     if len(matches) == 1:
@@ -119,7 +121,7 @@ async def _commend(ctx: Ctx) -> None:
             nominee, deed = mentioned(ctx), ctx.args
             nominee_name = None
         else:
-            who, _, deed = ctx.args.strip().partition(" ")
+            who, _, deed = clean(ctx.args).partition(" ")
             if not who:
                 raise CareError(PRIVATE_HELP)
             nominee, nominee_name = named(ctx, who), None

@@ -108,7 +108,7 @@ async def resend_tick() -> None:
 
 
 def parse_year(raw: str) -> int:
-    raw = raw.strip().rstrip("年")
+    raw = textutil.clean(raw).rstrip("年")
     if not raw:
         return clock.now().year
     year = textutil.parse_int(raw, max_digits=4)

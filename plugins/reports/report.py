@@ -79,30 +79,45 @@ def previous_month(now: datetime) -> Period:
     return month_period(last.year, last.month)
 
 
+# ASCII and full-width digits (read by textutil.parse_int); \d would also take other scripts'.
+_DIGITS = "[0-9０-９]"
+_YEAR_MONTH = re.compile(rf"({_DIGITS}{{4}})[-－年/.．]({_DIGITS}{{1,2}})月?")
+_MONTH = re.compile(rf"({_DIGITS}{{1,2}})月?")
+FIRST_YEAR = 2000
+
+
+def _number(digits: str) -> int:
+    n = textutil.parse_int(digits)
+    assert n is not None  # the patterns above match only digits parse_int reads
+    return n
+
+
 def parse_month(arg: str, now: datetime) -> Period:
-    arg = arg.strip().replace(" ", "")
+    arg = textutil.clean(arg).replace(" ", "")
     if arg in ("", "上月", "上个月"):
         return previous_month(now)
     if arg in ("本月", "这个月", "当月"):
         return month_period(now.year, now.month)
-    m = re.fullmatch(r"(\d{4})[-年/.](\d{1,2})月?", arg) or re.fullmatch(r"(\d{1,2})月?", arg)
+    m = _YEAR_MONTH.fullmatch(arg) or _MONTH.fullmatch(arg)
     if not m:
         raise ReportError("月份请写成 2026-11 或 11月，也可以写“本月”“上月”；不写就是上个月。")
     if m.lastindex == 2:
-        year, month = int(m.group(1)), int(m.group(2))
+        year, month = _number(m.group(1)), _number(m.group(2))
     else:
-        year, month = now.year, int(m.group(1))
+        year, month = now.year, _number(m.group(1))
         if 1 <= month <= 12 and (year, month) > (now.year, now.month):
             year -= 1  # "11月" typed in January means last November
     if not 1 <= month <= 12:
         raise ReportError("月份应在 1 到 12 之间，例如：/月报 2026-11")
+    if year < FIRST_YEAR:
+        raise ReportError(f"年份请写四位数字，例如：/月报 {now.year}-{now.month:02d}")
     if (year, month) > (now.year, now.month):
         raise ReportError(f"{year}年{month}月还没到，没有可统计的数据。")
     return month_period(year, month)
 
 
 def parse_week(arg: str, now: datetime) -> Period:
-    arg = arg.strip().replace(" ", "")
+    arg = textutil.clean(arg).replace(" ", "")
     monday = now.date() - timedelta(days=now.weekday())
     if arg in ("", "上周", "上一周"):
         return week_period(monday - timedelta(days=7))

@@ -18,6 +18,7 @@ from sqlalchemy import delete, select, update
 
 from bot import clock
 from bot.db import insert_ignore, session
+from bot.text import clean
 from bot.org import Group, Org
 from plugins.study import points
 from bot.materials import LETTERS, Library, Material, Period, Question
@@ -70,7 +71,7 @@ class Pick:
 
 def pick(lib: Library, now: datetime, where: Where, title: str, verb: str, *, need_quiz: bool = False) -> Pick:
     """Resolve "/verb [标题]" to one material, or a short answer saying why not."""
-    title = title.strip()
+    title = clean(title)  # invisible-only text is no title: the current material
     if title:
         found = lib.find(title, now.date())
         if need_quiz:
@@ -112,7 +113,7 @@ def no_material(lib: Library, now: datetime, verb: str) -> str:
 
 def study_text(lib: Library, now: datetime, where: Where, title: str) -> tuple[str, Material | None]:
     """The answer to /学习, and the material whose full text to send along (private chat)."""
-    title = title.strip()
+    title = clean(title)
     if title:
         p = pick(lib, now, where, title, "学习")
         if p.material is None:
@@ -235,7 +236,7 @@ _ANSWER_PREFIXES = ("我选", "答案是", "答案", "选")
 
 def parse_answer(text: str) -> str | None:
     """"A", "b", "Ｃ", "2", "选B", "答案：C。" → a letter or a digit; None if it is not an answer."""
-    t = text.strip().translate(_FULLWIDTH)
+    t = clean(text).translate(_FULLWIDTH)
     for prefix in _ANSWER_PREFIXES:
         if t.startswith(prefix):
             t = t[len(prefix):].lstrip("：: ")
@@ -374,7 +375,7 @@ async def publish(lib: Library, org: Org, title: str, now: datetime | None = Non
     """Post now to every study group the material is for, through the outbox. Keyed by day, so
     a second /发布学习 of the same material the same day sends nothing more."""
     now = now or clock.now()
-    title = title.strip()
+    title = clean(title)
     if title:
         found = lib.find(title, now.date(), include_future=True)
         if not found:
