@@ -122,6 +122,14 @@ TIMEOUT = (
     "ListenerName:NodeIKernelMsgListener/onMsgInfoListUpdate EventRet: {}"
 )
 GET_UID_ERROR = "Get Uid Error"
+# NapCat's delete_msg: an id no longer in its short-id table (DeleteMsg.ts), and a recall QQ
+# never confirms (refused: no admin rights; apis/msg.ts recallMsg waits 1 s for the update).
+RECALL_FAILED = "Recall failed"
+RECALL_TIMEOUT = (
+    "Timeout: NTEvent serviceAndMethod:NodeIKernelMsgService/recallMsg "
+    "ListenerName:NodeIKernelMsgListener/onMsgInfoListUpdate EventRet: {}"
+)
+MSG_NOT_FOUND = "消息不存在"  # GetMsg.ts, for an id no longer in the table
 # Private actions that need the person to be reachable (friend, or group_id of a shared group).
 PRIVATE_ACTIONS: tuple[str, ...] = ("send_private_msg", "send_private_forward_msg", "upload_private_file")
 
@@ -635,9 +643,26 @@ class OneBotPeer:
     def _delete_msg(self, params: dict[str, Any]) -> None:
         # NapCat (DeleteMsg.ts) looks the short id up in its in-memory table; unknown: "Recall failed".
         try:
-            del self.messages[int(params["message_id"])]
+            mid = int(params["message_id"])
+            entry = self.messages[mid]
         except (KeyError, ValueError, TypeError):
-            raise PeerFail(1200, "Recall failed") from None
+            raise PeerFail(1200, RECALL_FAILED) from None
+        if not self.may_recall(entry):
+            raise PeerFail(1200, RECALL_TIMEOUT)  # QQ refuses silently; the message stays
+        del self.messages[mid]
+
+    def may_recall(self, entry: dict[str, Any]) -> bool:
+        """QQ's rule: anyone recalls their own message; in a group the owner recalls anyone's,
+        an admin a member's; nobody recalls someone else's private message."""
+        author = int((entry.get("sender") or {}).get("user_id", 0))
+        if author == self.self_id:
+            return True
+        if "group_id" not in entry:
+            return False
+        gid = int(entry["group_id"])
+        mine = self.roles.get((gid, self.self_id), "member")
+        theirs = (entry.get("sender") or {}).get("role") or self.roles.get((gid, author), "member")
+        return mine == "owner" or (mine == "admin" and theirs == "member")
 
     def restart_napcat(self) -> None:
         """NapCat restarted: its short-id table is gone, so old ids cannot be fetched or recalled."""
@@ -647,7 +672,7 @@ class OneBotPeer:
         try:
             return self.messages[int(params["message_id"])]
         except (KeyError, ValueError, TypeError):
-            raise PeerFail(100, "message not found") from None
+            raise PeerFail(1200, MSG_NOT_FOUND) from None
 
     def _nick(self, user_id: int) -> str:
         return self.nicknames.get(user_id, f"user{user_id}")
@@ -674,7 +699,8 @@ class OneBotPeer:
 
     def _get_member_info(self, params: dict[str, Any]) -> dict[str, Any]:
         gid, uid = int(params["group_id"]), int(params["user_id"])
-        if uid not in self.members.get(gid, []):
+        # The bot is in every group it hears from (its role set in `roles`).
+        if uid not in self.members.get(gid, []) and not (uid == self.self_id and (gid in self.members or (gid, uid) in self.roles)):
             raise PeerFail(100, "member not found")
         return self._member(gid, uid)
 

@@ -30,7 +30,8 @@ FORWARDED = "转发：听说从下个月开始，绩效工资要砍掉一半！�
 DEBUNK = "有人在传：下个月开始绩效工资要砍掉一半，年终奖也取消了。我问了人事科，这是假的！"
 OTHER = "内部消息：局里要和隔壁县局合并，一半的人要分流到乡镇站点，名单月底公布"
 GOSSIP = "听说三楼会议室下周要改成领导的私人健身房了"
-NOT_ADMIN_LINE = "· 消息未能撤回（我可能不是群管理员，或对方是群主/管理员），请手动撤回。"
+RECALL_TIMEOUT = "Timeout: NTEvent serviceAndMethod:NodeIKernelMsgService/recallMsg ListenerName:NodeIKernelMsgListener/onMsgInfoListUpdate EventRet: {}"
+NOT_ADMIN_LINE = "· 消息未能撤回：QQ 不允许我撤回（我不是群管理员，或对方是群主/管理员），请手动处理。"
 
 _mids = itertools.count(900_000)
 
@@ -112,7 +113,7 @@ class FakePort:
     async def reply(self, event: Any, parts: Any) -> str | None:
         return "1"
 
-    async def recall(self, message_id: str) -> Recall:
+    async def recall(self, message_id: str, *, group_id: str | None = None, author_id: str | None = None) -> Recall:
         self.calls.append(("recall", int(message_id)))
         if isinstance(self.recall_ok, Recall):
             return self.recall_ok
@@ -294,6 +295,15 @@ async def test_report_reaches_the_moderators_and_thanks_the_reporter(app: App, d
         ctx.receive_event(bot, bare)
         ctx.should_call_api("delete_msg", {"message_id": bare.message_id}, result=None)
         ctx.should_call_api("send_private_msg", {"user_id": WORKER2, **shared(WORKER2), "message": msg("请先回复（引用）要处理的那条消息，再发送 /举报。")}, result={"message_id": 6})
+        # QQ did not confirm in time, though the bot is an admin and the reporter a member: it may
+        # have worked, so the reporter is asked to look, not told it failed.
+        slow = group_event(40001, WORKER2, "/举报")
+        ctx.receive_event(bot, slow)
+        ctx.should_call_api("delete_msg", {"message_id": slow.message_id}, exception=ActionFailed(status="failed", retcode=1200, message=RECALL_TIMEOUT))
+        ctx.should_call_api("get_group_member_info", {"group_id": 40001, "user_id": 10000, "no_cache": True}, result={"role": "admin"})
+        ctx.should_call_api("get_group_member_info", {"group_id": 40001, "user_id": WORKER2, "no_cache": True}, result={"role": "member"})
+        ctx.should_call_api("send_private_msg", {"user_id": WORKER2, **shared(WORKER2), "message": msg("请先回复（引用）要处理的那条消息，再发送 /举报。")}, result={"message_id": 7})
+        ctx.should_call_api("send_private_msg", {"user_id": WORKER2, **shared(WORKER2), "message": msg(texts.REPORT_MAYBE_RECALLED)}, result={"message_id": 8})
     [case] = await rows(db, ModerationCase)
     assert (case.status, case.source, case.reports, case.recalled, case.opened_by) == ("open", "report", 2, False, WORKER2)
     assert [(r.reporter_id, r.reason) for r in await rows(db, ModerationReport)] == [(WORKER2, "造谣"), (SUPER, "我也觉得是谣言")]
@@ -501,7 +511,7 @@ async def test_recall_policy_group_and_its_banned_phrase(app: App, db, org_moder
     ])
     phrase_notice = "\n".join([
         "【自动发现】案件 #3", "群：青年职工群（40003）", "发言人：周六（30002）", "内容：咱们科有内鬼，大家小心",
-        "原因：含有本群禁用语“内鬼”", "处理：按本群规则应撤回，但未成功：消息未能撤回（我可能不是群管理员，或对方是群主/管理员），请手动撤回。",
+        "原因：含有本群禁用语“内鬼”", "处理：按本群规则应撤回，但未成功：消息未能撤回：QQ 不允许我撤回（我不是群管理员，或对方是群主/管理员），请手动处理。",
         "确认违规请发送 /确认 3 [说明]，不属于违规请发送 /驳回 3。",
     ])
     async with app.test_matcher() as ctx:
@@ -753,3 +763,46 @@ async def test_the_port_classifies_napcat_recall_answers(app: App, answer: dict[
         got = await port_for(bot).recall("5")
     assert got is outcome and bool(got) is (outcome is Recall.RECALLED)
     assert service.recall_failed(Recall.UNKNOWN) == texts.RECALL_UNKNOWN
+
+
+
+@pytest.mark.parametrize(
+    ("bot_role", "author_role", "outcome"),
+    [
+        ("member", None, Recall.NOT_PERMITTED),  # a member bot recalls nobody else's message
+        ("admin", "owner", Recall.NOT_PERMITTED),  # an admin cannot recall the owner's...
+        ("admin", "admin", Recall.NOT_PERMITTED),  # ...or another admin's
+        ("admin", "member", Recall.UNKNOWN),  # it may: QQ was only slow to confirm
+        (None, None, Recall.UNKNOWN),  # the roles could not be read: we do not know
+    ],
+)
+async def test_a_recall_qq_never_confirmed_is_checked_against_the_roles(
+    app: App, bot_role: str | None, author_role: str | None, outcome: Recall
+) -> None:
+    """NapCat answers a refused recall exactly like a slow one (Timeout after 1 s): with the
+    group known, the port asks for the roles before it calls it a refusal."""
+    from bot.platform import port_for
+
+    async with app.test_api() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id="10000")
+        ctx.should_call_api("delete_msg", {"message_id": 5}, exception=ActionFailed(status="failed", retcode=1200, message=RECALL_TIMEOUT, wording=RECALL_TIMEOUT))
+        mine = {"group_id": 40001, "user_id": 10000, "no_cache": True}
+        if bot_role is None:
+            ctx.should_call_api("get_group_member_info", mine, exception=ActionFailed(status="failed", retcode=1200, message="群(40001)成员10000不存在"))
+        else:
+            ctx.should_call_api("get_group_member_info", mine, result={"user_id": 10000, "role": bot_role})
+        if author_role is not None:
+            ctx.should_call_api(
+                "get_group_member_info", {"group_id": 40001, "user_id": WORKER, "no_cache": True}, result={"user_id": WORKER, "role": author_role}
+            )
+        got = await port_for(bot).recall("5", group_id="40001", author_id=str(WORKER))
+    assert got is outcome
+
+
+async def test_a_refused_recall_of_the_bots_own_message_asks_no_roles(app: App) -> None:
+    from bot.platform import port_for
+
+    async with app.test_api() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id="10000")
+        ctx.should_call_api("delete_msg", {"message_id": 5}, exception=ActionFailed(status="failed", retcode=1200, message=RECALL_TIMEOUT))
+        assert await port_for(bot).recall("5", group_id="40001", author_id="10000") is Recall.UNKNOWN

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.harness import REPO_ROOT, BotProcess, BotStartError, free_port
-from tests.onebot_peer import Call, HandshakeRefused, OneBotPeer, PeerFail
+from tests.onebot_peer import MSG_NOT_FOUND, RECALL_FAILED, RECALL_TIMEOUT, Call, HandshakeRefused, OneBotPeer, PeerFail
 
 # A tiny bot: echoes every message, and "call:<action> <json>" calls an API
 # and reports the outcome, so responders/failures/timeouts can be observed.
@@ -282,16 +282,52 @@ def test_short_ids_are_bounded_and_forgotten_on_restart() -> None:
     delete = peer._default_responder("delete_msg")
     get = peer._default_responder("get_msg")
     for mid in range(1, OneBotPeer.SHORT_IDS + 2):
-        peer._keep(mid, {"message_id": mid})
+        peer._keep(mid, {"message_id": mid, "sender": {"user_id": peer.self_id}})  # the bot's own
     with pytest.raises(PeerFail) as oldest:
         delete({"message_id": 1})  # pushed out of the table by newer messages
-    assert (oldest.value.retcode, oldest.value.msg) == (1200, "Recall failed")
+    assert (oldest.value.retcode, oldest.value.msg) == (1200, RECALL_FAILED)
     assert delete({"message_id": 2}) is None
     with pytest.raises(PeerFail):
         delete({"message_id": 2})  # already recalled
-    assert get({"message_id": 3}) == {"message_id": 3}
+    assert get({"message_id": 3}) == {"message_id": 3, "sender": {"user_id": peer.self_id}}
     peer.restart_napcat()
     with pytest.raises(PeerFail):
         delete({"message_id": 3})
-    with pytest.raises(PeerFail):
+    with pytest.raises(PeerFail) as unknown:
         get({"message_id": 3})
+    assert (unknown.value.retcode, unknown.value.msg) == (1200, MSG_NOT_FOUND)  # GetMsg.ts
+
+
+@pytest.mark.parametrize(
+    ("bot_role", "author_role", "recalled"),
+    [
+        ("member", "member", False),
+        ("admin", "member", True),
+        ("admin", "admin", False),
+        ("admin", "owner", False),
+        ("owner", "admin", True),
+    ],
+)
+def test_recalling_someone_elses_message_needs_the_rights_qq_asks_for(bot_role: str, author_role: str, recalled: bool) -> None:
+    """QQ refuses without a word; NapCat waits 1 s for a confirmation and answers Timeout. The
+    message stays, so a later recall with the rights still works."""
+    peer = OneBotPeer()
+    delete = peer._default_responder("delete_msg")
+    peer.roles[(40001, peer.self_id)] = bot_role
+    peer._keep(7, {"message_id": 7, "group_id": 40001, "sender": {"user_id": 30001, "role": author_role}})
+    if recalled:
+        assert delete({"message_id": 7}) is None and 7 not in peer.messages
+        return
+    with pytest.raises(PeerFail) as refused:
+        delete({"message_id": 7})
+    assert (refused.value.retcode, refused.value.msg) == (1200, RECALL_TIMEOUT)
+    assert 7 in peer.messages
+    peer.roles[(40001, peer.self_id)] = "owner"
+    assert delete({"message_id": 7}) is None
+
+
+def test_nobody_recalls_someone_elses_private_message() -> None:
+    peer = OneBotPeer()
+    peer._keep(8, {"message_id": 8, "message_type": "private", "sender": {"user_id": 30001}})
+    with pytest.raises(PeerFail):
+        peer._default_responder("delete_msg")({"message_id": 8})

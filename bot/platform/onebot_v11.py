@@ -177,17 +177,44 @@ class OneBotV11Port:
 
         return _message_id(await self._mentions_retried("send_msg", parts, answer))
 
-    async def recall(self, message_id: str) -> Recall:
+    async def recall(self, message_id: str, *, group_id: str | None = None, author_id: str | None = None) -> Recall:
         """`delete_msg`, classified from NapCat's answers (../shared/NAPCAT.md): an id no longer in
-        its in-memory table (old, or NapCat restarted) fails with "Recall failed"; QQ's
-        confirmation is awaited 1 s only, so a timeout is not a refusal."""
+        its in-memory table (old, or NapCat restarted) fails with "Recall failed". QQ's
+        confirmation is awaited 1 s only, and a recall QQ refuses (the bot is no admin, or the
+        author is the owner or an admin) is answered the same way: so, given the group, a
+        timeout is checked against the roles before it is called a refusal."""
         try:
             await self.bot.call_api("delete_msg", message_id=int(message_id))
         except ActionFailed as e:
-            return _recall_failure(f"{e.info.get('message') or ''} {e.info.get('wording') or ''} {e.info.get('msg') or ''}")
+            outcome = _recall_failure(f"{e.info.get('message') or ''} {e.info.get('wording') or ''} {e.info.get('msg') or ''}")
         except (NetworkError, ApiNotAvailable, ValueError):
             return Recall.UNKNOWN
-        return Recall.RECALLED
+        else:
+            # NapCat answers ok once QQ reported the message recalled (recallTime set).
+            return Recall.RECALLED
+        if outcome is Recall.UNKNOWN and group_id is not None and not await self._may_recall(group_id, author_id):
+            return Recall.NOT_PERMITTED
+        return outcome
+
+    async def _may_recall(self, group_id: str, author_id: str | None) -> bool:
+        """Whether QQ lets the bot recall the author's message in the group (True when unsure)."""
+        if author_id == self.bot_id:
+            return True  # its own message: no role needed
+        mine = await self._role(group_id, self.bot_id)
+        if mine is None or mine == "owner":
+            return True
+        if mine != "admin":
+            return False  # a member recalls only its own messages
+        # An admin cannot recall the owner's or another admin's message.
+        return author_id is None or await self._role(group_id, author_id) not in ("owner", "admin")
+
+    async def _role(self, group_id: str, user_id: str) -> str | None:
+        try:
+            info = await self.bot.call_api("get_group_member_info", group_id=int(group_id), user_id=int(user_id), no_cache=True)
+        except (ActionFailed, NetworkError, ApiNotAvailable, ValueError):
+            return None
+        role = info.get("role") if isinstance(info, dict) else None
+        return role if isinstance(role, str) else None
 
     async def mute(self, group_id: str, user_id: str, seconds: int) -> None:
         await self._call("set_group_ban", group_id=int(group_id), user_id=int(user_id), duration=seconds)

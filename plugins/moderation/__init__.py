@@ -89,12 +89,12 @@ async def _rumour(ctx: Ctx) -> None:
 async def _report(ctx: Ctx) -> None:
     # The reported author must not learn who reported: recall the command, answer privately only.
     say = _private(ctx)
-    recalled = await ctx.port.recall(str(ctx.message_id))
+    recalled = await ctx.port.recall(str(ctx.message_id), group_id=str(ctx.group_id), author_id=str(ctx.user_id))
     quoted = await _quoted(ctx, "举报", say)
     answer = None
     if quoted is not None and ctx.group_id is not None:
         answer = await service.report(ctx.port, ctx.org, ctx.group_id, ctx.user_id, quoted, clean(ctx.args)[:MAX_REASON] or None)
-    lines = ([answer] if answer else []) + ([] if recalled else [texts.REPORT_NOT_RECALLED])
+    lines = ([answer] if answer else []) + ([] if recalled else [texts.report_not_recalled(recalled)])
     if lines:
         await say(*lines)
 

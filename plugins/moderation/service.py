@@ -156,7 +156,7 @@ async def on_hit(port: Port, org: Org, group_id: int, message_id: int, author_id
     audits: list[dict[str, Any]] = []
     recalled = False
     if policy == "recall":
-        outcome = await _recall(port, message_id)
+        outcome = await _recall(port, message_id, group_id, author_id)
         if outcome:
             recalled = True
             action = "已按本群规则撤回"
@@ -315,7 +315,7 @@ async def _confirm(port: Port, org: Org, case: ModerationCase, actor: int, note:
     recalled = case.recalled
     if recalled:
         lines.append("· 消息此前已撤回")
-    elif outcome := await _recall(port, case.message_id):
+    elif outcome := await _recall(port, case.message_id, case.group_id, case.author_id):
         recalled = True
         lines.append("· 消息已撤回")
         audits.append(_entry("recall", actor, case, "管理员确认"))
@@ -685,9 +685,9 @@ async def _send(port: Port, target: Target, parts: list[Part]) -> bool:
     return True
 
 
-async def _recall(port: Port, message_id: int) -> Recall:
+async def _recall(port: Port, message_id: int, group_id: int, author_id: int) -> Recall:
     try:
-        outcome = Recall(await port.recall(str(message_id)))
+        outcome = Recall(await port.recall(str(message_id), group_id=str(group_id), author_id=str(author_id)))
     except Exception as e:  # noqa: BLE001 - timeouts, disconnects: we do not know
         logger.warning(f"moderation: recall failed: {type(e).__name__}")
         return Recall.UNKNOWN

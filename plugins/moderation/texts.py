@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.platform import Recall
 from plugins.moderation.config import PREVIEW, label
 
 # --- reply-based commands ---------------------------------------------------
@@ -14,6 +15,7 @@ REPORT_JOINED = "谢谢，这条消息已经在处理中（案件 #{id}）。"
 REPORT_AGAIN = "你已经举报过这条消息了（案件 #{id}），管理员会处理。"
 REPORT_DECIDED = "这条消息已经处理过了（案件 #{id}：{status}）。谢谢你的反映。"
 REPORT_NOT_RECALLED = "群里的那条 /举报 消息我没能撤回，你可以自己撤回它，以免别人看到是谁举报的。"
+REPORT_MAYBE_RECALLED = "群里的那条 /举报 消息可能没有撤回成功，请看一下，如果还在，你可以自己撤回它，以免别人看到是谁举报的。"
 REPORT_LIMIT = "你一小时内的举报已经比较多了，请稍后再试；情况紧急可以直接联系本群管理员。"
 
 # --- case-number commands ---------------------------------------------------
@@ -56,8 +58,13 @@ DECIDE_HINT = "确认违规请发送 /确认 {id} [说明]，不属于违规请�
 NOT_ADMIN = "我可能不是群管理员，或对方是群主/管理员"
 # Why a recall did not happen, by what the platform answered (Recall in bot/platform).
 RECALL_GONE = "这条消息已无法撤回，请手动删除。"
-RECALL_NOT_PERMITTED = f"消息未能撤回（{NOT_ADMIN}），请手动撤回。"
+RECALL_NOT_PERMITTED = "消息未能撤回：QQ 不允许我撤回（我不是群管理员，或对方是群主/管理员），请手动处理。"
 RECALL_UNKNOWN = "撤回没有得到确认，请到群里看一下，如果消息还在请手动删除。"
+
+
+def report_not_recalled(outcome: Recall) -> str:
+    """To the reporter, when their /举报 may still be in the group."""
+    return REPORT_MAYBE_RECALLED if outcome is Recall.UNKNOWN else REPORT_NOT_RECALLED
 
 
 def duration(minutes: int) -> str:

@@ -6,6 +6,7 @@ flagged again; the third confirmed violation of one author is muted."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from tests.e2e.test_bot_process import bot_env
@@ -32,6 +33,8 @@ async def test_moderation_over_websocket(tmp_path: Path) -> None:
     async with OneBotPeer() as peer, BotProcess(bot_env(tmp_path), log_dir=tmp_path) as proc:
         await peer.connect_reverse(proc.ws_url)
         log = lambda: proc.output()[-4000:]  # noqa: E731
+        # QQ lets the bot recall members' messages only where it is an admin (see step 6).
+        peer.roles[(40001, peer.self_id)] = peer.roles[(40002, peer.self_id)] = "admin"
 
         # Before anything is known: a message quoting the rumour goes unnoticed.
         debunk_first = await peer.group_message(40001, WORKER2, DEBUNK)
@@ -128,4 +131,25 @@ async def test_moderation_over_websocket(tmp_path: Path) -> None:
         assert "· 这条消息已无法撤回，请手动删除。" in late.text and "管理员" not in late.text.split("\n")[1], late.text
         failed = await peer.wait_call("delete_msg", since=mark)
         assert failed.response and (failed.response["retcode"], failed.response["message"]) == (1200, "Recall failed")
+
+        # 6. The bot is no longer an admin: QQ refuses recalls without a word and NapCat answers
+        # "Timeout" as for a slow one. The bot reads its role and says why, to each in private.
+        peer.roles[(40001, peer.self_id)] = "member"
+        gossip = await peer.group_message(40001, WORKER, "明天食堂中午不开门，大家自己带饭")
+        mark = peer.mark()
+        report2 = await peer.group_message(40001, WORKER2, "/举报", reply_to=gossip)
+        refused = await peer.wait_call("delete_msg", since=mark, timeout=10)
+        assert refused.params["message_id"] == report2
+        assert refused.response and refused.response["retcode"] == 1200 and refused.response["message"].startswith("Timeout:")
+        told = await peer.wait_call("send_private_msg", where=lambda c: to(MOD)(c) and c.text.startswith("【举报】案件 #"), since=mark, timeout=10)
+        case = re.match(r"【举报】案件 #(\d+)", told.text).group(1)  # type: ignore[union-attr]
+        reporter = await peer.wait_call("send_private_msg", where=to(WORKER2), since=mark)
+        assert "我没能撤回，你可以自己撤回它" in reporter.text, reporter.text
+        assert report2 in peer.messages  # still in the group
+        mark = peer.mark()
+        await peer.private_message(MOD, f"/确认 {case}")
+        done = await peer.wait_call("send_msg", where=lambda c: to(MOD)(c) and f"已确认案件 #{case}" in c.text, since=mark, timeout=10)
+        assert "· 消息未能撤回：QQ 不允许我撤回" in done.text and "已无法撤回" not in done.text, done.text
+        assert gossip in peer.messages
+        assert not [c for c in peer.calls[mark:] if c.target == ("group", 40001) and ("案件" in c.text or str(WORKER2) in c.text)]
         assert not peer.errors, peer.errors
