@@ -59,13 +59,22 @@ def author_call(case: int, outcome: str = "已在群里提醒") -> tuple[str, di
     return "send_private_msg", {"user_id": WORKER, **shared(WORKER), "message": msg(to_author(case, outcome))}
 
 
+def reporter_told(user: int, case: int, *, confirmed: bool = True, group: str = "质量科职工群") -> tuple[str, dict[str, Any]]:
+    """The outcome of a report, to the reporter: nothing about the author (no count, penalty or other case)."""
+    outcome = "确认违规，已按群规处理。谢谢你！" if confirmed else "不属于违规，没有处理。谢谢你的反映。"
+    return "send_private_msg", {"user_id": user, **shared(user), "message": msg(f"你在{group}举报的那条消息（案件 #{case}）经管理员核实，{outcome}")}
+
+
 def to_mod(text: str) -> tuple[str, dict[str, Any]]:
     """A decision typed in the group: the summary goes to the moderator privately."""
     return "send_private_msg", {"user_id": MOD, **shared(MOD), "message": msg(text)}
 
 
-def confirmed(case: int, n: int, *, recall: str = "· 消息已撤回", learnt: bool = True, who: str = "张三（30001）", step: str = "已在群里提醒") -> str:
-    lines = [f"已确认案件 #{case}（不实信息）。", recall, "· 已在群里发布辟谣"]
+def confirmed(
+    case: int, n: int, *, recall: str = "· 消息已撤回", learnt: bool = True, who: str = "张三（30001）", step: str = "已在群里提醒",
+    clarified: str = "· 已在群里发布辟谣",
+) -> str:
+    lines = [f"已确认案件 #{case}（不实信息）。", recall, clarified]
     if learnt:
         lines.append("· 已加入谣言库，相似的转发会被自动发现")
     lines.append(f"· {who} 近半年第 {n} 次违规：{step}")
@@ -276,7 +285,7 @@ async def test_report_reaches_the_moderators_and_thanks_the_reporter(app: App, d
         ctx.receive_event(bot, report)
         ctx.should_call_api("delete_msg", {"message_id": report.message_id}, result=None)
         ctx.should_call_api("send_private_msg", {"user_id": MOD, **shared(MOD), "message": msg(notice)}, result={"message_id": 1})
-        ctx.should_call_api("send_private_msg", {"user_id": WORKER2, **shared(WORKER2), "message": msg("谢谢你的举报，已转交本群管理员处理（案件 #1）。")}, result={"message_id": 2})
+        ctx.should_call_api("send_private_msg", {"user_id": WORKER2, **shared(WORKER2), "message": msg("谢谢你的举报，已转交本群管理员处理（案件 #1），有结果会私聊告诉你。")}, result={"message_id": 2})
         again = group_event(40001, WORKER2, "/举报", reply_to=gossip.message_id)
         ctx.receive_event(bot, again)
         ctx.should_call_api("delete_msg", {"message_id": again.message_id}, result=None)
@@ -285,7 +294,7 @@ async def test_report_reaches_the_moderators_and_thanks_the_reporter(app: App, d
         ctx.receive_event(bot, second)
         # NapCat forgot the id (or the bot is no admin): still silent in the group.
         ctx.should_call_api("delete_msg", {"message_id": second.message_id}, exception=ActionFailed(status="failed", retcode=1200, message="Recall failed", wording="Recall failed"))
-        joined = "谢谢，这条消息已经在处理中（案件 #1）。\n群里的那条 /举报 消息我没能撤回，你可以自己撤回它，以免别人看到是谁举报的。"
+        joined = "谢谢，这条消息已经在处理中（案件 #1），有结果会私聊告诉你。\n群里的那条 /举报 消息我没能撤回，你可以自己撤回它，以免别人看到是谁举报的。"
         ctx.should_call_api("send_private_msg", {"user_id": SUPER, **shared(SUPER), "message": msg(joined)}, result={"message_id": 4})
         own = group_event(40001, WORKER, "/举报", reply_to=gossip.message_id)
         ctx.receive_event(bot, own)
@@ -342,6 +351,7 @@ async def test_confirm_a_report_in_private_chat(app: App, db) -> None:  # type: 
         ctx.should_call_api("send_group_msg", {"group_id": 40001, "message": msg(service._clarification(None, OTHER))}, result={"message_id": 2})
         ctx.should_call_api("send_group_msg", {"group_id": 40001, "message": msg(warn())}, result={"message_id": 3})
         ctx.should_call_api(*author_call(1), result={"message_id": 90})
+        ctx.should_call_api(*reporter_told(WORKER2, 1), result={"message_id": 91})
         ctx.should_call_send(ok, msg(confirmed(1, 1)), result={"message_id": 4})
         twice = group_event(40001, MOD, "/确认 1")
         ctx.receive_event(bot, twice)
@@ -403,14 +413,15 @@ async def test_the_ladder_warns_twice_then_mutes(app: App, db) -> None:  # type:
         flag = group_event(40001, MOD, "/谣言", reply_to=rumour.message_id)
         ctx.receive_event(bot, flag)
         ctx.should_call_api("delete_msg", {"message_id": rumour.message_id}, result=None)
-        ctx.should_call_api("send_group_msg", {"group_id": 40001, "message": msg(service._clarification(None, third))}, result={"message_id": 1})
+        # The same official clarification (on pay) went to this group minutes ago: not again.
         ctx.should_call_api("set_group_ban", {"group_id": 40001, "user_id": WORKER, "duration": 600}, result=None)
         ctx.should_call_api("send_group_msg", {"group_id": 40001, "message": msg(mute)}, result={"message_id": 2})
         ctx.should_call_api(*author_call(3, "已禁言 10 分钟"), result={"message_id": 90})
-        ctx.should_call_api(*to_mod(confirmed(3, 3, step="已禁言 10 分钟")), result={"message_id": 3})
+        ctx.should_call_api(*to_mod(confirmed(3, 3, step="已禁言 10 分钟", clarified="· 群里不久前已发过同样的辟谣，这次没有重复发")), result={"message_id": 3})
     case = (await rows(db, ModerationCase, ModerationCase.id == 3))[0]
     assert (case.ladder_step, case.mute_seconds) == (3, 600)
-    assert [a.action for a in await rows(db, ModerationAudit, ModerationAudit.case_id == 3)] == ["flag", "confirm", "recall", "clarify", "mute"]
+    assert service._clarification(None, third) == service._clarification(None, RUMOUR)
+    assert [a.action for a in await rows(db, ModerationAudit, ModerationAudit.case_id == 3)] == ["flag", "confirm", "recall", "mute"]
 
 
 async def test_a_refused_mute_is_reported_to_the_moderator(db) -> None:  # type: ignore[no-untyped-def]
@@ -427,7 +438,7 @@ async def test_a_refused_mute_is_reported_to_the_moderator(db) -> None:  # type:
 # --- /申诉 ----------------------------------------------------------------------------------
 
 
-async def test_appeal_goes_to_cadres_who_overturn_or_uphold(app: App, db) -> None:  # type: ignore[no-untyped-def]
+async def test_appeal_goes_to_cadres_who_revoke_or_keep_with_clear_verbs(app: App, db) -> None:  # type: ignore[no-untyped-def]
     port = FakePort()
     first = await confirm_by_service(port, RUMOUR)
     second = await confirm_by_service(port, OTHER)
@@ -435,8 +446,11 @@ async def test_appeal_goes_to_cadres_who_overturn_or_uphold(app: App, db) -> Non
     notice = "\n".join([
         "【申诉】案件 #1", "群：质量科职工群（40001）", "当事人：张三（30001）", f"原消息：{RUMOUR}",
         "处理：不实信息，近半年第 1 次违规，已提醒", f"申诉理由：{reason}",
-        "撤销处理请发送 /驳回 1 [说明]；维持原处理请发送 /确认 1。",
+        "撤销处理请发送 /撤销 1 说明；维持原处理请发送 /维持 1 说明。说明会转告申诉人。",
     ])
+    hint = "案件 #1 在等申诉复核：撤销处理请发送 /撤销 1 说明，维持原处理请发送 /维持 1 说明（说明会转告申诉人）。"
+    revoke_note = "经核实你是转发时不知情，这次不算违规。"
+    keep_note = "这条消息你是原创的，不属于转发。"
     async with app.test_matcher() as ctx:
         bot = ctx.create_bot(base=Bot, self_id="10000")
         not_mine = private_event(WORKER2, f"/申诉 {first} 不服")
@@ -452,32 +466,66 @@ async def test_appeal_goes_to_cadres_who_overturn_or_uphold(app: App, db) -> Non
         twice = group_event(40001, WORKER, f"/申诉 {first} 再说一次")
         ctx.receive_event(bot, twice)
         ctx.should_call_send(twice, msg("你已经对案件 #1 提出过申诉，请耐心等待复核。"), result={"message_id": 5})
-        moderator = private_event(MOD, f"/确认 {first}")
+        moderator = private_event(MOD, f"/撤销 {first}")
         ctx.receive_event(bot, moderator)
         ctx.should_call_send(moderator, msg("案件 #1 有待复核的申诉，由政工干部处理。"), result={"message_id": 6})
-        overturn = private_event(CADRE, f"/驳回 {first} 申诉成立")
-        ctx.receive_event(bot, overturn)
-        ctx.should_call_api("send_group_msg", {"group_id": 40001, "message": msg("张三，经复核，之前对你那条消息的处理已撤销，不计入违规记录。给你带来不便，请谅解。")}, result={"message_id": 7})
-        ctx.should_call_api("send_private_msg", {"user_id": WORKER, **shared(WORKER), "message": msg("你对案件 #1 的申诉经复核已撤销原处理，不计入违规记录。")}, result={"message_id": 8})
-        ctx.should_call_send(overturn, msg("已撤销案件 #1 的处理：不计入发言人的违规次数，内容已移出谣言库，并已在群里告知发言人。"), result={"message_id": 9})
-        # The second case: appealed, and the cadre upholds it.
+        # The trap: "/驳回 1" (reject... the appeal? the penalty?) and "/确认 1" change nothing,
+        # and name the verbs that cannot be misread. nonebug fails on any other call.
+        for old in ("/驳回", "/确认"):
+            guess = private_event(CADRE, f"{old} {first} 申诉成立")
+            ctx.receive_event(bot, guess)
+            ctx.should_call_send(guess, msg(hint), result={"message_id": 7})
+        listing = private_event(CADRE, "/案件")
+        ctx.receive_event(bot, listing)
+        ctx.should_call_send(listing, msg("\n".join([
+            "目前没有待处理的案件。",
+            "等待复核的申诉：",
+            f"#1 质量科职工群 张三（不实信息）申诉：{reason}",
+            "撤销处理：/撤销 案件号 说明；维持原处理：/维持 案件号 说明；说明会转告申诉人",
+        ])), result={"message_id": 8})
+        revoke = private_event(CADRE, f"/撤销 {first} {revoke_note}")
+        ctx.receive_event(bot, revoke)
+        ctx.should_call_api("send_group_msg", {"group_id": 40001, "message": msg("张三，经复核，之前对你那条消息的处理已撤销，不计入违规记录。给你带来不便，请谅解。")}, result={"message_id": 9})
+        ctx.should_call_api(
+            "send_private_msg",
+            {"user_id": WORKER, **shared(WORKER), "message": msg(f"你对案件 #1 的申诉经复核已撤销原处理，不计入违规记录。\n复核说明：{revoke_note}")},
+            result={"message_id": 10},
+        )
+        ctx.should_call_send(revoke, msg("已撤销案件 #1 的处理：不计入发言人的违规次数，内容已移出谣言库，并已在群里告知发言人。已私聊告诉发言人，并转告了你的说明。"), result={"message_id": 11})
+        # The second case: appealed, and the cadre keeps it, with a word for the author.
         appeal2 = private_event(WORKER, f"/申诉 {second} 也不服")
         ctx.receive_event(bot, appeal2)
-        ctx.should_call_api("send_private_msg", {"user_id": CADRE, "group_id": 40001, "message": _Contains("【申诉】案件 #2")}, result={"message_id": 10})
-        ctx.should_call_send(appeal2, msg("申诉已收到，政工干部会复核案件 #2，结果会私聊告诉你。"), result={"message_id": 11})
-        uphold = private_event(CADRE, f"/确认 {second}")
-        ctx.receive_event(bot, uphold)
-        ctx.should_call_api("send_private_msg", {"user_id": WORKER, "group_id": 40001, "message": msg("你对案件 #2 的申诉经复核，维持原处理。如有疑问，可以找政工干部当面沟通。")}, result={"message_id": 12})
-        ctx.should_call_send(uphold, msg("已维持案件 #2 的处理，并已告知申诉人。"), result={"message_id": 13})
+        ctx.should_call_api("send_private_msg", {"user_id": CADRE, "group_id": 40001, "message": _Contains("【申诉】案件 #2")}, result={"message_id": 12})
+        ctx.should_call_send(appeal2, msg("申诉已收到，政工干部会复核案件 #2，结果会私聊告诉你。"), result={"message_id": 13})
+        keep = private_event(CADRE, f"/维持 {second} {keep_note}")
+        ctx.receive_event(bot, keep)
+        ctx.should_call_api(
+            "send_private_msg",
+            {"user_id": WORKER, "group_id": 40001, "message": msg(f"你对案件 #2 的申诉经复核，维持原处理。如有疑问，可以找政工干部当面沟通。\n复核说明：{keep_note}")},
+            result={"message_id": 14},
+        )
+        ctx.should_call_send(keep, msg("已维持案件 #2 的处理，并已把你的说明转告申诉人。"), result={"message_id": 15})
+        for text, answer in [
+            (f"/维持 {second}", "案件 #2 的申诉已经复核过了（维持原处理）。"),
+            (f"/维持 {first}", "案件 #1 的申诉已经复核过了（已撤销处理）。"),
+            (f"/撤销 {first}", "案件 #1 没有认定违规，不需要撤销。"),
+        ]:
+            event = private_event(CADRE, text)
+            ctx.receive_event(bot, event)
+            ctx.should_call_send(event, msg(answer), result={"message_id": 16})
         redo = private_event(MOD, f"/确认 {first}")
         ctx.receive_event(bot, redo)
-        ctx.should_call_send(redo, msg("案件 #1 已经驳回过了。"), result={"message_id": 15})
+        ctx.should_call_send(redo, msg("案件 #1 已经驳回过了。"), result={"message_id": 17})
         open_case = private_event(WORKER, "/申诉 1 又来")
         ctx.receive_event(bot, open_case)
-        ctx.should_call_send(open_case, msg("案件 #1 没有认定违规，不需要申诉。"), result={"message_id": 14})
+        ctx.should_call_send(open_case, msg("案件 #1 没有认定违规，不需要申诉。"), result={"message_id": 18})
+        detail = private_event(CADRE, "/案件 1")
+        ctx.receive_event(bot, detail)
+        ctx.should_call_send(detail, _Contains(f"李四 撤销处理：{revoke_note}"), result={"message_id": 19})
     one, two = await rows(db, ModerationCase)
     assert (one.status, one.appeal, one.appeal_result, one.decided_by) == ("dismissed", reason, "overturned", CADRE)
     assert (two.status, two.appeal_result) == ("confirmed", "upheld")
+    assert [(a.action, a.reason) for a in await rows(db, ModerationAudit, ModerationAudit.case_id == 2) if a.action == "uphold"] == [("uphold", keep_note)]
     corpus = await rows(db, ModerationCorpus, ModerationCorpus.case_id == 1)
     assert [(c.kind, c.active) for c in corpus] == [("rumour", False), ("innocent", True)]
     screener = await index.get()
@@ -486,6 +534,38 @@ async def test_appeal_goes_to_cadres_who_overturn_or_uphold(app: App, db) -> Non
     port = FakePort()
     third = await confirm_by_service(port, "明年开始编外人员全部清退，合同到期一律不续签")
     assert (await rows(db, ModerationCase, ModerationCase.id == third))[0].ladder_step == 2
+
+
+async def test_a_moderator_revokes_with_the_revoke_verb_and_the_author_hears_why(app: App, db) -> None:  # type: ignore[no-untyped-def]
+    """No appeal: the group's moderator changes their mind. /驳回 on a confirmed case changes
+    nothing and points to /撤销; /撤销 tells the group (no id) and the author (with the note)."""
+    first = await confirm_by_service(FakePort(), RUMOUR)
+    note = "我看错了，是转发的正式通知。"
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id="10000")
+        old = private_event(MOD, f"/驳回 {first}")
+        ctx.receive_event(bot, old)
+        ctx.should_call_send(old, msg("案件 #1 已确认违规。如要撤销处理，请发送 /撤销 1 说明。"), result={"message_id": 1})
+        nobody = private_event(WORKER2, f"/撤销 {first}")
+        ctx.receive_event(bot, nobody)
+        ctx.should_call_send(nobody, msg("抱歉，案件 #1 只有该群的管理员可以处理。"), result={"message_id": 2})
+        keep = private_event(MOD, f"/维持 {first}")
+        ctx.receive_event(bot, keep)
+        ctx.should_call_send(keep, msg("案件 #1 没有待复核的申诉。"), result={"message_id": 3})
+        revoke = group_event(40001, MOD, f"/撤销 {first} {note}")
+        ctx.receive_event(bot, revoke)
+        ctx.should_call_api("send_group_msg", {"group_id": 40001, "message": msg("张三，经复核，之前对你那条消息的处理已撤销，不计入违规记录。给你带来不便，请谅解。")}, result={"message_id": 4})
+        ctx.should_call_api(
+            "send_private_msg",
+            {"user_id": WORKER, **shared(WORKER), "message": msg(f"你在质量科职工群的那条消息（案件 #1）经复核已撤销处理，不计入违规记录。\n复核说明：{note}")},
+            result={"message_id": 5},
+        )
+        ctx.should_call_api(*to_mod("已撤销案件 #1 的处理：不计入发言人的违规次数，内容已移出谣言库，并已在群里告知发言人。已私聊告诉发言人，并转告了你的说明。"), result={"message_id": 6})
+        still_open = private_event(MOD, "/撤销 99")
+        ctx.receive_event(bot, still_open)
+        ctx.should_call_send(still_open, msg("没有找到案件 #99。"), result={"message_id": 7})
+    [case] = await rows(db, ModerationCase)
+    assert (case.status, case.appeal_result, case.decided_by) == ("dismissed", None, MOD)
 
 
 class _Contains:
@@ -735,6 +815,7 @@ async def test_confirm_days_later_says_the_message_can_no_longer_be_recalled(app
         ctx.should_call_api("send_group_msg", {"group_id": 40001, "message": msg(service._clarification(None, OTHER))}, result={"message_id": 2})
         ctx.should_call_api("send_group_msg", {"group_id": 40001, "message": msg(warn())}, result={"message_id": 3})
         ctx.should_call_api(*author_call(1), result={"message_id": 4})
+        ctx.should_call_api(*reporter_told(WORKER2, 1), result={"message_id": 41})
         ctx.should_call_send(ok, msg(confirmed(1, 1, recall=gone)), result={"message_id": 5})
     assert "我可能不是群管理员" not in confirmed(1, 1, recall=gone)
     [case] = await rows(db, ModerationCase)

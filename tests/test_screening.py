@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from plugins.moderation.config import best_clarification, load_clarifications, load_lexicons
+from plugins.moderation.config import MAX_GROUP_POST, best_clarification, dedupe_sentences, fit, load_clarifications, load_lexicons
 from plugins.moderation.normalise import normalise, shingles, strip_forward_marks
 from plugins.moderation.screening import Params, Screener
 from tests.data.make_screening_pairs import ORDINARY, RUMOURS, build
@@ -218,6 +218,58 @@ def test_best_clarification_matches_the_subject() -> None:
     assert best_clarification(RUMOUR, options).name == "pay"  # type: ignore[union-attr]
     assert best_clarification("请大家点击链接填写银行卡号和身份证号领取补贴", options).name == "fake_notice"  # type: ignore[union-attr]
     assert best_clarification("今天天气不错", options) is None
+
+
+def _sentences(text: str) -> list[str]:
+    import re
+
+    return [p.strip() for p in re.findall(r"[^。！？\n]+[。！？]?[”」]?", text) if p.strip()]
+
+
+def test_shipped_clarifications_are_posted_whole_with_no_line_break_inside_a_sentence() -> None:
+    """What the group reads: every sentence of the file, once; a line ends only where a
+    sentence or a paragraph ends (the editor's line wrap is no break on a phone)."""
+    for c in load_clarifications():
+        posted = c.text()
+        assert posted.startswith(f"【辟谣】{c.title}\n")
+        assert len(posted) <= MAX_GROUP_POST
+        for line in posted.splitlines()[1:]:
+            assert line[-1] in "。！？”", (c.name, line)
+        assert normalise(posted) == normalise(f"辟谣{c.title}{c.body}"), c.name  # nothing lost
+        body = _sentences(posted)
+        assert len(body) == len(set(body)), c.name
+    benefits = next(c for c in load_clarifications() if c.name == "benefits").text()
+    assert "经核实，职工带薪年休假按国家规定执行" in benefits  # was "经核实，\n职工带薪…"
+
+
+def test_a_long_clarification_is_cut_at_a_sentence_end_or_not_posted(tmp_path: Path) -> None:
+    sentence = "经核实，第{:03d}项安排没有调整，照常进行。"  # 24 characters, each different
+    long_body = "".join(sentence.format(i) for i in range(100))  # 2,400 characters: over the limit
+    (tmp_path / "long.md").write_text(f"---\ntitle: 说明\nkeywords: [工资, 绩效]\n---\n{long_body}\n", encoding="utf-8")
+    (tmp_path / "endless.md").write_text("---\ntitle: 说明\nkeywords: [工资, 绩效]\n---\n" + "没有句号" * 600 + "\n", encoding="utf-8")
+    [c] = load_clarifications(tmp_path)
+    posted = c.text()
+    assert c.name == "long" and len(posted) <= MAX_GROUP_POST and posted.endswith("照常进行。")
+    assert MAX_GROUP_POST - len(posted) < len(sentence)
+    assert fit("一句话。二句话！三句", 8) == "一句话。二句话！"
+    assert fit("一句话没有结束", 3) is None
+    assert fit("短的", 3) == "短的"
+
+
+def test_the_same_sentence_is_not_posted_twice(tmp_path: Path) -> None:
+    # A summary the body repeats; the note repeating the template's closing line.
+    (tmp_path / "twice.md").write_text(
+        "---\ntitle: 单位从不在群里要大家转账\nkeywords: [转账, 链接]\n---\n单位从不在群里要大家转账。遇到这类消息请先打电话核实。\n",
+        encoding="utf-8",
+    )
+    [c] = load_clarifications(tmp_path)
+    assert c.text() == "【辟谣】单位从不在群里要大家转账\n遇到这类消息请先打电话核实。"
+    assert dedupe_sentences("【辟谣】说明\n工资照常发放。請以單位正式通知為準，不信謠、不傳謠！\n请以单位正式通知为准，不信谣不传谣。") == (
+        "【辟谣】说明\n工资照常发放。請以單位正式通知為準，不信謠、不傳謠！"
+    )
+    # Short or merely similar sentences stay.
+    assert dedupe_sentences("谢谢大家。\n请大家注意。谢谢大家配合。") == "谢谢大家。\n请大家注意。谢谢大家配合。"
+    assert dedupe_sentences("第 1 项安排没有调整，照常进行。第 2 项安排没有调整，照常进行。").count("照常进行") == 2
 
 
 # --- quality on the labelled set -----------------------------------------------------

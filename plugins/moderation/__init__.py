@@ -25,7 +25,7 @@ from plugins.moderation.index import index
 __plugin_meta__ = PluginMetadata(
     name="moderation",
     description="谣言与不文明言论：标记、举报、自动发现、辟谣、警告与禁言、申诉",
-    usage="/谣言 /举报 /确认 /驳回 /申诉 /案件",
+    usage="/谣言 /举报 /确认 /驳回 /防骗 /申诉 /撤销 /维持 /案件",
 )
 
 MAX_NOTE = 1000
@@ -78,10 +78,14 @@ def _private(ctx: Ctx) -> Say:
 
 @command("谣言", summary="回复一条消息：认定为谣言，撤回并辟谣", usage="/谣言 [说明]", roles=[Role.moderator], private=False, order=40)
 async def _rumour(ctx: Ctx) -> None:
+    note = clean(ctx.args)
+    if len(note) > MAX_NOTE:  # the note is posted as the clarification: never cut mid-sentence
+        await _private(ctx)(texts.NOTE_TOO_LONG.format(max=MAX_NOTE))
+        return
     quoted = await _quoted(ctx, "谣言")
     if quoted is None or ctx.group_id is None:
         return
-    lines = await service.flag(ctx.port, ctx.org, ctx.group_id, ctx.user_id, quoted, clean(ctx.args)[:MAX_NOTE] or None)
+    lines = await service.flag(ctx.port, ctx.org, ctx.group_id, ctx.user_id, quoted, note or None)
     await _private(ctx)(*lines)  # the group sees the clarification, not the case summary
 
 
@@ -107,7 +111,10 @@ async def _decide(ctx: Ctx, cmd: str, decide) -> None:  # type: ignore[no-untype
         await ctx.reply(texts.NEED_CASE.format(cmd=cmd))
         return
     # Typed in the group or not: the summary (ids, counts, case details) is for the moderator only.
-    await _private(ctx)(*await decide(ctx.port, ctx.org, case_id, ctx.user_id, note[:MAX_NOTE] or None))
+    if len(note) > MAX_NOTE:  # posted in the group or passed on to a person: not cut off
+        await _private(ctx)(texts.NOTE_TOO_LONG.format(max=MAX_NOTE))
+        return
+    await _private(ctx)(*await decide(ctx.port, ctx.org, case_id, ctx.user_id, note or None))
 
 
 @command("确认", summary="（群管理员）确认案件违规：撤回、辟谣、按规处理", usage="/确认 <案件号> [说明]", order=42)
@@ -115,9 +122,17 @@ async def _confirm(ctx: Ctx) -> None:
     await _decide(ctx, "确认", service.decide_confirm)
 
 
-@command("驳回", summary="（群管理员）驳回案件，或撤销已确认的处理", usage="/驳回 <案件号> [说明]", order=43)
+@command("驳回", summary="（群管理员）待处理的案件不属于违规", usage="/驳回 <案件号> [说明]", order=43)
 async def _dismiss(ctx: Ctx) -> None:
     await _decide(ctx, "驳回", service.decide_dismiss)
+
+
+@command("防骗", summary="（群管理员）疑似诈骗的案件：在群里提醒全群防骗，不算发言人违规", usage="/防骗 <案件号>", order=43)
+async def _fraud(ctx: Ctx) -> None:
+    async def remind(port, org, case_id, actor, note):  # type: ignore[no-untyped-def]
+        return await service.fraud_reminder(port, org, case_id, actor)
+
+    await _decide(ctx, "防骗", remind)
 
 
 @command("申诉", summary="对自己被处理的案件提出申诉", usage="/申诉 <案件号> <理由>", order=44)
@@ -127,6 +142,18 @@ async def _appeal(ctx: Ctx) -> None:
         await ctx.reply(texts.APPEAL_USAGE)
         return
     await ctx.reply(await service.appeal(ctx.port, ctx.org, ctx.user_id, case_id, reason[:MAX_REASON]))
+
+
+# Appeal decisions have verbs of their own: "/驳回 4" read as "reject the appeal" revoked the
+# penalty, "/确认 4" kept it.
+@command("撤销", summary="（政工干部、群管理员）撤销已确认的处理，说明转告发言人", usage="/撤销 <案件号> [说明]", order=44)
+async def _revoke(ctx: Ctx) -> None:
+    await _decide(ctx, "撤销", service.decide_revoke)
+
+
+@command("维持", summary="（政工干部）申诉复核：维持原处理，说明转告申诉人", usage="/维持 <案件号> [说明]", order=44)
+async def _uphold(ctx: Ctx) -> None:
+    await _decide(ctx, "维持", service.decide_uphold)
 
 
 @command("案件", summary="（群管理员、政工干部）查看待处理的案件或案件详情", usage="/案件 [案件号]", order=45)

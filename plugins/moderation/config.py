@@ -8,6 +8,7 @@ folders can also be named explicitly with LIANXIN_LEXICONS and LIANXIN_CLARIFICA
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -33,6 +34,11 @@ REPORTS_PER_HOUR = 5
 MAX_SNAPSHOT = 2000
 # How much of a message moderators see in a notification.
 PREVIEW = 300
+# Longest text posted to a group as one message. QQ takes about 4,500 characters, but long
+# group posts risk being held by QQ's risk control and nobody reads them on a phone.
+MAX_GROUP_POST = 1500
+# The same clarification or anti-fraud reminder is not posted to a group twice within this.
+REPEAT_WINDOW = timedelta(hours=1)
 
 CATEGORY_LABELS = {
     "rumour": "不实信息",
@@ -112,7 +118,9 @@ class Clarification:
     body: str
 
     def text(self) -> str:
-        return f"【辟谣】{self.title}\n{self.body}"
+        """What is posted: title and reflowed body, no sentence twice, whole sentences only
+        (None when even the first sentence is longer than a group post may be)."""
+        return fit(dedupe_sentences(f"【辟谣】{self.title}\n{reflow(self.body)}"), MAX_GROUP_POST) or ""
 
 
 def load_clarifications(folder: Path | None = None) -> list[Clarification]:
@@ -133,8 +141,72 @@ def load_clarifications(folder: Path | None = None) -> list[Clarification]:
         except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, yaml.YAMLError) as e:
             logger.warning(f"moderation: skipped clarification {path.name}: {type(e).__name__}")
             continue
-        out.append(Clarification(path.stem, title, keywords, body.strip()))
+        c = Clarification(path.stem, title, keywords, body.strip())
+        whole = dedupe_sentences(f"【辟谣】{title}\n{reflow(body)}")
+        if not c.text():
+            logger.warning(f"moderation: skipped clarification {path.name}: no sentence end within {MAX_GROUP_POST} characters")
+            continue
+        if len(c.text()) < len(whole):
+            logger.warning(f"moderation: clarification {path.name} is longer than {MAX_GROUP_POST} characters; posting it up to the last whole sentence")
+        out.append(c)
     return out
+
+
+# --- text posted to a group ------------------------------------------------------------
+
+_LIST_ITEM = re.compile(r"^(?:[-*•·]|\d{1,2}[.、)）]|[（(]\d{1,2}[)）]|[一二三四五六七八九十]、)")
+# A sentence: up to its end mark (and closing quotes), or a line on its own.
+_SENTENCE = re.compile(r"[^。！？!?\n]+(?:[。！？!?]+[”’」』）)\"']*)?|\n")
+_END = re.compile(r"[。！？!?]+[”’」』）)\"']*")
+
+
+def reflow(body: str) -> str:
+    """Markdown paragraphs as chat text: the line breaks an editor wraps a paragraph with are
+    not line breaks to a reader (on a phone they look like a sentence cut off)."""
+    paragraphs = []
+    for para in re.split(r"\n\s*\n", body.strip()):
+        lines = [line.strip() for line in para.splitlines() if line.strip()]
+        if not lines:
+            continue
+        out = lines[0]
+        for line in lines[1:]:
+            if _LIST_ITEM.match(line):
+                out += "\n" + line
+            elif out[-1].isascii() and out[-1].isalnum() and line[0].isascii() and line[0].isalnum():
+                out += " " + line  # English words keep their space
+            else:
+                out += line
+        paragraphs.append(out)
+    return "\n".join(paragraphs)
+
+
+def dedupe_sentences(text: str) -> str:
+    """The text without sentences that repeat an earlier one (a title the body opens with, a
+    note repeating the closing line of the template around it)."""
+    kept: list[str] = []
+    seen: list[str] = []
+    for piece in _SENTENCE.findall(text):
+        if piece == "\n":
+            kept.append(piece)
+            continue
+        key = normalise(piece)
+        # The same words (punctuation, spaces and script aside), or a long sentence that an
+        # earlier one contains; merely similar sentences ("第 1 项…", "第 2 项…") stay.
+        if key and any(key == s or (len(key) >= 8 and key in s) for s in seen):
+            continue
+        if key:
+            seen.append(key)
+        kept.append(piece)
+    lines = [line.strip() for line in "".join(kept).split("\n")]
+    return "\n".join(line for line in lines if line)
+
+
+def fit(text: str, limit: int) -> str | None:
+    """The text if it fits; else up to the last sentence end that fits; None if none does."""
+    if len(text) <= limit:
+        return text
+    ends = [m.end() for m in _END.finditer(text, 0, limit + 1) if m.end() <= limit]
+    return text[: ends[-1]].rstrip() if ends else None
 
 
 def best_clarification(text: str, options: list[Clarification]) -> Clarification | None:

@@ -30,10 +30,14 @@ from plugins.moderation import texts
 from plugins.moderation.config import (
     LADDER_WINDOW,
     MAX_MUTE_SECONDS,
+    MAX_GROUP_POST,
     MAX_SNAPSHOT,
     NO_CLARIFICATION,
+    REPEAT_WINDOW,
     REPORTS_PER_HOUR,
     best_clarification,
+    dedupe_sentences,
+    fit,
     label,
     ladder_of,
     load_clarifications,
@@ -155,6 +159,7 @@ async def on_hit(port: Port, org: Org, group_id: int, message_id: int, author_id
     action = "仅通知管理员，未撤回"
     audits: list[dict[str, Any]] = []
     recalled = False
+    clarified = None
     if policy == "recall":
         outcome = await _recall(port, message_id, group_id, author_id)
         if outcome:
@@ -162,13 +167,18 @@ async def on_hit(port: Port, org: Org, group_id: int, message_id: int, author_id
             action = "已按本群规则撤回"
             audits.append(_entry("auto_recall", None, case, "本群规则：撤回并通知"))
             notice = await _auto_notice(hit, match_case)
-            if await _send(port, Target.group(group_id), [Text(notice)]):
+            if hit.kind == "rumour" and await _posted_lately(group_id, "clarify", notice):
+                action = "已按本群规则撤回（群里不久前发过同样的辟谣，没有重复发）"
+            elif await _send(port, Target.group(group_id), [Text(notice)]):
                 audits.append(_entry("clarify" if hit.kind == "rumour" else "notice", None, case, notice))
+                clarified = notice if hit.kind == "rumour" else None
         else:
             action = f"按本群规则应撤回，但未成功：{recall_failed(outcome)}"
             audits.append(_entry("recall_failed", None, case, "自动撤回未成功"))
-    await _record(audits, recalled=case.id if recalled else None)
-    notice = texts.screen_notice(case.id, _group(org, group_id), texts.person(name, author_id), text, why, action)
+    await _record(audits, recalled=case.id if recalled else None, clarification=(case.id, clarified) if clarified else None)
+    notice = texts.screen_notice(
+        case.id, _group(org, group_id), texts.person(name, author_id), text, why, action, fraud=hit.kind == "phrase" and hit.category == "fraud",
+    )
     await _tell_moderators(port, org, group_id, author_id, notice)
     return case.id
 
@@ -245,10 +255,8 @@ async def decide_confirm(port: Port, org: Org, case_id: int, actor: int, note: s
     moderator = org.is_moderator_of(actor, case.group_id)
     cadre = org.has_role(actor, (Role.cadre,))
     if case.status == CONFIRMED:
-        if case.appeal and not case.appeal_result:
-            if cadre:
-                return await _uphold(port, case, actor)
-            return [texts.APPEAL_FOR_CADRES.format(id=case_id) if moderator else texts.NOT_MODERATOR.format(id=case_id)]
+        if _appeal_waiting(case):
+            return [_appeal_hint(case, moderator, cadre)]
         return [texts.ALREADY_CONFIRMED.format(id=case_id) if moderator or cadre else texts.NOT_MODERATOR.format(id=case_id)]
     if not moderator:
         return [texts.NOT_MODERATOR.format(id=case_id)]
@@ -259,20 +267,67 @@ async def decide_confirm(port: Port, org: Org, case_id: int, actor: int, note: s
 
 
 async def decide_dismiss(port: Port, org: Org, case_id: int, actor: int, note: str | None) -> list[str]:
-    """/驳回: dismiss an open case, or overturn a confirmed one (a moderator changing their
-    mind, or a cadre granting an appeal)."""
+    """/驳回: an open case is not a violation. A confirmed case is revoked with /撤销 only: on
+    an appeal, "驳回" reads as "reject the appeal" as well as "reject the penalty"."""
     case = await _case(case_id)
     if case is None:
         return [texts.NO_CASE.format(id=case_id)]
     moderator = org.is_moderator_of(actor, case.group_id)
     cadre = org.has_role(actor, (Role.cadre,))
     if case.status == OPEN and moderator:
-        return await _dismiss(case, actor, note)
+        return await _dismiss(port, org, case, actor, note)
     if case.status == CONFIRMED and (moderator or cadre):
-        return await _overturn(port, case, actor, note)
+        return [_appeal_hint(case, moderator, cadre) if _appeal_waiting(case) else texts.USE_REVOKE.format(id=case_id)]
     if case.status == DISMISSED and (moderator or cadre):
         return [texts.ALREADY_DISMISSED.format(id=case_id)]
     return [texts.NOT_MODERATOR.format(id=case_id)]
+
+
+async def decide_revoke(port: Port, org: Org, case_id: int, actor: int, note: str | None) -> list[str]:
+    """/撤销: take back a confirmed decision (a cadre granting an appeal, or the group's
+    moderator or a cadre changing their mind); the note goes to the author."""
+    case = await _case(case_id)
+    if case is None:
+        return [texts.NO_CASE.format(id=case_id)]
+    moderator = org.is_moderator_of(actor, case.group_id)
+    cadre = org.has_role(actor, (Role.cadre,))
+    if not (moderator or cadre):
+        return [texts.NOT_MODERATOR.format(id=case_id)]
+    if case.status == OPEN:
+        return [texts.STILL_OPEN.format(id=case_id)]
+    if case.status == DISMISSED:
+        return [texts.NOT_CONFIRMED.format(id=case_id)]
+    if _appeal_waiting(case) and not cadre:
+        return [texts.APPEAL_FOR_CADRES.format(id=case_id)]
+    return await _overturn(port, org, case, actor, note)
+
+
+async def decide_uphold(port: Port, org: Org, case_id: int, actor: int, note: str | None) -> list[str]:
+    """/维持: a cadre keeps the decision an author appealed; the note goes to the author."""
+    case = await _case(case_id)
+    if case is None:
+        return [texts.NO_CASE.format(id=case_id)]
+    moderator = org.is_moderator_of(actor, case.group_id)
+    cadre = org.has_role(actor, (Role.cadre,))
+    if not (moderator or cadre):
+        return [texts.NOT_MODERATOR.format(id=case_id)]
+    if case.appeal_result:
+        return [texts.APPEAL_REVIEWED.format(id=case_id, result=texts.APPEAL_RESULTS.get(case.appeal_result, case.appeal_result))]
+    if not _appeal_waiting(case):
+        return [texts.NO_APPEAL.format(id=case_id)]
+    if not cadre:
+        return [texts.APPEAL_FOR_CADRES.format(id=case_id)]
+    return await _uphold(port, case, actor, note)
+
+
+def _appeal_waiting(case: ModerationCase) -> bool:
+    return case.status == CONFIRMED and bool(case.appeal) and not case.appeal_result
+
+
+def _appeal_hint(case: ModerationCase, moderator: bool, cadre: bool) -> str:
+    if cadre:
+        return texts.USE_APPEAL_VERBS.format(id=case.id)
+    return texts.APPEAL_FOR_CADRES.format(id=case.id) if moderator else texts.NOT_MODERATOR.format(id=case.id)
 
 
 async def _confirm(port: Port, org: Org, case: ModerationCase, actor: int, note: str | None) -> list[str]:
@@ -325,7 +380,9 @@ async def _confirm(port: Port, org: Org, case: ModerationCase, actor: int, note:
     clarification = None
     if case.category not in NO_CLARIFICATION:
         clarification = _clarification(note, case.text)
-        if await _send(port, Target.group(case.group_id), [Text(clarification)]):
+        if await _posted_lately(case.group_id, "clarify", clarification):
+            lines.append("· 群里不久前已发过同样的辟谣，这次没有重复发")
+        elif await _send(port, Target.group(case.group_id), [Text(clarification)]):
             lines.append("· 已在群里发布辟谣")
             audits.append(_entry("clarify", actor, case, clarification))
         else:
@@ -353,10 +410,12 @@ async def _confirm(port: Port, org: Org, case: ModerationCase, actor: int, note:
         lines.append(f"· {who} 近半年第 {step} 次违规：已在群里提醒")
         audits.append(_entry("warn", actor, case, f"第 {step} 次违规，提醒"))
     await _record(audits, recalled=case.id if recalled and not case.recalled else None, clarification=(case.id, clarification) if clarification else None)
+    if case.status == OPEN:  # the first decision; a change of mind later is not re-announced
+        await _tell_reporters(port, org, case, texts.REPORT_CONFIRMED)
     return lines
 
 
-async def _dismiss(case: ModerationCase, actor: int, note: str | None) -> list[str]:
+async def _dismiss(port: Port, org: Org, case: ModerationCase, actor: int, note: str | None, *, why: str | None = None) -> list[str]:
     now = clock.utcnow()
     async with session() as s:
         won = await s.execute(
@@ -368,19 +427,20 @@ async def _dismiss(case: ModerationCase, actor: int, note: str | None) -> list[s
             return [texts.ALREADY_DISMISSED.format(id=case.id)]
         forgotten = await _deactivate(s, RUMOUR, case.text)
         learned, _ = await _add_corpus(s, INNOCENT, case, actor, now)
-        s.add(ModerationAudit(**_entry("dismiss", actor, case, note or "")))
+        s.add(ModerationAudit(**_entry("dismiss", actor, case, why or note or "")))
         await s.commit()
     for cid in forgotten:
         index.forget(cid)
     for cid, text in learned:
         index.learn(cid, text, INNOCENT, case.id)
+    await _tell_reporters(port, org, case, texts.REPORT_DISMISSED)
     lines = [f"已驳回案件 #{case.id}：不属于违规。相同的内容今后不会再被自动标记。"]
     if case.recalled:
         lines.append("该消息此前已按本群规则自动撤回，如有需要请告知发言人重新发送。")
     return lines
 
 
-async def _overturn(port: Port, case: ModerationCase, actor: int, note: str | None) -> list[str]:
+async def _overturn(port: Port, org: Org, case: ModerationCase, actor: int, note: str | None) -> list[str]:
     now = clock.utcnow()
     appealed = bool(case.appeal) and not case.appeal_result
     async with session() as s:
@@ -415,13 +475,17 @@ async def _overturn(port: Port, case: ModerationCase, actor: int, note: str | No
             audits.append(_entry("unmute", actor, case, "撤销处理，解除禁言"))
     await _send(port, Target.group(case.group_id), [Text(texts.OVERTURNED_IN_GROUP.format(name=case.author_name))])
     audits.append(_entry("notice", actor, case, "撤销处理，已在群里告知"))
-    if appealed:
-        await _send(port, Target.private(case.author_id), [Text(texts.APPEAL_OVERTURNED_TO_AUTHOR.format(id=case.id))])
+    # The author privately, with the reviewer's words: the group hears only that it is revoked.
+    told = texts.APPEAL_OVERTURNED_TO_AUTHOR.format(id=case.id) if appealed else texts.OVERTURNED_TO_AUTHOR.format(group=_group_short(org, case.group_id), id=case.id)
+    sent = await _send(port, Target.private(case.author_id), [Text(told + (texts.REVIEW_NOTE.format(note=note) if note else ""))])
     await _record(audits)
-    return [f"已撤销案件 #{case.id} 的处理：不计入发言人的违规次数，内容已移出谣言库，并已在群里告知发言人。"]
+    lines = [texts.OVERTURNED.format(id=case.id)]
+    if sent:
+        lines.append(texts.OVERTURNED_TOLD_NOTE if note else texts.OVERTURNED_TOLD)
+    return ["".join(lines)]
 
 
-async def _uphold(port: Port, case: ModerationCase, actor: int) -> list[str]:
+async def _uphold(port: Port, case: ModerationCase, actor: int, note: str | None) -> list[str]:
     async with session() as s:
         won = await s.execute(
             update(ModerationCase)
@@ -430,10 +494,39 @@ async def _uphold(port: Port, case: ModerationCase, actor: int) -> list[str]:
         )
         if won.rowcount != 1:  # type: ignore[attr-defined]
             return [texts.ALREADY_CONFIRMED.format(id=case.id)]
-        s.add(ModerationAudit(**_entry("uphold", actor, case, "申诉不成立，维持原处理")))
+        s.add(ModerationAudit(**_entry("uphold", actor, case, note or "申诉不成立，维持原处理")))
         await s.commit()
-    await _send(port, Target.private(case.author_id), [Text(texts.APPEAL_UPHELD_TO_AUTHOR.format(id=case.id))])
-    return [texts.UPHELD.format(id=case.id)]
+    told = texts.APPEAL_UPHELD_TO_AUTHOR.format(id=case.id) + (texts.REVIEW_NOTE.format(note=note) if note else "")
+    await _send(port, Target.private(case.author_id), [Text(told)])
+    return [(texts.UPHELD_WITH_NOTE if note else texts.UPHELD).format(id=case.id)]
+
+
+# --- anti-fraud reminder --------------------------------------------------------------
+
+
+async def fraud_reminder(port: Port, org: Org, case_id: int, actor: int) -> list[str]:
+    """/防骗: a fraud phrase is often a worker asking "is this a scam?". Remind the whole
+    group instead of blaming the author: the case closes as no violation."""
+    case = await _case(case_id)
+    if case is None:
+        return [texts.NO_CASE.format(id=case_id)]
+    if not org.is_moderator_of(actor, case.group_id):
+        return [texts.NOT_MODERATOR.format(id=case_id)]
+    if case.category != "fraud":
+        return [texts.FRAUD_NOT_FRAUD.format(id=case_id)]
+    if case.status == CONFIRMED:
+        return [texts.FRAUD_CONFIRMED.format(id=case_id)]
+    closing = case.status == OPEN
+    if closing:
+        lines = await _dismiss(port, org, case, actor, None, why="提醒全群防骗，不计违规")
+        if not lines[0].startswith("已驳回"):  # someone else decided it a moment ago
+            return lines
+    if await _posted_lately(case.group_id, "fraud_reminder", None):
+        return [(texts.FRAUD_RECENT if closing else texts.FRAUD_RECENT_AGAIN).format(id=case_id)]
+    if not await _send(port, Target.group(case.group_id), [Text(texts.FRAUD_REMINDER)]):
+        return [(texts.FRAUD_FAILED if closing else texts.FRAUD_FAILED_AGAIN).format(id=case_id)]
+    await _record([_entry("fraud_reminder", actor, case, texts.FRAUD_REMINDER)])
+    return [(texts.FRAUD_DONE if closing else texts.FRAUD_AGAIN).format(id=case_id)]
 
 
 # --- appeals and overview -------------------------------------------------------------
@@ -488,13 +581,27 @@ async def overview(org: Org, user_id: int, case_id: int | None) -> str:
             where = [ModerationCase.status == OPEN] + ([ModerationCase.group_id.in_(groups)] if groups is not None else [])
             cases = (await s.execute(select(ModerationCase).where(*where).order_by(ModerationCase.id).limit(LIST_LIMIT))).scalars().all()
             total = (await s.execute(select(func.count()).select_from(ModerationCase).where(*where))).scalar_one()
+            appeals: Sequence[ModerationCase] = []
+            if org.has_role(user_id, (Role.cadre,)):  # cadres decide appeals
+                appeals = (
+                    await s.execute(
+                        select(ModerationCase).where(ModerationCase.status == CONFIRMED, ModerationCase.appeal.is_not(None), ModerationCase.appeal_result.is_(None))
+                        .order_by(ModerationCase.appealed_at, ModerationCase.id).limit(LIST_LIMIT)
+                    )
+                ).scalars().all()
         if not cases:
-            return "目前没有待处理的案件。"
-        lines = ["待处理的案件：" if total <= LIST_LIMIT else f"待处理的案件共 {total} 件，最早的 {LIST_LIMIT} 件："]
-        for c in cases:
-            snippet = texts.preview(c.text)[:30]
-            lines.append(f"#{c.id} {_group_short(org, c.group_id)} {c.author_name}（{texts.SOURCE_NAMES.get(c.source, c.source)}）：{snippet}")
-        lines.append("确认：/确认 案件号；驳回：/驳回 案件号；详情：/案件 案件号")
+            lines = ["目前没有待处理的案件。"]
+        else:
+            lines = ["待处理的案件：" if total <= LIST_LIMIT else f"待处理的案件共 {total} 件，最早的 {LIST_LIMIT} 件："]
+            for c in cases:
+                snippet = texts.preview(c.text)[:30]
+                lines.append(f"#{c.id} {_group_short(org, c.group_id)} {c.author_name}（{texts.SOURCE_NAMES.get(c.source, c.source)}）：{snippet}")
+            lines.append("确认：/确认 案件号；驳回：/驳回 案件号；详情：/案件 案件号")
+        if appeals:
+            lines.append("等待复核的申诉：")
+            for c in appeals:
+                lines.append(f"#{c.id} {_group_short(org, c.group_id)} {c.author_name}（{label(c.category)}）申诉：{texts.preview(c.appeal or '')[:30]}")
+            lines.append("撤销处理：/撤销 案件号 说明；维持原处理：/维持 案件号 说明；说明会转告申诉人")
         return "\n".join(lines)
     case = await _case(case_id)
     if case is None or (groups is not None and case.group_id not in groups):
@@ -516,7 +623,10 @@ async def overview(org: Org, user_id: int, case_id: int | None) -> str:
     for a in audit:
         # Reporters are not named, not even to moderators.
         who = "" if a.actor_id is None or a.action == "report" else org.display_name(a.actor_id) + " "
-        lines.append(f"{_when(a.at)} {who}{ACTION_NAMES.get(a.action, a.action)}")
+        said = f"：{texts.preview(a.reason)}" if a.action in ("overturn", "uphold") and a.reason else ""
+        lines.append(f"{_when(a.at)} {who}{ACTION_NAMES.get(a.action, a.action)}{said}")
+    if _appeal_waiting(case):
+        lines.append(_appeal_hint(case, org.is_moderator_of(user_id, case.group_id), org.has_role(user_id, (Role.cadre,))))
     return "\n".join(lines)
 
 
@@ -527,6 +637,7 @@ ACTION_NAMES = {
     "overturn": "撤销处理", "uphold": "维持原处理", "recall": "撤回消息", "auto_recall": "按群规则自动撤回",
     "recall_failed": "撤回未成功", "clarify": "发布辟谣", "notice": "群内说明", "warn": "提醒发言人",
     "mute": "禁言", "mute_failed": "禁言未成功", "unmute": "解除禁言", "appeal": "发言人申诉",
+    "fraud_reminder": "提醒全群防骗",
 }
 
 
@@ -644,10 +755,31 @@ async def _record(audits: Sequence[dict[str, Any]], *, recalled: int | None = No
 
 
 def _clarification(note: str | None, text: str) -> str:
+    """What the group is told: the moderator's note (the handler keeps it short enough), else
+    the official text on the subject, else the generic one. Whole sentences, none twice."""
     if note:
-        return texts.CLARIFY_NOTE.format(note=note)
+        return fit(dedupe_sentences(texts.clarify_note(note)), MAX_GROUP_POST) or texts.CLARIFY_GENERIC
     official = best_clarification(text, load_clarifications())
     return official.text() if official else texts.CLARIFY_GENERIC
+
+
+async def _posted_lately(group_id: int, action: str, text: str | None) -> bool:
+    """Whether the group was sent this (the same clarification, or any anti-fraud reminder)
+    within REPEAT_WINDOW: several copies of a rumour must not bring several identical posts."""
+    where = [ModerationAudit.group_id == group_id, ModerationAudit.action == action, ModerationAudit.at >= clock.utcnow() - REPEAT_WINDOW]
+    if text is not None:
+        where.append(ModerationAudit.reason == text[:MAX_SNAPSHOT])
+    async with session() as s:
+        return (await s.execute(select(ModerationAudit.id).where(*where).limit(1))).scalar() is not None
+
+
+async def _tell_reporters(port: Port, org: Org, case: ModerationCase, template: str) -> None:
+    """Each reporter learns the outcome of their report in private, and nothing else."""
+    async with session() as s:
+        reporters = (await s.execute(select(ModerationReport.reporter_id).where(ModerationReport.case_id == case.id).order_by(ModerationReport.id))).scalars().all()
+    notice = template.format(group=_group_short(org, case.group_id), id=case.id)
+    for r in reporters:
+        await _send(port, Target.private(r), [Text(notice)])
 
 
 def _group(org: Org, group_id: int) -> str:

@@ -79,7 +79,7 @@ async def test_moderation_over_websocket(tmp_path: Path) -> None:
         assert told.text.startswith("【举报】案件 #4") and "举报理由：这是在传谣" in told.text, told.text
         assert "张三" not in told.text and str(WORKER) not in told.text
         thanks = await peer.wait_call("send_private_msg", where=to(WORKER), since=mark)
-        assert thanks.text == "谢谢你的举报，已转交本群管理员处理（案件 #4）。"
+        assert thanks.text == "谢谢你的举报，已转交本群管理员处理（案件 #4），有结果会私聊告诉你。"
         recalled = await peer.wait_call("delete_msg", since=mark)
         assert recalled.params["message_id"] == report and recalled.response and recalled.response["status"] == "ok"
         assert not [c for c in peer.calls[mark:] if c.target == ("group", 40001)]
