@@ -658,6 +658,173 @@ async def test_trusted_people_and_unknown_groups_are_not_screened(app: App, db) 
     assert len(await rows(db, ModerationCase)) == 1
 
 
+# --- what the reporter hears -------------------------------------------------------------
+
+
+async def test_reporters_learn_the_outcome_and_nothing_about_the_author(app: App, db) -> None:  # type: ignore[no-untyped-def]
+    """Two reports on a message of someone with two earlier violations: the 3rd means a mute.
+    Each reporter hears "confirmed" in private: no mute, no count, no other case. A dismissed
+    report is answered too. A later change of mind is not announced again."""
+    port = FakePort()
+    await confirm_by_service(port, OTHER)
+    await confirm_by_service(port, "明年开始编外人员全部清退，合同到期一律不续签")
+    gossip_mid, small_mid = next(_mids), next(_mids)
+    org = runtime.org()
+    await service.report(port, org, 40001, WORKER2, service.Quoted(gossip_mid, WORKER, "张三", GOSSIP), "造谣")
+    await service.report(port, org, 40001, SUPER, service.Quoted(gossip_mid, WORKER, "张三", GOSSIP), None)
+    await service.report(port, org, 40001, WORKER2, service.Quoted(small_mid, WORKER, "张三", "食堂今天好像没开门"), None)
+    mute = "张三，你刚才的消息经管理员确认为不实信息，按群规禁言 10 分钟。如有异议，可以私聊我申诉。"
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id="10000")
+        ok = private_event(MOD, "/确认 3")
+        ctx.receive_event(bot, ok)
+        ctx.should_call_api("delete_msg", {"message_id": gossip_mid}, result=None)
+        ctx.should_call_api("send_group_msg", {"group_id": 40001, "message": msg(service._clarification(None, GOSSIP))}, result={"message_id": 1})
+        ctx.should_call_api("set_group_ban", {"group_id": 40001, "user_id": WORKER, "duration": 600}, result=None)
+        ctx.should_call_api("send_group_msg", {"group_id": 40001, "message": msg(mute)}, result={"message_id": 2})
+        ctx.should_call_api(*author_call(3, "已禁言 10 分钟"), result={"message_id": 3})
+        ctx.should_call_api(*reporter_told(WORKER2, 3), result={"message_id": 4})
+        ctx.should_call_api(*reporter_told(SUPER, 3), result={"message_id": 5})
+        ctx.should_call_send(ok, _Contains("近半年第 3 次违规"), result={"message_id": 6})
+        no = group_event(40001, MOD, "/驳回 4")
+        ctx.receive_event(bot, no)
+        ctx.should_call_api(*reporter_told(WORKER2, 4, confirmed=False), result={"message_id": 7})
+        ctx.should_call_api(*to_mod("已驳回案件 #4：不属于违规。相同的内容今后不会再被自动标记。"), result={"message_id": 8})
+        # The moderator changes their mind: the reporter was told once, that stands.
+        again = private_event(MOD, "/确认 4")
+        ctx.receive_event(bot, again)
+        ctx.should_call_api("delete_msg", {"message_id": small_mid}, result=None)
+        ctx.should_call_api("send_group_msg", {"group_id": 40001, "message": msg(texts.CLARIFY_GENERIC)}, result={"message_id": 9})
+        ctx.should_call_api("set_group_ban", {"group_id": 40001, "user_id": WORKER, "duration": 3600}, result=None)
+        ctx.should_call_api("send_group_msg", {"group_id": 40001, "message": _Contains("禁言 1 小时")}, result={"message_id": 10})
+        ctx.should_call_api(*author_call(4, "已禁言 1 小时"), result={"message_id": 11})
+        ctx.should_call_send(again, _Contains("已确认案件 #4"), result={"message_id": 12})
+    told = [texts.REPORT_CONFIRMED, texts.REPORT_DISMISSED]
+    assert not any(word in t for t in told for word in ("次", "禁言", "张三", "30001", "提醒"))
+
+
+# --- fraud: a question, not a violation --------------------------------------------------------
+
+
+ASKING = "有人私聊我说点击链接领取补贴，这是不是骗子啊？"
+
+
+async def test_a_fraud_hit_offers_a_reminder_to_the_whole_group_without_a_violation(app: App, db) -> None:  # type: ignore[no-untyped-def]
+    def flagged(case: int, text: str, who: str = "张三（30001）") -> str:
+        return "\n".join([
+            f"【自动发现】案件 #{case}", "群：质量科职工群（40001）", f"发言人：{who}", f"内容：{text}",
+            "原因：含有疑似诈骗信息“点击链接领取”", "处理：仅通知管理员，未撤回",
+            f"确认违规请发送 /确认 {case} [说明]，不属于违规请发送 /驳回 {case}。",
+            f"如果发言人是在问“这是不是骗局”，请发送 /防骗 {case}：我在群里提醒全群防骗，不算发言人违规。",
+        ])
+
+    await service.report(FakePort(), runtime.org(), 40001, WORKER2, service.Quoted(next(_mids), WORKER, "张三", GOSSIP), None)  # case 1
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id="10000")
+        question = group_event(40001, WORKER, ASKING)
+        ctx.receive_event(bot, question)
+        ctx.should_call_api("send_private_msg", {"user_id": MOD, "group_id": 40001, "message": msg(flagged(2, ASKING))}, result={"message_id": 1})
+        for text, answer in [
+            ("/防骗", "请写上案件号，例如：/防骗 12"),
+            ("/防骗 1", "案件 #1 不是疑似诈骗信息。确认违规请发送 /确认 1，不属于违规请发送 /驳回 1。"),
+        ]:
+            event = private_event(MOD, text)
+            ctx.receive_event(bot, event)
+            ctx.should_call_send(event, msg(answer), result={"message_id": 2})
+        worker = private_event(WORKER2, "/防骗 2")
+        ctx.receive_event(bot, worker)
+        ctx.should_call_send(worker, msg("抱歉，案件 #2 只有该群的管理员可以处理。"), result={"message_id": 3})
+        remind = private_event(MOD, "/防骗 2")
+        ctx.receive_event(bot, remind)
+        # One message to the group, naming nobody; the author's message stays (no delete_msg).
+        ctx.should_call_api("send_group_msg", {"group_id": 40001, "message": msg(texts.FRAUD_REMINDER)}, result={"message_id": 4})
+        ctx.should_call_send(remind, msg("已在群里提醒全群防骗；案件 #2 按不违规结案，不计入发言人的违规次数。"), result={"message_id": 5})
+        # Someone else asks the same an hour later at most: closed too, the group not told twice.
+        other = group_event(40001, WORKER2, "点击链接领取补贴那个是真的假的")
+        ctx.receive_event(bot, other)
+        ctx.should_call_api("send_private_msg", {"user_id": MOD, "group_id": 40001, "message": msg(flagged(3, "点击链接领取补贴那个是真的假的", "周六（30002）"))}, result={"message_id": 6})
+        again = group_event(40001, MOD, "/防骗 3")
+        ctx.receive_event(bot, again)
+        ctx.should_call_api(*to_mod("群里 1 小时内已经发过防骗提醒，这次没有重复发；案件 #3 按不违规结案，不计入发言人的违规次数。"), result={"message_id": 7})
+        done = private_event(MOD, "/确认 2")  # decided: /确认 reverses it, as for any dismissal
+        ctx.receive_event(bot, done)
+        ctx.should_call_api("delete_msg", {"message_id": question.message_id}, result=None)
+        ctx.should_call_api("send_group_msg", {"group_id": 40001, "message": _Contains("【辟谣】")}, result={"message_id": 8})
+        ctx.should_call_api("send_group_msg", {"group_id": 40001, "message": msg(warn("", what="疑似诈骗信息"))}, result={"message_id": 9})
+        ctx.should_call_api("send_private_msg", {"user_id": WORKER, **shared(WORKER), "message": msg(to_author(2, what="疑似诈骗信息"))}, result={"message_id": 10})
+        ctx.should_call_send(done, _Contains("近半年第 1 次违规"), result={"message_id": 11})  # the reminder counted nothing
+    cases = await rows(db, ModerationCase)
+    assert [(c.id, c.status, c.category) for c in cases] == [(1, "open", "rumour"), (2, "confirmed", "fraud"), (3, "dismissed", "fraud")]
+    assert cases[2].ladder_step is None
+    audit = await rows(db, ModerationAudit, ModerationAudit.action == "fraud_reminder")
+    assert [(a.case_id, a.actor_id, a.group_id) for a in audit] == [(2, MOD, 40001)]
+
+
+async def test_a_fraud_reminder_that_did_not_go_out_can_be_sent_again(db) -> None:  # type: ignore[no-untyped-def]
+    screener = await index.get()
+    assert screener is not None
+    hit = screener.screen(ASKING, 40001)
+    assert hit is not None and hit.category == "fraud"
+    case = await service.on_hit(FakePort(), runtime.org(), 40001, next(_mids), WORKER, None, hit)
+    assert case == 1
+    down = FakePort(send_error=SendFailed("no"))
+    assert await service.fraud_reminder(down, runtime.org(), 1, MOD) == [texts.FRAUD_FAILED.format(id=1)]
+    up = FakePort()
+    assert await service.fraud_reminder(up, runtime.org(), 1, MOD) == ["已在群里提醒全群防骗。"]
+    assert up.sent("group") == [("send", "group", 40001, texts.FRAUD_REMINDER)]
+    assert (await rows(db, ModerationCase))[0].status == "dismissed"
+
+
+# --- clarifications as the group reads them --------------------------------------------------
+
+
+async def test_a_note_that_says_it_already_gets_no_closing_line_and_a_long_one_is_refused(app: App, db) -> None:  # type: ignore[no-untyped-def]
+    note = "工资按原标准发放，人事科已核实。请大家不信谣、不传谣。"
+    long_note = "工资按原标准发放。" * 120  # 1,080 characters
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id="10000")
+        rumour = group_event(40001, WORKER, RUMOUR)
+        ctx.receive_event(bot, rumour)
+        too_long = group_event(40001, MOD, f"/谣言 {long_note}", reply_to=rumour.message_id)
+        ctx.receive_event(bot, too_long)
+        ctx.should_call_api(*to_mod("说明太长了（最多 1000 字），请精简后再发。这次什么都没有做。"), result={"message_id": 1})
+        flag = group_event(40001, MOD, f"/谣言 {note}", reply_to=rumour.message_id)
+        ctx.receive_event(bot, flag)
+        ctx.should_call_api("delete_msg", {"message_id": rumour.message_id}, result=None)
+        ctx.should_call_api("send_group_msg", {"group_id": 40001, "message": msg(f"【辟谣】群里刚才的一条消息经管理员核实不属实。\n{note}")}, result={"message_id": 2})
+        ctx.should_call_api("send_group_msg", {"group_id": 40001, "message": msg(warn())}, result={"message_id": 3})
+        ctx.should_call_api(*author_call(1), result={"message_id": 4})
+        ctx.should_call_api(*to_mod(confirmed(1, 1)), result={"message_id": 5})
+    [case] = await rows(db, ModerationCase)
+    assert case.note == note
+
+
+async def test_copies_in_a_recall_group_bring_one_clarification(app: App, db, org_moderation) -> None:  # type: ignore[no-untyped-def]
+    """Three forwards of a confirmed rumour within minutes: each is recalled, the group reads
+    the clarification once; confirming one of them later does not post it again either."""
+    await confirm_by_service(FakePort(), RUMOUR)
+    [case] = await rows(db, ModerationCase)
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id="10000")
+        for n, user in enumerate((WORKER2, WORKER, WORKER2)):
+            copy = group_event(40003, user, FORWARDED if n != 1 else "【转】" + RUMOUR)
+            ctx.receive_event(bot, copy)
+            ctx.should_call_api("delete_msg", {"message_id": copy.message_id}, result=None)
+            if n == 0:
+                ctx.should_call_api("send_group_msg", {"group_id": 40003, "message": msg(case.clarification)}, result={"message_id": 1})
+            done = "已按本群规则撤回" if n == 0 else "已按本群规则撤回（群里不久前发过同样的辟谣，没有重复发）"
+            ctx.should_call_api("send_private_msg", {"user_id": GMOD, "group_id": 40002, "message": _Contains(f"处理：{done}\n")}, result={"message_id": 2})
+            ctx.should_call_api("send_private_msg", {"user_id": MOD, "group_id": 40001, "message": _Contains(f"处理：{done}\n")}, result={"message_id": 3})
+        ok = private_event(GMOD, "/确认 2")
+        ctx.receive_event(bot, ok)
+        ctx.should_call_api("send_group_msg", {"group_id": 40003, "message": msg(warn("再有违规将被禁言 5 分钟。", name="周六"))}, result={"message_id": 4})
+        ctx.should_call_api("send_private_msg", {"user_id": WORKER2, **shared(WORKER2), "message": _Contains("案件 #2")}, result={"message_id": 5})
+        ctx.should_call_send(ok, _Contains("· 群里不久前已发过同样的辟谣，这次没有重复发"), result={"message_id": 6})
+    clarified = [a.case_id for a in await rows(db, ModerationAudit, ModerationAudit.action == "clarify", ModerationAudit.group_id == 40003)]
+    assert clarified == [2]
+    assert (await rows(db, ModerationCase, ModerationCase.id == 2))[0].clarification == case.clarification
+
+
 # --- /案件 ---------------------------------------------------------------------------------
 
 

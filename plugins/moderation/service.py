@@ -380,7 +380,11 @@ async def _confirm(port: Port, org: Org, case: ModerationCase, actor: int, note:
     clarification = None
     if case.category not in NO_CLARIFICATION:
         clarification = _clarification(note, case.text)
-        if await _posted_lately(case.group_id, "clarify", clarification):
+        # Posted for this case already (auto-recall), or the same official text lately; the
+        # generic one is about "the message just now", so a new message gets it anew.
+        if case.clarification == clarification or (
+            clarification != texts.CLARIFY_GENERIC and await _posted_lately(case.group_id, "clarify", clarification)
+        ):
             lines.append("· 群里不久前已发过同样的辟谣，这次没有重复发")
         elif await _send(port, Target.group(case.group_id), [Text(clarification)]):
             lines.append("· 已在群里发布辟谣")
