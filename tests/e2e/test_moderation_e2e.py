@@ -2,7 +2,9 @@
 
 A moderator's /谣言 recalls, clarifies and learns; a forwarded variant in another group is
 caught by screening; a member's /举报 reaches the moderators and /驳回 stops the same text being
-flagged again; the third confirmed violation of one author is muted."""
+flagged again, and the reporter hears the outcome; the third confirmed violation of one author
+is muted; a cadre decides an appeal with /撤销 (not the ambiguous /驳回); a worker asking whether
+a link is a scam brings an anti-fraud reminder to the group, not a violation."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from tests.e2e.test_bot_process import bot_env
 from tests.harness import BotProcess
 from tests.onebot_peer import Call, OneBotPeer
 
-WORKER, WORKER2, MOD = 30001, 30002, 20003
+WORKER, WORKER2, MOD, CADRE = 30001, 30002, 20003, 20002
 RUMOUR = "听说从下个月开始绩效工资要砍掉一半，年终奖也取消了，人事科已经在做新表了"
 FORWARDED = "转发：听说从下个月开始，绩效工资要砍掉一半！年终奖也取消了。人事科已经在做新表了！！！"
 FORWARDED_AGAIN = "【转】听说从下个月开始绩效工资要砍掉一半～年终奖也取消了～人事科已经在做新表了😱"
@@ -88,6 +90,8 @@ async def test_moderation_over_websocket(tmp_path: Path) -> None:
         await peer.private_message(MOD, "/驳回 4")
         dismissed = await peer.wait_call("send_msg", where=to(MOD), since=mark)
         assert dismissed.text.startswith("已驳回案件 #4"), dismissed.text
+        outcome = await peer.wait_call("send_private_msg", where=to(WORKER), since=mark)
+        assert outcome.text == "你在质量科职工群举报的那条消息（案件 #4）经管理员核实，不属于违规，没有处理。谢谢你的反映。"
         mark = peer.mark()
         await peer.group_message(40001, WORKER2, DEBUNK)
         await peer.group_message(40002, WORKER, "转发：" + DEBUNK)
@@ -152,4 +156,40 @@ async def test_moderation_over_websocket(tmp_path: Path) -> None:
         assert "· 消息未能撤回：QQ 不允许我撤回" in done.text and "已无法撤回" not in done.text, done.text
         assert gossip in peer.messages
         assert not [c for c in peer.calls[mark:] if c.target == ("group", 40001) and ("案件" in c.text or str(WORKER2) in c.text)]
+        reporter = await peer.wait_call("send_private_msg", where=lambda c: to(WORKER2)(c) and "经管理员核实，确认违规" in c.text, since=mark)
+        assert "禁言" not in reporter.text and "次" not in reporter.text, reporter.text
+
+        # 7. The author appeals case 1; the cadre's "/驳回 1" changes nothing and names the clear
+        # verbs; "/撤销 1 <说明>" revokes it, and the author reads the cadre's words.
+        peer.roles[(40001, peer.self_id)] = "admin"
+        mark = peer.mark()
+        await peer.private_message(WORKER, "/申诉 1 我只是转发，不知道是假的")
+        appeal = await peer.wait_call("send_private_msg", where=lambda c: to(CADRE)(c) and c.text.startswith("【申诉】案件 #1"), since=mark, timeout=10)
+        assert "/撤销 1" in appeal.text and "/维持 1" in appeal.text and "/驳回" not in appeal.text, appeal.text
+        mark = peer.mark()
+        await peer.private_message(CADRE, "/驳回 1")
+        hint = await peer.wait_call("send_msg", where=to(CADRE), since=mark, timeout=10)
+        assert hint.text.startswith("案件 #1 在等申诉复核") and "/撤销 1" in hint.text, hint.text
+        await peer.wait_no_call("send_group_msg", since=mark, for_=0.5)
+        mark = peer.mark()
+        await peer.private_message(CADRE, "/撤销 1 转发时不知情，这次不算。")
+        revoked = await peer.wait_call("send_msg", where=to(CADRE), since=mark, timeout=10)
+        assert revoked.text.startswith("已撤销案件 #1 的处理"), revoked.text
+        author = await peer.wait_call("send_private_msg", where=to(WORKER), since=mark)
+        assert author.text.endswith("复核说明：转发时不知情，这次不算。"), author.text
+
+        # 8. A worker asks whether a link is a scam: the moderator is offered the reminder, and
+        # one "/防骗 N" posts it to the group; the question is not recalled or counted.
+        mark = peer.mark()
+        question = await peer.group_message(40001, WORKER2, "有人让点击链接领取补贴，这是不是骗子？")
+        offered = await peer.wait_call("send_private_msg", where=to(MOD), since=mark, timeout=10)
+        fraud_case = re.match(r"【自动发现】案件 #(\d+)", offered.text).group(1)  # type: ignore[union-attr]
+        assert f"请发送 /防骗 {fraud_case}：我在群里提醒全群防骗" in offered.text, offered.text
+        mark = peer.mark()
+        await peer.private_message(MOD, f"/防骗 {fraud_case}")
+        reminder = await peer.wait_call("send_group_msg", where=in_group(40001, "【防骗提醒】"), since=mark, timeout=10)
+        assert "110" in reminder.text and "周六" not in reminder.text
+        closed = await peer.wait_call("send_msg", where=to(MOD), since=mark)
+        assert "不计入发言人的违规次数" in closed.text, closed.text
+        assert question in peer.messages and not [c for c in peer.calls[mark:] if c.action in ("delete_msg", "set_group_ban")]
         assert not peer.errors, peer.errors
