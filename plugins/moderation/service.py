@@ -247,8 +247,8 @@ async def report(port: Port, org: Org, group_id: int, reporter_id: int, quoted: 
 
 
 async def decide_confirm(port: Port, org: Org, case_id: int, actor: int, note: str | None) -> list[str]:
-    """/确认 (and /谣言): confirm an open or dismissed case; a cadre's /确认 on an appealed case
-    upholds the decision."""
+    """/确认 (and /谣言): confirm an open or dismissed case. On an appealed case it changes
+    nothing and names /撤销 and /维持."""
     case = await _case(case_id)
     if case is None:
         return [texts.NO_CASE.format(id=case_id)]
@@ -521,16 +521,18 @@ async def fraud_reminder(port: Port, org: Org, case_id: int, actor: int) -> list
     if case.status == CONFIRMED:
         return [texts.FRAUD_CONFIRMED.format(id=case_id)]
     closing = case.status == OPEN
+    more: list[str] = []
     if closing:
         lines = await _dismiss(port, org, case, actor, None, why="提醒全群防骗，不计违规")
-        if not lines[0].startswith("已驳回"):  # someone else decided it a moment ago
+        if lines == [texts.ALREADY_DISMISSED.format(id=case.id)]:  # decided a moment ago
             return lines
+        more = lines[1:]  # e.g. it was recalled by the group's policy
     if await _posted_lately(case.group_id, "fraud_reminder", None):
-        return [(texts.FRAUD_RECENT if closing else texts.FRAUD_RECENT_AGAIN).format(id=case_id)]
+        return [(texts.FRAUD_RECENT if closing else texts.FRAUD_RECENT_AGAIN).format(id=case_id), *more]
     if not await _send(port, Target.group(case.group_id), [Text(texts.FRAUD_REMINDER)]):
-        return [(texts.FRAUD_FAILED if closing else texts.FRAUD_FAILED_AGAIN).format(id=case_id)]
+        return [(texts.FRAUD_FAILED if closing else texts.FRAUD_FAILED_AGAIN).format(id=case_id), *more]
     await _record([_entry("fraud_reminder", actor, case, texts.FRAUD_REMINDER)])
-    return [(texts.FRAUD_DONE if closing else texts.FRAUD_AGAIN).format(id=case_id)]
+    return [(texts.FRAUD_DONE if closing else texts.FRAUD_AGAIN).format(id=case_id), *more]
 
 
 # --- appeals and overview -------------------------------------------------------------
