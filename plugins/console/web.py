@@ -1,0 +1,158 @@
+"""The console's pages, served by the bot's own FastAPI app under /console.
+
+Server-rendered with Jinja2 (autoescaping on: a concern's `<script>` shows as text); every page
+is `no-store` and sends no Referer (the login link's token must not travel on); forms carry the
+session's CSRF token; links inside the pages are relative, so the console also works behind a
+reverse proxy under a path prefix (LIANXIN_CONSOLE_URL is the address the browser uses).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from nonebot import logger
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.org import ROLE_NAMES, Role
+from plugins.concerns import service
+from plugins.console import auth, queue
+
+router = APIRouter(prefix="/console")
+_env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(default=True))
+LEADERS = (Role.leader, Role.cadre, Role.head)
+HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    # Everything is served by the bot itself: no script, style or image from anywhere else.
+    "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+}
+UP = "../../"  # from /console/concerns/N/action
+ACTIONS = {"ack": "受理", "reply": "答复", "close": "办结"}
+
+
+def page(name: str, status: int = 200, root: str = "./", **values: Any) -> HTMLResponse:
+    """`root` is the relative way back to /console/ from the page's own address."""
+    return HTMLResponse(_env.get_template(name).render(root=root, **values), status_code=status, headers=HEADERS)
+
+
+def message(title: str, text: str, status: int = 200, viewer: auth.Viewer | None = None, root: str = "./") -> HTMLResponse:
+    return page("message.html", status=status, root=root, title=title, text=text, viewer=viewer)
+
+
+def _off() -> HTMLResponse:
+    return message("工作台未开启", "管理员还没有开启工作台。", status=404)
+
+
+def _login_again(root: str = "./") -> Response:
+    return message("请重新登录", "登录已过期或已退出。请在 QQ 里私聊机器人发送 /工作台，获取新的登录链接。", status=401, root=root)
+
+
+async def _viewer(request: Request) -> auth.Viewer | None:
+    return await auth.viewer(request.cookies.get(auth.COOKIE))
+
+
+@router.get("/login")
+async def login_page(token: str = "") -> Response:
+    if auth.base_url() is None:
+        return _off()
+    if not token or not await auth.link_is_fresh(token):
+        return message("链接已失效", "这个登录链接已经用过或已过期（10 分钟内有效，只能用一次）。请私聊机器人发送 /工作台 重新获取。", status=410)
+    return page("login.html", title="登录工作台", token=token)
+
+
+@router.post("/login")
+async def login(request: Request) -> Response:
+    if auth.base_url() is None:
+        return _off()
+    form = await request.form()
+    opened = await auth.redeem(str(form.get("token", "")))
+    if opened is None:
+        return message("链接已失效", "这个登录链接已经用过或已过期（10 分钟内有效，只能用一次）。请私聊机器人发送 /工作台 重新获取。", status=410)
+    response = RedirectResponse("./", status_code=303, headers=HEADERS)
+    response.set_cookie(
+        auth.COOKIE,
+        opened.cookie,
+        httponly=True,
+        secure=auth.secure_cookie(),
+        samesite="strict",
+        path=auth.cookie_path(),
+        max_age=auth.MAX_HOURS * 3600,
+    )
+    return response
+
+
+@router.get("/")
+async def home(request: Request) -> Response:
+    if auth.base_url() is None:
+        return _off()
+    v = await _viewer(request)
+    if v is None:
+        return _login_again()
+    names = "、".join(ROLE_NAMES[r] for r in Role if r in v.roles)
+    return page("home.html", title="连心工作台", viewer=v, role_names=names, leader=v.has(*LEADERS))
+
+
+@router.get("/concerns")
+async def concerns(request: Request, notice: str = "") -> Response:
+    if auth.base_url() is None:
+        return _off()
+    v = await _viewer(request)
+    if v is None:
+        return _login_again()
+    if not v.has(*LEADERS):
+        return message("没有权限", "诉求只有负责的领导、政工干部和一把手可以查看。", status=403, viewer=v)
+    rows = await queue.open_for(v.user_id)
+    return page("concerns.html", title="我的待办诉求", viewer=v, rows=rows, notice=notice)
+
+
+@router.post("/concerns/{number}/{action}")
+async def act(request: Request, number: int, action: str) -> Response:
+    if auth.base_url() is None:
+        return _off()
+    v = await _viewer(request)
+    if v is None:
+        return _login_again(UP)
+    form = await request.form()
+    if not auth.csrf_ok(v, str(form.get("csrf", ""))):
+        return message("页面已过期", "页面已过期，请返回刷新后再操作。", status=403, viewer=v, root=UP)
+    if not v.has(*LEADERS) or action not in ACTIONS:
+        return message("没有权限", "诉求只有负责的领导、政工干部和一把手可以处理。", status=403, viewer=v, root=UP)
+    text = str(form.get("text", ""))
+    try:
+        if action == "ack":
+            result = await service.acknowledge(v.user_id, str(number))
+        elif action == "reply":
+            result = await service.reply(v.user_id, str(number), text)
+        else:
+            result = await service.close(v.user_id, str(number), text)
+    except service.ConcernError as e:
+        # Nothing was changed: show the form again with the text kept.
+        rows = await queue.open_for(v.user_id)
+        return page("concerns.html", status=400, root=UP, title="我的待办诉求", viewer=v, rows=rows, notice=str(e), kept={number: text})
+    except SQLAlchemyError as e:
+        logger.error(f"console: database error {type(e).__name__}")
+        return message("暂时无法保存", "系统暂时无法保存，这次没有处理。请稍后再试。", status=503, viewer=v, root=UP)
+    await auth.audit(v.user_id, f"concern_{action}", f"#{number}")
+    # Back to the list (a reload must not repeat the action); the notice holds no concern text.
+    return RedirectResponse(f"{UP}concerns?{urlencode({'notice': result})}#c{number}", status_code=303, headers=HEADERS)
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    v = await _viewer(request)
+    if v is None:
+        return _login_again()
+    form = await request.form()
+    if not auth.csrf_ok(v, str(form.get("csrf", ""))):
+        return message("页面已过期", "页面已过期，请返回刷新后再操作。", status=403, viewer=v)
+    await auth.logout(v, everywhere=form.get("everywhere") == "1")
+    response = message("已退出", "你已退出工作台。需要时请私聊机器人发送 /工作台 重新登录。")
+    response.delete_cookie(auth.COOKIE, path=auth.cookie_path())
+    return response

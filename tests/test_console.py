@@ -1,0 +1,287 @@
+"""The web console (issue 13, first part): login through the bot, sessions, CSRF, escaping,
+who may see which page, and a leader answering a concern from the browser.
+
+Requests go through the bot's own FastAPI app (httpx's ASGI transport); chat goes through
+nonebug, and the submitter's reply through the OneBot API the test peer checks.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import nonebot
+import pytest
+from nonebot.adapters.onebot.v11 import Bot
+from nonebug import App
+from sqlalchemy import select
+
+from bot import clock
+from plugins.concerns import service
+from plugins.concerns.models import Concern
+from plugins.console import auth
+from plugins.console.models import ConsoleAudit, ConsoleSession
+from tests.helpers import private_event
+from tests.test_concerns_promises import HEAD, MODERATOR, MONDAY, PAY_LEADER, SECRET, WORKER, submitted, to_submitter
+
+BASE = "http://testserver/console"
+LINK = re.compile(r"http://testserver/console/login\?token=[\w-]{43}")
+
+
+@pytest.fixture(autouse=True)
+def _monday():  # type: ignore[no-untyped-def]
+    clock.set_now(MONDAY)
+    yield
+    clock.set_now(None)
+
+
+@pytest.fixture
+def console_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LIANXIN_CONSOLE_URL", BASE + "/")
+
+
+@pytest.fixture
+async def web() -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=nonebot.get_app())
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
+class Capture:
+    """Matches any message and keeps its text (the link is random)."""
+
+    value = ""
+
+    def __eq__(self, other: object) -> bool:
+        self.value = str(other)
+        return True
+
+
+async def ask_link(app: App, user: int) -> str:
+    answer = Capture()
+    event = private_event(user, "/工作台")
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id="10000")
+        ctx.receive_event(bot, event)
+        ctx.should_call_send(event, answer, result={"message_id": 1})
+    return answer.value
+
+
+async def login(app: App, web: httpx.AsyncClient, user: int) -> None:
+    found = LINK.search(await ask_link(app, user))
+    assert found, "no login link"
+    token = found.group(0).split("token=")[1]
+    r = await web.post("/console/login", data={"token": token})
+    assert r.status_code == 303, r.text
+
+
+def csrf_of(page: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert found
+    return found.group(1)
+
+
+# --- login -----------------------------------------------------------------------------------
+
+
+async def test_console_is_off_unless_its_address_is_set(app: App, db, web: httpx.AsyncClient) -> None:  # type: ignore[no-untyped-def]
+    answer = Capture()
+    event = private_event(PAY_LEADER, "/工作台")
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id="10000")
+        ctx.receive_event(bot, event)
+        ctx.should_call_send(event, answer, result={"message_id": 1})
+    assert "还没有开启" in answer.value and "http" not in answer.value
+    assert (await web.get("/console/")).status_code == 404
+
+
+async def test_link_is_single_use_survives_a_preview_and_expires(app: App, db, web: httpx.AsyncClient, console_on: None) -> None:  # type: ignore[no-untyped-def]
+    reply = await ask_link(app, PAY_LEADER)
+    assert "10 分钟内" in reply and "请勿转发" in reply
+    link = LINK.search(reply)
+    assert link
+    token = link.group(0).split("token=")[1]
+    # A chat app's preview fetches the link: that must not use it up.
+    for _ in range(2):
+        r = await web.get("/console/login", params={"token": token})
+        assert r.status_code == 200 and "进入工作台" in r.text
+        assert r.headers["referrer-policy"] == "no-referrer" and r.headers["cache-control"] == "no-store"
+    r = await web.post("/console/login", data={"token": token})
+    assert r.status_code == 303 and r.headers["location"] == "./"
+    cookie = r.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie and "path=/console/" in cookie
+    assert "secure" not in cookie  # served over http here; over https it is Secure
+    home = await web.get("/console/")
+    assert home.status_code == 200 and "你好，李四" in home.text
+    # Used once: a second login with the same link is refused, and so is its preview.
+    web.cookies.clear()
+    assert (await web.post("/console/login", data={"token": token})).status_code == 410
+    assert (await web.get("/console/login", params={"token": token})).status_code == 410
+    # Another link, opened after 10 minutes.
+    late = LINK.search(await ask_link(app, PAY_LEADER))
+    assert late
+    clock.set_now(MONDAY + timedelta(minutes=11))
+    r = await web.post("/console/login", data={"token": late.group(0).split("token=")[1]})
+    assert r.status_code == 410 and "已过期" in r.text
+    assert (await web.get("/console/")).status_code == 401
+
+
+async def test_https_address_makes_the_cookie_secure(app: App, db, web: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("LIANXIN_CONSOLE_URL", "https://bot.example.gov.cn/lianxin/console")
+    token = (await ask_link(app, PAY_LEADER)).split("token=")[1]
+    assert (await ask_link(app, PAY_LEADER)).count("https://bot.example.gov.cn/lianxin/console/login?token=") == 1
+    r = await web.post("/console/login", data={"token": token.strip()})
+    cookie = r.headers["set-cookie"].lower()
+    assert "secure" in cookie and "path=/lianxin/console/" in cookie
+
+
+async def test_a_worker_gets_no_link_and_a_link_made_for_one_opens_nothing(app: App, db, web: httpx.AsyncClient, console_on: None) -> None:  # type: ignore[no-untyped-def]
+    reply = await ask_link(app, WORKER)
+    assert "http" not in reply and "只有" in reply
+    token = (await auth.issue_link(WORKER)).split("token=")[1]
+    assert (await web.post("/console/login", data={"token": token})).status_code == 410
+    async with db() as s:
+        assert (await s.scalars(select(ConsoleSession))).all() == []
+
+
+async def test_sessions_end_when_idle_on_logout_and_everywhere(app: App, db, web: httpx.AsyncClient, console_on: None) -> None:  # type: ignore[no-untyped-def]
+    await login(app, web, PAY_LEADER)
+    clock.set_now(MONDAY + timedelta(minutes=31))
+    assert (await web.get("/console/")).status_code == 401
+    await login(app, web, PAY_LEADER)
+    other = httpx.AsyncClient(transport=httpx.ASGITransport(app=nonebot.get_app()), base_url="http://testserver")
+    async with other:
+        await login(app, other, PAY_LEADER)
+        page = (await web.get("/console/")).text
+        # Logout needs the page's CSRF token.
+        assert (await web.post("/console/logout", data={"everywhere": "1"})).status_code == 403
+        r = await web.post("/console/logout", data={"csrf": csrf_of(page), "everywhere": "1"})
+        assert r.status_code == 200 and "已退出" in r.text
+        assert (await other.get("/console/")).status_code == 401
+    async with db() as s:
+        actions = [a.action for a in (await s.scalars(select(ConsoleAudit).order_by(ConsoleAudit.id))).all()]
+    assert actions == ["login", "login", "login", "logout_all"]
+
+
+# --- who sees what ---------------------------------------------------------------------------
+
+ROUTES: list[tuple[str, str]] = [("GET", "/console/"), ("GET", "/console/concerns"), ("POST", "/console/concerns/1/ack"), ("POST", "/console/concerns/1/reply")]
+# person -> expected status per route, after login (None: cannot log in at all)
+MATRIX: dict[int | None, list[int]] = {
+    None: [401, 401, 401, 401],  # no session
+    MODERATOR: [200, 403, 403, 403],
+    HEAD: [200, 200, 400, 400],  # the head acts on a concern only once escalated to them: not found
+    PAY_LEADER: [200, 200, 303, 303],
+}
+
+
+@pytest.mark.parametrize("person", list(MATRIX))
+async def test_role_route_matrix(app: App, db, web: httpx.AsyncClient, console_on: None, person: int | None) -> None:  # type: ignore[no-untyped-def]
+    await submitted()
+    csrf = ""
+    if person is not None:
+        await login(app, web, person)
+        csrf = csrf_of((await web.get("/console/")).text)
+    got: list[int] = []
+    async with app.test_api() as ctx:
+        ctx.create_bot(base=Bot, self_id="10000")
+        if person == PAY_LEADER:  # the acknowledgement and the reply reach the submitter
+            ctx.should_call_api("send_private_msg", to_submitter_data(), result={"message_id": 9})
+            ctx.should_call_api("send_private_msg", to_submitter_data(), result={"message_id": 10})
+        for method, path in ROUTES:
+            data = {"csrf": csrf, "text": "已向财务核实，下月补发"}
+            r = await (web.get(path) if method == "GET" else web.post(path, data=data))
+            got.append(r.status_code)
+            if person == HEAD and path.endswith("/ack"):
+                assert "没有找到你负责的 #1 号诉求" in r.text
+    assert got == MATRIX[person]
+
+
+def to_submitter_data() -> dict[str, Any]:
+    """A private message to the submitter (its wording is tested in test_concerns*)."""
+    return to_submitter("", "")[1] | {"message": _Any()}
+
+
+class _Any:
+    def __eq__(self, other: object) -> bool:
+        return True
+
+
+# --- a leader answers from the browser -------------------------------------------------------
+
+
+async def test_leader_answers_a_concern_from_the_browser_and_the_submitter_receives_it(app: App, db, web: httpx.AsyncClient, console_on: None) -> None:  # type: ignore[no-untyped-def]
+    done = await submitted()
+    await login(app, web, PAY_LEADER)
+    page = await web.get("/console/concerns")
+    assert page.status_code == 200 and SECRET in page.text and "#1 工资福利" in page.text
+    csrf = csrf_of(page.text)
+    answer = "已向财务核实，下月补发"
+    async with app.test_api() as ctx:
+        ctx.create_bot(base=Bot, self_id="10000")
+        relayed = to_submitter(done.code, service.RELAY_MESSAGES["reply"].format(text=answer))
+        ctx.should_call_api(relayed[0], relayed[1], result={"message_id": 9})
+        r = await web.post("/console/concerns/1/reply", data={"csrf": csrf, "text": answer})
+    assert r.status_code == 303
+    back = await web.get("/console/concerns?" + r.headers["location"].split("?", 1)[1].split("#")[0])
+    assert "已答复 #1，已转达提交人。" in back.text
+    async with db() as s:
+        c = await s.get(Concern, 1)
+        assert c is not None and c.status == "replied"
+        audit = (await s.scalars(select(ConsoleAudit).where(ConsoleAudit.action == "concern_reply"))).one()
+        assert audit.user_id == PAY_LEADER and audit.target == "#1"
+
+
+async def test_a_post_without_the_pages_csrf_token_changes_nothing(app: App, db, web: httpx.AsyncClient, console_on: None) -> None:  # type: ignore[no-untyped-def]
+    await submitted()
+    await login(app, web, PAY_LEADER)
+    for data in ({"text": "x"}, {"csrf": "forged", "text": "x"}):
+        r = await web.post("/console/concerns/1/close", data=data)
+        assert r.status_code == 403 and "页面已过期" in r.text
+    async with db() as s:
+        c = await s.get(Concern, 1)
+        assert c is not None and c.status == "new"
+
+
+async def test_an_empty_answer_is_refused_and_nothing_is_sent(app: App, db, web: httpx.AsyncClient, console_on: None) -> None:  # type: ignore[no-untyped-def]
+    await submitted()
+    await login(app, web, PAY_LEADER)
+    csrf = csrf_of((await web.get("/console/concerns")).text)
+    async with app.test_api() as ctx:
+        ctx.create_bot(base=Bot, self_id="10000")  # no API call expected: nonebug fails on any
+        r = await web.post("/console/concerns/1/reply", data={"csrf": csrf, "text": "  "})
+    assert r.status_code == 400 and "内容是空的" in r.text
+    # The page shown from /console/concerns/1/reply links back correctly.
+    assert 'action="../../concerns/1/reply"' in r.text
+
+
+async def test_text_shows_as_text_and_no_page_names_the_submitter(app: App, db, web: httpx.AsyncClient, console_on: None) -> None:  # type: ignore[no-untyped-def]
+    await service.submit(user_id=WORKER, bot_id="10000", text="工资<script>alert(1)</script>补贴没发")
+    clock.set_now(MONDAY + timedelta(minutes=25))
+    await service.digest_tick()
+    await login(app, web, PAY_LEADER)
+    pages = [await web.get(p) for p in ("/console/", "/console/concerns")]
+    body = pages[1].text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body and "<script>" not in body
+    for r in pages:
+        everything = r.text + " ".join(f"{k}: {v}" for k, v in r.headers.items())
+        assert str(WORKER) not in everything and "张三" not in everything
+        assert "default-src 'self'" in r.headers["content-security-policy"]
+
+
+async def test_the_login_token_never_reaches_the_log(app: App, db, web: httpx.AsyncClient, console_on: None) -> None:  # type: ignore[no-untyped-def]
+    from nonebot import logger
+
+    token = (await ask_link(app, PAY_LEADER)).split("token=")[1].strip()
+    lines: list[str] = []
+    sink = logger.add(lambda m: lines.append(str(m)), level="TRACE")
+    try:
+        # What uvicorn's access log writes for the preview fetch, through the bot's sinks.
+        logger.info(f'127.0.0.1:50000 - "GET /console/login?token={token} HTTP/1.1" 200')
+    finally:
+        logger.remove(sink)
+    assert len(lines) == 1 and "GET /console/login?token=" in lines[0]
+    assert token not in lines[0]
