@@ -285,3 +285,140 @@ async def test_the_login_token_never_reaches_the_log(app: App, db, web: httpx.As
         logger.remove(sink)
     assert len(lines) == 1 and "GET /console/login?token=" in lines[0]
     assert token not in lines[0]
+
+
+# --- people: import the roster from Excel ----------------------------------------------------
+
+
+@pytest.fixture
+def org_copy(tmp_path):  # type: ignore[no-untyped-def]
+    """The test org as a file of its own, so the console may write it back."""
+    import shutil
+
+    from bot import orgfile, runtime
+    from bot.org import load_org
+    from tests.conftest import TEST_ORG
+
+    before = runtime.org()
+    path = tmp_path / "org.yaml"
+    shutil.copy(TEST_ORG, path)
+    org = load_org(path)
+    runtime.set_org(org)
+    orgfile.remember(org)
+    yield path
+    runtime.set_org(before)
+    orgfile.remember(before)
+
+
+def workbook(rows: list[list[Any]]) -> bytes:
+    import io
+
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    for r in rows:
+        ws.append(r)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+async def upload(web: httpx.AsyncClient, name: str, data: bytes) -> httpx.Response:
+    csrf = csrf_of((await web.get("/console/people")).text)
+    return await web.post("/console/people/import", data={"csrf": csrf}, files={"file": (name, data)})
+
+
+async def status_answer(app: App, user: int) -> str:
+    answer = Capture()
+    event = private_event(user, "/状态")
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id="10000")
+        ctx.receive_event(bot, event)
+        ctx.should_call_send(event, answer, result={"message_id": 1})
+    return answer.value
+
+
+async def test_cadre_imports_200_people_from_excel_and_they_can_use_the_bot_at_once(app: App, db, web: httpx.AsyncClient, console_on: None, org_copy) -> None:  # type: ignore[no-untyped-def]
+    from bot import runtime
+    from bot.models import OrgPerson
+    from bot.org import load_org
+
+    new_cadre = 31000
+    assert "只有" in await status_answer(app, new_cadre)
+    rows: list[list[Any]] = [["姓名", "账号", "部门", "角色", "生日"]]
+    rows += [[f"新同事{i}", 31000 + i, "质量科", "政工干部" if i == 0 else "职工", "农历1990-08-15" if i % 2 else datetime_of(i)] for i in range(200)]
+    await login(app, web, PAY_LEADER)  # 李四 is a cadre
+    r = await upload(web, "名单.xlsx", workbook(rows))
+    assert r.status_code == 303, r.text
+    page = await web.get("/console/people?" + r.headers["location"].split("?", 1)[1])
+    assert "已导入：新增 200 人，更新 0 人。马上生效，不用重启。" in page.text and "人员名单（207 人）" in page.text
+    # In use now, without a restart: the new cadre may use /状态, and the file holds them all.
+    assert len(runtime.org().people) == 207
+    assert "只有" not in await status_answer(app, new_cadre)
+    assert len(load_org(org_copy).people) == 207
+    text = org_copy.read_text(encoding="utf-8")
+    assert "# Test organisation" in text  # comments survive the write-back
+    assert len(list(org_copy.parent.glob("org.yaml.*.bak"))) == 1
+    async with db() as s:
+        assert (await s.get(OrgPerson, 31001)) is not None  # mirrored for reports and other processes
+        audit = (await s.scalars(select(ConsoleAudit).where(ConsoleAudit.action == "people_import"))).one()
+        assert audit.user_id == PAY_LEADER
+
+
+def datetime_of(i: int):  # type: ignore[no-untyped-def]
+    from datetime import datetime
+
+    return datetime(1990, 1 + i % 12, 1 + i % 28)
+
+
+async def test_a_roster_with_bad_rows_imports_nobody_and_says_which_rows(app: App, db, web: httpx.AsyncClient, console_on: None, org_copy) -> None:  # type: ignore[no-untyped-def]
+    from bot import runtime
+
+    before = org_copy.read_text(encoding="utf-8")
+    rows: list[list[Any]] = [["姓名", "QQ号", "部门", "角色", "生日"],
+                             ["好人", 32001, "质量科", "职工", "1991-02-03"],
+                             ["", "abc", "保卫科", "司机", "1991-02-30"],
+                             ["重复", 32001, "", "", ""]]
+    await login(app, web, PAY_LEADER)
+    r = await upload(web, "名单.xlsx", workbook(rows))
+    assert r.status_code == 400
+    assert "有 2 行需要修改，没有导入任何人" in r.text
+    assert "第 3 行" in r.text and "姓名没有填" in r.text and "账号“abc”应为 QQ 号" in r.text
+    assert "部门“保卫科”不在组织文件里" in r.text and "角色“司机”不认识" in r.text
+    assert "第 4 行" in r.text and "和第 2 行重复" in r.text
+    assert org_copy.read_text(encoding="utf-8") == before and 32001 not in runtime.org().people
+    # A CSV saved by Excel in China (GBK) works too.
+    csv = "姓名,账号,部门\n好人,32001,质量科\n".encode("gb18030")
+    r = await upload(web, "名单.csv", csv)
+    assert r.status_code == 303 and 32001 in runtime.org().people
+    r = await upload(web, "名单.doc", b"x")
+    assert r.status_code == 400 and "请上传 .xlsx 或 .csv 文件" in r.text
+
+
+async def test_people_page_is_for_cadres_only(app: App, db, web: httpx.AsyncClient, console_on: None, org_copy) -> None:  # type: ignore[no-untyped-def]
+    await login(app, web, MODERATOR)
+    assert (await web.get("/console/people")).status_code == 403
+    csrf = csrf_of((await web.get("/console/")).text)
+    r = await web.post("/console/people/import", data={"csrf": csrf}, files={"file": ("a.csv", "姓名,账号\n甲,33001\n".encode())})
+    assert r.status_code == 403
+
+
+async def test_a_bad_hand_edit_keeps_the_last_good_org_and_says_why(app: App, db, web: httpx.AsyncClient, console_on: None, org_copy) -> None:  # type: ignore[no-untyped-def]
+    import os
+
+    from bot import orgfile, runtime
+
+    good = runtime.org()
+    text = org_copy.read_text(encoding="utf-8")
+    org_copy.write_text(text.replace("department: quality, roles: [worker]", "department: nowhere, roles: [worker]"), encoding="utf-8")
+    os.utime(org_copy, (1, 1))  # a different stamp even within the same second
+    assert await orgfile.reload_if_changed() is False
+    assert runtime.org() is good and orgfile.state.problem and "nowhere" in orgfile.state.problem
+    await login(app, web, PAY_LEADER)
+    page = await web.get("/console/people")
+    assert "组织文件最近的改动有误，仍在使用上一次的正确版本" in page.text
+    org_copy.write_text(text.replace("name: 张三", "name: 张三丰"), encoding="utf-8")
+    assert await orgfile.reload_if_changed() is True
+    assert runtime.org().display_name(WORKER) == "张三丰" and orgfile.state.problem is None

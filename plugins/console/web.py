@@ -18,9 +18,11 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from nonebot import logger
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot import orgfile, runtime
+from bot.errors import StartupError
 from bot.org import ROLE_NAMES, Role
 from plugins.concerns import service
-from plugins.console import auth, queue
+from plugins.console import auth, queue, roster
 
 router = APIRouter(prefix="/console")
 _env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(default=True))
@@ -34,6 +36,8 @@ HEADERS = {
     "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
 }
 UP = "../../"  # from /console/concerns/N/action
+PEOPLE = (Role.cadre,)  # and superusers (Viewer.has)
+MAX_UPLOAD = 2 * 1024 * 1024
 ACTIONS = {"ack": "受理", "reply": "答复", "close": "办结"}
 
 
@@ -96,7 +100,7 @@ async def home(request: Request) -> Response:
     if v is None:
         return _login_again()
     names = "、".join(ROLE_NAMES[r] for r in Role if r in v.roles)
-    return page("home.html", title="连心工作台", viewer=v, role_names=names, leader=v.has(*LEADERS))
+    return page("home.html", title="连心工作台", viewer=v, role_names=names, leader=v.has(*LEADERS), cadre=v.has(*PEOPLE))
 
 
 @router.get("/concerns")
@@ -156,3 +160,65 @@ async def logout(request: Request) -> Response:
     response = message("已退出", "你已退出工作台。需要时请私聊机器人发送 /工作台 重新登录。")
     response.delete_cookie(auth.COOKIE, path=auth.cookie_path())
     return response
+
+
+def _people_page(v: auth.Viewer, status: int = 200, root: str = "./", **values: Any) -> HTMLResponse:
+    org = runtime.org()
+    depts = {d.id: d.name for d in org.spec.departments}
+    people = [
+        {"name": p.name, "department": depts.get(p.department or "", ""), "roles": "、".join(ROLE_NAMES[r] for r in p.roles)}
+        for p in org.spec.people
+    ]
+    return page(
+        "people.html", status=status, root=root, title="人员名单", viewer=v, people=people,
+        problem=orgfile.state.problem, **values,
+    )
+
+
+@router.get("/people")
+async def people(request: Request, notice: str = "") -> Response:
+    if auth.base_url() is None:
+        return _off()
+    v = await _viewer(request)
+    if v is None:
+        return _login_again()
+    if not v.has(*PEOPLE):
+        return message("没有权限", "人员名单只有政工干部可以管理。", status=403, viewer=v)
+    return _people_page(v, notice=notice)
+
+
+@router.post("/people/import")
+async def import_people(request: Request) -> Response:
+    up = "../"
+    if auth.base_url() is None:
+        return _off()
+    v = await _viewer(request)
+    if v is None:
+        return _login_again(up)
+    form = await request.form(max_part_size=MAX_UPLOAD)
+    if not auth.csrf_ok(v, str(form.get("csrf", ""))):
+        return message("页面已过期", "页面已过期，请返回刷新后再操作。", status=403, viewer=v, root=up)
+    if not v.has(*PEOPLE):
+        return message("没有权限", "人员名单只有政工干部可以管理。", status=403, viewer=v, root=up)
+    upload = form.get("file")
+    if upload is None or isinstance(upload, str) or not upload.filename:
+        return _people_page(v, status=400, root=up, errors=[], notice="请先选择要导入的 Excel 或 CSV 文件。")
+    data = await upload.read(MAX_UPLOAD + 1)
+    if len(data) > MAX_UPLOAD:
+        return _people_page(v, status=400, root=up, errors=[], notice="文件太大（最多 2 MB），没有导入任何人。")
+    try:
+        result = roster.parse(roster.read_rows(upload.filename, data), runtime.org())
+    except roster.RosterError as e:
+        return _people_page(v, status=400, root=up, errors=[], notice=f"{e} 没有导入任何人。")
+    if result.errors:
+        notice = f"有 {len(result.errors)} 行需要修改，没有导入任何人。改好后请重新上传整个文件。"
+        return _people_page(v, status=400, root=up, errors=result.errors, notice=notice)
+    if not result.added and not result.updated:
+        return RedirectResponse(f"{up}people?{urlencode({'notice': '文件里的人员和现在的名单一样，没有变化。'})}", status_code=303, headers=HEADERS)
+    try:
+        await orgfile.write_people(result.people)
+    except StartupError as e:
+        return _people_page(v, status=400, root=up, errors=[], notice=f"导入后组织文件会出错，没有导入：{e}")
+    done = f"已导入：新增 {result.added} 人，更新 {result.updated} 人。马上生效，不用重启。"
+    await auth.audit(v.user_id, "people_import", f"新增 {result.added}，更新 {result.updated}")
+    return RedirectResponse(f"{up}people?{urlencode({'notice': done})}", status_code=303, headers=HEADERS)
