@@ -146,7 +146,6 @@ async def test_leader_and_cadre_work_in_the_browser(tmp_path: Path, browser: Any
             found = LINK.search(answer.text)
             assert found, answer.text
             await off_loop(browser.get, found.group(0))
-            await off_loop(shot, browser, "console-login.png")
             await off_loop(lambda: browser.find_element(By.TAG_NAME, "button").click())
             assert "你好，李四" in browser.find_element(By.TAG_NAME, "h1").text
             await off_loop(shot, browser, "console-home.png")
