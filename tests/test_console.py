@@ -422,3 +422,127 @@ async def test_a_bad_hand_edit_keeps_the_last_good_org_and_says_why(app: App, db
     org_copy.write_text(text.replace("name: 张三", "name: 张三丰"), encoding="utf-8")
     assert await orgfile.reload_if_changed() is True
     assert runtime.org().display_name(WORKER) == "张三丰" and orgfile.state.problem is None
+
+
+# --- study materials ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def library_copy(tmp_path):  # type: ignore[no-untyped-def]
+    """The study test materials in a folder of their own, so the console may add to it."""
+    import shutil
+
+    from bot import materials, watch
+    from tests.conftest import ROOT
+
+    folder = tmp_path / "materials"
+    shutil.copytree(ROOT / "tests" / "data" / "study_materials", folder)
+    lib = materials.load_library(folder)
+    before = materials.use(lib)
+    watch.remember(lib)
+    yield folder
+    materials.use(before)
+
+
+def material_form(csrf: str, **extra: str) -> dict[str, str]:
+    return {
+        "csrf": csrf, "title": "青年职工<b>安全</b>第一课", "period": "2026-11", "audience": "青年职工",
+        "summary": "", "body": "发现隐患，马上报告。\n\n【怎么做】\n先停机，再报告班组长。",
+        "q0_question": "发现隐患第一步做什么？", "q0_choices": "先停机\n继续干活\n下班再说", "q0_answer": "先停机",
+        "q1_question": "", "q1_choices": "", "q1_answer": "",
+    } | extra
+
+
+async def ask(app: App, user: int, words: str) -> str:
+    answer = Capture()
+    event = private_event(user, words)
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id="10000")
+        ctx.receive_event(bot, event)
+        ctx.should_call_send(event, answer, result={"message_id": 1})
+    return answer.value
+
+
+async def test_cadre_writes_a_material_with_a_quiz_previews_it_and_it_is_in_chat_at_once(app: App, db, web: httpx.AsyncClient, console_on: None, library_copy) -> None:  # type: ignore[no-untyped-def]
+    from bot import materials
+
+    await login(app, web, PAY_LEADER)
+    page = await web.get("/console/materials")
+    assert page.status_code == 200 and "学习日安排" in page.text and "质量科职工群" in page.text
+    csrf = csrf_of(page.text)
+    preview = await web.post("/console/materials", data=material_form(csrf, do="preview"))
+    assert preview.status_code == 200
+    assert "【学习日】2026年11月学习材料（面向青年职工）" in preview.text  # the group post, as sent
+    assert "《青年职工&lt;b&gt;安全&lt;/b&gt;第一课》" in preview.text and "<b>安全</b>" not in preview.text
+    assert "发现隐患第一步做什么？（答案 A）" in preview.text  # the choice's text became its letter
+    assert not list(library_copy.glob("2026-11-青年职工*.md"))  # a preview saves nothing
+    assert len(materials.library().materials) == 3
+    saved = await web.post("/console/materials", data=material_form(csrf, do="save"))
+    assert saved.status_code == 303
+    notice = (await web.get("/console/materials?" + saved.headers["location"].split("?", 1)[1])).text
+    assert "已保存《青年职工&lt;b&gt;安全&lt;/b&gt;第一课》（2026年11月），马上生效。" in notice
+    files = sorted(p.name for p in library_copy.glob("*.md"))
+    assert "2026-11-青年职工b安全b第一课.md" in files  # characters a file name cannot hold left out
+    new = next(p for p in library_copy.glob("2026-11-青年职工*.md"))
+    assert materials.load_material(new).quiz[0].answer == 0  # the file loads like any hand-written one
+    # In chat at once: /学习 finds it and sends its full text as a merged message.
+    answer, full = Capture(), Capture()
+    event = private_event(WORKER, "/学习 青年职工")
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id="10000")
+        ctx.receive_event(bot, event)
+        ctx.should_call_send(event, answer, result={"message_id": 1})
+        ctx.should_call_api("send_private_forward_msg", full, result={"message_id": 2})
+    assert "《青年职工<b>安全</b>第一课》" in answer.value and "先停机，再报告班组长" in full.value
+    async with db() as s:
+        audit = (await s.scalars(select(ConsoleAudit).where(ConsoleAudit.action == "material_save"))).one()
+        assert audit.user_id == PAY_LEADER
+
+
+async def test_a_material_that_would_not_load_is_not_saved(app: App, db, web: httpx.AsyncClient, console_on: None, library_copy) -> None:  # type: ignore[no-untyped-def]
+    await login(app, web, PAY_LEADER)
+    csrf = csrf_of((await web.get("/console/materials")).text)
+    before = sorted(p.name for p in library_copy.iterdir())
+    cases = [
+        ({"period": "2026年11月"}, "期次"),
+        ({"audience": "", "title": "另一份十一月材料"}, "重复"),  # a second general material for 2026-11
+        ({"title": "旧材料", "audience": ""}, ""),
+        ({"q0_answer": "D"}, "答案"),
+        ({"body": ""}, "正文为空"),
+    ]
+    for extra, words in cases:
+        r = await web.post("/console/materials", data=material_form(csrf, do="save", **extra))
+        assert r.status_code == 400 and "没有保存" in r.text and words in r.text, (extra, r.text[-800:])
+        assert 'value="2026-11"' in r.text or "period" in extra  # what was typed is still in the form
+    assert sorted(p.name for p in library_copy.iterdir()) == before
+
+
+async def test_word_upload_and_question_bank_with_row_errors(app: App, db, web: httpx.AsyncClient, console_on: None, library_copy) -> None:  # type: ignore[no-untyped-def]
+    import io
+
+    from docx import Document
+
+    await login(app, web, PAY_LEADER)
+    csrf = csrf_of((await web.get("/console/materials")).text)
+    doc = Document()
+    doc.add_heading("一、为什么要学", level=1)
+    doc.add_paragraph("安全是最大的效益。")
+    buf = io.BytesIO()
+    doc.save(buf)
+    bank = workbook([["题目", "选项", "答案", "解析"], ["安全第一吗？", "是|否", "是", ""], ["", "甲|乙", "C", ""]])
+    form = material_form(csrf, do="preview", body="")
+    r = await web.post("/console/materials", data=form, files={"file": ("材料.docx", buf.getvalue()), "bank": ("题库.xlsx", bank)})
+    assert r.status_code == 400 and "题库有 1 行需要修改，一道题也没有导入" in r.text and "第 3 行" in r.text
+    assert "## 一、为什么要学" in r.text  # the Word text is in the form now
+    bank = workbook([["题目", "选项A", "选项B", "答案"], ["安全第一吗？", "是", "否", "是"], ["要戴安全帽吗？", "要", "不要", "1"]])
+    r = await web.post("/console/materials", data=form, files={"file": ("材料.docx", buf.getvalue()), "bank": ("题库.xlsx", bank)})
+    assert r.status_code == 200 and "安全第一吗？（答案 A）" in r.text and "要戴安全帽吗？（答案 A）" in r.text
+    assert "安全是最大的效益。" in r.text
+
+
+async def test_materials_are_for_cadres_only(app: App, db, web: httpx.AsyncClient, console_on: None, library_copy) -> None:  # type: ignore[no-untyped-def]
+    await login(app, web, MODERATOR)
+    assert (await web.get("/console/materials")).status_code == 403
+    csrf = csrf_of((await web.get("/console/")).text)
+    assert (await web.post("/console/materials", data=material_form(csrf, do="save"))).status_code == 403
+    assert not list(library_copy.glob("2026-11-青年职工*.md"))

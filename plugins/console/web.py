@@ -18,11 +18,11 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from nonebot import logger
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot import orgfile, runtime
+from bot import clock, materials, orgfile, runtime, watch
 from bot.errors import StartupError
 from bot.org import ROLE_NAMES, Role
 from plugins.concerns import service
-from plugins.console import auth, queue, roster
+from plugins.console import auth, library, queue, roster
 
 router = APIRouter(prefix="/console")
 _env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(default=True))
@@ -222,3 +222,124 @@ async def import_people(request: Request) -> Response:
     done = f"已导入：新增 {result.added} 人，更新 {result.updated} 人。马上生效，不用重启。"
     await auth.audit(v.user_id, "people_import", f"新增 {result.added}，更新 {result.updated}")
     return RedirectResponse(f"{up}people?{urlencode({'notice': done})}", status_code=303, headers=HEADERS)
+
+
+# --- study materials (cadres) ----------------------------------------------------------------
+
+QUIZ_BLOCKS = 5
+
+
+def _schedule() -> list[dict[str, Any]]:
+    """Each study group's next study day and what it will post, or that nothing is there yet."""
+    from plugins.study.timing import next_occurrence
+
+    org, lib, today = runtime.org(), materials.library(), clock.now().date()
+    out = []
+    for g in org.study_groups():
+        assert g.study is not None
+        occ = next_occurrence(g.study, today)
+        if occ is None:
+            continue
+        ms = occ.materials(lib, g.tags)
+        out.append({"group": g.name, "day": f"{occ.day.month}月{occ.day.day}日 {occ.at:%H:%M}", "titles": "、".join(f"《{m.title}》" for m in ms)})
+    return out
+
+
+def _materials_page(v: auth.Viewer, status: int = 200, root: str = "./", draft: library.Draft | None = None, **values: Any) -> HTMLResponse:
+    lib = materials.library()
+    rows = sorted(lib.materials, key=lambda m: (m.period.start, m.id), reverse=True)
+    draft = draft or library.Draft(period=f"{clock.now():%Y-%m}")
+    blocks = max(QUIZ_BLOCKS, len(draft.quiz) + 1)
+    quiz = [
+        {"question": q.get("question", ""), "choices": "\n".join(str(c) for c in q.get("choices") or []),
+         "answer": q.get("answer", ""), "explanation": q.get("explanation", "")}
+        for q in draft.quiz
+    ] + [{"question": "", "choices": "", "answer": "", "explanation": ""}] * (blocks - len(draft.quiz))
+    return page(
+        "materials.html", status=status, root=root, title="学习材料", viewer=v, materials=rows,
+        schedule=_schedule(), draft=draft, quiz=quiz, problem=watch.state.problem, **values,
+    )
+
+
+@router.get("/materials")
+async def materials_page(request: Request, notice: str = "") -> Response:
+    if auth.base_url() is None:
+        return _off()
+    v = await _viewer(request)
+    if v is None:
+        return _login_again()
+    if not v.has(*PEOPLE):
+        return message("没有权限", "学习材料只有政工干部可以管理。", status=403, viewer=v)
+    return _materials_page(v, notice=notice)
+
+
+def _draft_from_form(form: Any) -> library.Draft:
+    quiz = []
+    i = 0
+    while f"q{i}_question" in form:
+        question = str(form.get(f"q{i}_question", "")).strip()
+        choices = [c.strip() for c in str(form.get(f"q{i}_choices", "")).splitlines() if c.strip()]
+        answer = str(form.get(f"q{i}_answer", "")).strip()
+        explanation = str(form.get(f"q{i}_explanation", "")).strip()
+        if question or choices or answer:
+            q: dict[str, Any] = {"question": question, "choices": choices, "answer": answer}
+            if explanation:
+                q["explanation"] = explanation
+            quiz.append(library._answer_as_letter(q))
+        i += 1
+    return library.Draft(
+        title=str(form.get("title", "")), period=str(form.get("period", "")), audience=str(form.get("audience", "")),
+        summary=str(form.get("summary", "")), body=str(form.get("body", "")), quiz=quiz,
+    )
+
+
+@router.post("/materials")
+async def save_material(request: Request) -> Response:
+    if auth.base_url() is None:
+        return _off()
+    v = await _viewer(request)
+    if v is None:
+        return _login_again()
+    form = await request.form(max_part_size=MAX_UPLOAD)
+    if not auth.csrf_ok(v, str(form.get("csrf", ""))):
+        return message("页面已过期", "页面已过期，请返回刷新后再操作。", status=403, viewer=v)
+    if not v.has(*PEOPLE):
+        return message("没有权限", "学习材料只有政工干部可以管理。", status=403, viewer=v)
+    draft = _draft_from_form(form)
+    replace = form.get("replace") == "1"
+    try:
+        upload = form.get("file")
+        if upload is not None and not isinstance(upload, str) and upload.filename:
+            text = library.body_from_upload(upload.filename, await upload.read(MAX_UPLOAD))
+            draft = library.draft_from_markdown(text, draft) if upload.filename.lower().endswith(".md") else library.Draft(**{**draft.__dict__, "body": text})
+        bank = form.get("bank")
+        if bank is not None and not isinstance(bank, str) and bank.filename:
+            questions, errors = library.quiz_from_sheet(bank.filename, await bank.read(MAX_UPLOAD))
+            if errors:
+                notice = f"题库有 {len(errors)} 行需要修改，一道题也没有导入。"
+                return _materials_page(v, status=400, draft=draft, notice=notice, errors=errors)
+            draft.quiz = questions
+        m = library.check(draft, replace=replace)
+    except library.MaterialError as e:
+        return _materials_page(v, status=400, draft=draft, notice=f"{e} 没有保存。", replace=replace)
+    if form.get("do") != "save":
+        from plugins.study.posting import group_post
+
+        preview = {"post": group_post(m), "nodes": m.nodes(), "quiz": m.quiz}
+        return _materials_page(v, draft=draft, preview=preview, replace=replace, notice="这是发到群里的样子。确认无误后点“保存”。")
+    try:
+        saved = library.save(draft, replace=replace)
+    except library.MaterialError as e:
+        return _materials_page(v, status=400, draft=draft, notice=f"{e} 没有保存。", replace=replace)
+    await auth.audit(v.user_id, "material_save", saved.id)
+    done = f"已保存《{saved.title}》（{saved.period.label}），马上生效。"
+    return RedirectResponse(f"materials?{urlencode({'notice': done})}", status_code=303, headers=HEADERS)
+
+
+@router.get("/materials/quiz-template.csv")
+async def quiz_template(request: Request) -> Response:
+    v = await _viewer(request)
+    if v is None or not v.has(*PEOPLE):
+        return _login_again()
+    body = "\ufeff" + library.csv_template()  # Excel opens UTF-8 CSV with a BOM correctly
+    return Response(body, media_type="text/csv; charset=utf-8", headers={**HEADERS, "Content-Disposition": "attachment; filename*=UTF-8''%E9%A2%98%E5%BA%93%E6%A8%A1%E6%9D%BF.csv"})

@@ -121,12 +121,14 @@ def roster(path: Path) -> Path:
 async def test_leader_and_cadre_work_in_the_browser(tmp_path: Path, browser: Any) -> None:
     org = tmp_path / "org.yaml"
     shutil.copy(TEST_ORG, org)
+    library = tmp_path / "materials"  # the console writes materials here, never into the checkout
+    shutil.copytree(REPO_ROOT / "data" / "materials", library)
     clock_file = tmp_path / "clock"
     clock_file.write_text(START.isoformat())
     port = free_port()
     base = f"http://127.0.0.1:{port}/console"
     env = bot_env(
-        tmp_path, LIANXIN_ORG=str(org), LIANXIN_CONSOLE_URL=base, LIANXIN_CLOCK_FILE=str(clock_file),
+        tmp_path, LIANXIN_ORG=str(org), LIANXIN_MATERIALS=str(library), LIANXIN_CONSOLE_URL=base, LIANXIN_CLOCK_FILE=str(clock_file),
         LIANXIN_TICK_SECONDS="1", LIANXIN_SEND_INTERVAL="0.05", LIANXIN_SEND_JITTER="0", LOG_LEVEL="INFO",
     )
     async with OneBotPeer() as peer:
@@ -177,5 +179,25 @@ async def test_leader_and_cadre_work_in_the_browser(tmp_path: Path, browser: Any
             await peer.private_message(NEW_CADRE, "/状态")
             allowed = await peer.wait_call(SENDS, where=to(NEW_CADRE), since=mark)
             assert "只有" not in allowed.text, allowed.text
+
+            # A cadre adds a material with a quiz, previews it, saves it: /学习 finds it at once.
+            await off_loop(lambda: browser.find_element(By.LINK_TEXT, "首页").click())
+            await off_loop(lambda: browser.find_element(By.LINK_TEXT, "学习材料").click())
+            fields = {"title": "班组安全十分钟", "period": "2026-11", "audience": "班组长",
+                      "body": "每天开工前，班组长用十分钟讲清当天的风险点。", "q0_question": "开工前讲风险点由谁来讲？",
+                      "q0_choices": "班组长\n保安\n食堂师傅", "q0_answer": "班组长"}
+            for name, value in fields.items():
+                element = browser.find_element(By.NAME, name)
+                await off_loop(element.clear)
+                await off_loop(element.send_keys, value)
+            await off_loop(lambda: browser.find_element(By.XPATH, "//button[text()='预览']").click())
+            assert "【学习日】2026年11月学习材料（面向班组长）" in browser.page_source
+            await off_loop(shot, browser, "console-materials.png")
+            await off_loop(lambda: browser.find_element(By.XPATH, "//button[text()='保存']").click())
+            assert "已保存《班组安全十分钟》" in browser.find_element(By.CLASS_NAME, "notice").text
+            mark = peer.mark()
+            await peer.private_message(WORKER, "/学习 班组安全")
+            study = await peer.wait_call(SENDS, where=to(WORKER), since=mark)
+            assert "《班组安全十分钟》" in study.text, study.text
             logs = proc.output()
     assert SECRET not in logs and "token=" + found.group(0).split("token=")[1] not in logs
