@@ -71,6 +71,9 @@ def load_organisation() -> Org:
     org = load_org(settings.org_path())
     clock.set_zone(settings.zone(settings.timezone_name(org.spec.timezone)))
     runtime.set_org(org)
+    from bot import orgfile
+
+    orgfile.remember(org)
     return org
 
 

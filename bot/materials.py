@@ -488,4 +488,7 @@ def load_configured() -> Library:
     explicit = settings.env("LIANXIN_MATERIALS") is not None
     lib = load_library(settings.materials_path(), required=explicit)
     use(lib)
+    from bot import watch
+
+    watch.remember(lib)
     return lib

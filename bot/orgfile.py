@@ -1,0 +1,146 @@
+"""The org file while the bot runs: picked up when edited, written back by the console.
+
+The file stays the deployer's source of truth. A hand edit is noticed by a tick (every process
+watches the file, so all of them follow), checked with the same rules as at start-up, and a bad
+edit keeps the last good organisation and says why, once, in the log (and in the console). The
+console writes through `write_people`: a dated backup first, then an atomic replace, comments
+kept (ruamel.yaml round-trip).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nonebot import logger
+
+from bot import clock, runtime
+from bot.errors import StartupError
+from bot.org import Org, Person, load_org
+
+
+@dataclass
+class State:
+    stamp: tuple[float, int] | None = None  # (mtime, size) of the file last read
+    problem: str | None = None  # why the current file is not in use, if it is not
+
+
+state = State()
+
+
+def _stamp(path: Path) -> tuple[float, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_mtime, st.st_size)
+
+
+def remember(org: Org) -> None:
+    """Called once the org is loaded at start-up."""
+    state.stamp, state.problem = _stamp(org.source), None
+
+
+def writable_path(org: Org) -> Path:
+    """Where console edits go: the org file itself, except the repository's example, which is
+    never edited in place (the edit becomes data/org.yaml, which takes precedence from now on)."""
+    source = org.source
+    if source.name == "org.example.yaml":
+        return source.with_name("org.yaml")
+    return source
+
+
+async def apply(org: Org) -> None:
+    from bot.orgsync import sync_org
+
+    runtime.set_org(org)
+    remember(org)
+    await sync_org(org)
+    logger.info(f"组织文件已重新加载：{len(org.people)} 人，{len(org.groups)} 个群")
+
+
+async def reload_if_changed(path: Path | None = None) -> bool:
+    """Load the org file again if it changed since last read. True when a new org is in use."""
+    path = path or runtime.org().source
+    stamp = _stamp(path)
+    if stamp is None or stamp == state.stamp:
+        return False
+    state.stamp = stamp
+    try:
+        org = load_org(path)
+    except StartupError as e:
+        state.problem = str(e)
+        logger.warning(f"组织文件改动有误，继续使用上一次的正确版本：{e}")
+        return False
+    state.problem = None
+    await apply(org)
+    return True
+
+
+def _yaml() -> Any:
+    from ruamel.yaml import YAML
+
+    y = YAML()  # round-trip: comments and key order survive
+    y.preserve_quotes = True
+    y.width = 4096
+    y.indent(mapping=2, sequence=4, offset=2)
+    return y
+
+
+def person_entry(p: Person) -> dict[str, Any]:
+    entry: dict[str, Any] = {"qq": p.qq, "name": p.name}
+    if p.department:
+        entry["department"] = p.department
+    entry["roles"] = [r.value for r in p.roles]
+    if p.birthday:
+        entry["birthday"] = p.birthday
+    return entry
+
+
+async def write_people(people: list[Person]) -> Org:
+    """Replace the people of the org file (validated as at start-up), keep a dated backup,
+    swap the file atomically, and start using it. Raises StartupError and changes nothing
+    when the result would not load."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    org = runtime.org()
+    source, target = org.source, writable_path(org)
+    y = _yaml()
+    data = y.load(source.read_text(encoding="utf-8"))
+    by_qq = {int(e["qq"]): e for e in data.get("people") or [] if isinstance(e, dict) and "qq" in e}
+    seq = CommentedSeq()
+    for p in people:
+        entry = by_qq.get(p.qq)
+        fresh = person_entry(p)
+        if entry is None:
+            entry = CommentedMap(fresh)
+            entry.fa.set_flow_style()
+        else:
+            for key in ("department", "birthday"):
+                if key not in fresh and key in entry:
+                    del entry[key]
+            entry.update(fresh)
+        seq.append(entry)
+    data["people"] = seq
+    buf = io.StringIO()
+    y.dump(data, buf)
+    text = buf.getvalue()
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=target.parent, prefix=".org-", suffix=".yaml", delete=False) as tmp:
+        tmp.write(text)
+        tmp_path = Path(tmp.name)
+    try:
+        new = load_org(tmp_path)  # the same checks as at start-up, before anything is replaced
+    except StartupError:
+        tmp_path.unlink(missing_ok=True)
+        raise
+    if target.exists():
+        backup = target.with_name(f"{target.name}.{clock.now():%Y%m%d-%H%M%S}.bak")
+        backup.write_bytes(target.read_bytes())
+    os.replace(tmp_path, target)
+    new = load_org(target)
+    await apply(new)
+    return new

@@ -1,0 +1,345 @@
+"""The console's pages, served by the bot's own FastAPI app under /console.
+
+Server-rendered with Jinja2 (autoescaping on: a concern's `<script>` shows as text); every page
+is `no-store` and sends no Referer (the login link's token must not travel on); forms carry the
+session's CSRF token; links inside the pages are relative, so the console also works behind a
+reverse proxy under a path prefix (LIANXIN_CONSOLE_URL is the address the browser uses).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from nonebot import logger
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot import clock, materials, orgfile, runtime, watch
+from bot.errors import StartupError
+from bot.org import ROLE_NAMES, Role
+from plugins.concerns import service
+from plugins.console import auth, library, queue, roster
+
+router = APIRouter(prefix="/console")
+_env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(default=True))
+LEADERS = (Role.leader, Role.cadre, Role.head)
+HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    # Everything is served by the bot itself: no script, style or image from anywhere else.
+    "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+}
+UP = "../../"  # from /console/concerns/N/action
+PEOPLE = (Role.cadre,)  # and superusers (Viewer.has)
+MAX_UPLOAD = 2 * 1024 * 1024
+ACTIONS = {"ack": "受理", "reply": "答复", "close": "办结"}
+
+
+def page(name: str, status: int = 200, root: str = "./", **values: Any) -> HTMLResponse:
+    """`root` is the relative way back to /console/ from the page's own address."""
+    return HTMLResponse(_env.get_template(name).render(root=root, **values), status_code=status, headers=HEADERS)
+
+
+def message(title: str, text: str, status: int = 200, viewer: auth.Viewer | None = None, root: str = "./") -> HTMLResponse:
+    return page("message.html", status=status, root=root, title=title, text=text, viewer=viewer)
+
+
+def _off() -> HTMLResponse:
+    return message("工作台未开启", "管理员还没有开启工作台。", status=404)
+
+
+def _login_again(root: str = "./") -> Response:
+    return message("请重新登录", "登录已过期或已退出。请在 QQ 里私聊机器人发送 /工作台，获取新的登录链接。", status=401, root=root)
+
+
+async def _viewer(request: Request) -> auth.Viewer | None:
+    return await auth.viewer(request.cookies.get(auth.COOKIE))
+
+
+@router.get("/login")
+async def login_page(token: str = "") -> Response:
+    if auth.base_url() is None:
+        return _off()
+    if not token or not await auth.link_is_fresh(token):
+        return message("链接已失效", "这个登录链接已经用过或已过期（10 分钟内有效，只能用一次）。请私聊机器人发送 /工作台 重新获取。", status=410)
+    return page("login.html", title="登录工作台", token=token)
+
+
+@router.post("/login")
+async def login(request: Request) -> Response:
+    if auth.base_url() is None:
+        return _off()
+    form = await request.form()
+    opened = await auth.redeem(str(form.get("token", "")))
+    if opened is None:
+        return message("链接已失效", "这个登录链接已经用过或已过期（10 分钟内有效，只能用一次）。请私聊机器人发送 /工作台 重新获取。", status=410)
+    response = RedirectResponse("./", status_code=303, headers=HEADERS)
+    response.set_cookie(
+        auth.COOKIE,
+        opened.cookie,
+        httponly=True,
+        secure=auth.secure_cookie(),
+        samesite="strict",
+        path=auth.cookie_path(),
+        max_age=auth.MAX_HOURS * 3600,
+    )
+    return response
+
+
+@router.get("/")
+async def home(request: Request) -> Response:
+    if auth.base_url() is None:
+        return _off()
+    v = await _viewer(request)
+    if v is None:
+        return _login_again()
+    names = "、".join(ROLE_NAMES[r] for r in Role if r in v.roles)
+    return page("home.html", title="连心工作台", viewer=v, role_names=names, leader=v.has(*LEADERS), cadre=v.has(*PEOPLE))
+
+
+@router.get("/concerns")
+async def concerns(request: Request, notice: str = "") -> Response:
+    if auth.base_url() is None:
+        return _off()
+    v = await _viewer(request)
+    if v is None:
+        return _login_again()
+    if not v.has(*LEADERS):
+        return message("没有权限", "诉求只有负责的领导、政工干部和一把手可以查看。", status=403, viewer=v)
+    rows = await queue.open_for(v.user_id)
+    return page("concerns.html", title="我的待办诉求", viewer=v, rows=rows, notice=notice)
+
+
+@router.post("/concerns/{number}/{action}")
+async def act(request: Request, number: int, action: str) -> Response:
+    if auth.base_url() is None:
+        return _off()
+    v = await _viewer(request)
+    if v is None:
+        return _login_again(UP)
+    form = await request.form()
+    if not auth.csrf_ok(v, str(form.get("csrf", ""))):
+        return message("页面已过期", "页面已过期，请返回刷新后再操作。", status=403, viewer=v, root=UP)
+    if not v.has(*LEADERS) or action not in ACTIONS:
+        return message("没有权限", "诉求只有负责的领导、政工干部和一把手可以处理。", status=403, viewer=v, root=UP)
+    text = str(form.get("text", ""))
+    try:
+        if action == "ack":
+            result = await service.acknowledge(v.user_id, str(number))
+        elif action == "reply":
+            result = await service.reply(v.user_id, str(number), text)
+        else:
+            result = await service.close(v.user_id, str(number), text)
+    except service.ConcernError as e:
+        # Nothing was changed: show the form again with the text kept.
+        rows = await queue.open_for(v.user_id)
+        return page("concerns.html", status=400, root=UP, title="我的待办诉求", viewer=v, rows=rows, notice=str(e), kept={number: text})
+    except SQLAlchemyError as e:
+        logger.error(f"console: database error {type(e).__name__}")
+        return message("暂时无法保存", "系统暂时无法保存，这次没有处理。请稍后再试。", status=503, viewer=v, root=UP)
+    await auth.audit(v.user_id, f"concern_{action}", f"#{number}")
+    # Back to the list (a reload must not repeat the action); the notice holds no concern text.
+    return RedirectResponse(f"{UP}concerns?{urlencode({'notice': result})}#c{number}", status_code=303, headers=HEADERS)
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    v = await _viewer(request)
+    if v is None:
+        return _login_again()
+    form = await request.form()
+    if not auth.csrf_ok(v, str(form.get("csrf", ""))):
+        return message("页面已过期", "页面已过期，请返回刷新后再操作。", status=403, viewer=v)
+    await auth.logout(v, everywhere=form.get("everywhere") == "1")
+    response = message("已退出", "你已退出工作台。需要时请私聊机器人发送 /工作台 重新登录。")
+    response.delete_cookie(auth.COOKIE, path=auth.cookie_path())
+    return response
+
+
+def _people_page(v: auth.Viewer, status: int = 200, root: str = "./", **values: Any) -> HTMLResponse:
+    org = runtime.org()
+    depts = {d.id: d.name for d in org.spec.departments}
+    people = [
+        {"name": p.name, "department": depts.get(p.department or "", ""), "roles": "、".join(ROLE_NAMES[r] for r in p.roles)}
+        for p in org.spec.people
+    ]
+    return page(
+        "people.html", status=status, root=root, title="人员名单", viewer=v, people=people,
+        problem=orgfile.state.problem, **values,
+    )
+
+
+@router.get("/people")
+async def people(request: Request, notice: str = "") -> Response:
+    if auth.base_url() is None:
+        return _off()
+    v = await _viewer(request)
+    if v is None:
+        return _login_again()
+    if not v.has(*PEOPLE):
+        return message("没有权限", "人员名单只有政工干部可以管理。", status=403, viewer=v)
+    return _people_page(v, notice=notice)
+
+
+@router.post("/people/import")
+async def import_people(request: Request) -> Response:
+    up = "../"
+    if auth.base_url() is None:
+        return _off()
+    v = await _viewer(request)
+    if v is None:
+        return _login_again(up)
+    form = await request.form(max_part_size=MAX_UPLOAD)
+    if not auth.csrf_ok(v, str(form.get("csrf", ""))):
+        return message("页面已过期", "页面已过期，请返回刷新后再操作。", status=403, viewer=v, root=up)
+    if not v.has(*PEOPLE):
+        return message("没有权限", "人员名单只有政工干部可以管理。", status=403, viewer=v, root=up)
+    upload = form.get("file")
+    if upload is None or isinstance(upload, str) or not upload.filename:
+        return _people_page(v, status=400, root=up, errors=[], notice="请先选择要导入的 Excel 或 CSV 文件。")
+    data = await upload.read(MAX_UPLOAD + 1)
+    if len(data) > MAX_UPLOAD:
+        return _people_page(v, status=400, root=up, errors=[], notice="文件太大（最多 2 MB），没有导入任何人。")
+    try:
+        result = roster.parse(roster.read_rows(upload.filename, data), runtime.org())
+    except roster.RosterError as e:
+        return _people_page(v, status=400, root=up, errors=[], notice=f"{e} 没有导入任何人。")
+    if result.errors:
+        notice = f"有 {len(result.errors)} 行需要修改，没有导入任何人。改好后请重新上传整个文件。"
+        return _people_page(v, status=400, root=up, errors=result.errors, notice=notice)
+    if not result.added and not result.updated:
+        return RedirectResponse(f"{up}people?{urlencode({'notice': '文件里的人员和现在的名单一样，没有变化。'})}", status_code=303, headers=HEADERS)
+    try:
+        await orgfile.write_people(result.people)
+    except StartupError as e:
+        return _people_page(v, status=400, root=up, errors=[], notice=f"导入后组织文件会出错，没有导入：{e}")
+    done = f"已导入：新增 {result.added} 人，更新 {result.updated} 人。马上生效，不用重启。"
+    await auth.audit(v.user_id, "people_import", f"新增 {result.added}，更新 {result.updated}")
+    return RedirectResponse(f"{up}people?{urlencode({'notice': done})}", status_code=303, headers=HEADERS)
+
+
+# --- study materials (cadres) ----------------------------------------------------------------
+
+QUIZ_BLOCKS = 5
+
+
+def _schedule() -> list[dict[str, Any]]:
+    """Each study group's next study day and what it will post, or that nothing is there yet."""
+    from plugins.study.timing import next_occurrence
+
+    org, lib, today = runtime.org(), materials.library(), clock.now().date()
+    out = []
+    for g in org.study_groups():
+        assert g.study is not None
+        occ = next_occurrence(g.study, today)
+        if occ is None:
+            continue
+        ms = occ.materials(lib, g.tags)
+        out.append({"group": g.name, "day": f"{occ.day.month}月{occ.day.day}日 {occ.at:%H:%M}", "titles": "、".join(f"《{m.title}》" for m in ms)})
+    return out
+
+
+def _materials_page(v: auth.Viewer, status: int = 200, root: str = "./", draft: library.Draft | None = None, **values: Any) -> HTMLResponse:
+    lib = materials.library()
+    rows = sorted(lib.materials, key=lambda m: (m.period.start, m.id), reverse=True)
+    draft = draft or library.Draft(period=f"{clock.now():%Y-%m}")
+    blocks = max(QUIZ_BLOCKS, len(draft.quiz) + 1)
+    quiz = [
+        {"question": q.get("question", ""), "choices": "\n".join(str(c) for c in q.get("choices") or []),
+         "answer": q.get("answer", ""), "explanation": q.get("explanation", "")}
+        for q in draft.quiz
+    ] + [{"question": "", "choices": "", "answer": "", "explanation": ""}] * (blocks - len(draft.quiz))
+    return page(
+        "materials.html", status=status, root=root, title="学习材料", viewer=v, materials=rows,
+        schedule=_schedule(), draft=draft, quiz=quiz, problem=watch.state.problem, **values,
+    )
+
+
+@router.get("/materials")
+async def materials_page(request: Request, notice: str = "") -> Response:
+    if auth.base_url() is None:
+        return _off()
+    v = await _viewer(request)
+    if v is None:
+        return _login_again()
+    if not v.has(*PEOPLE):
+        return message("没有权限", "学习材料只有政工干部可以管理。", status=403, viewer=v)
+    return _materials_page(v, notice=notice)
+
+
+def _draft_from_form(form: Any) -> library.Draft:
+    quiz = []
+    i = 0
+    while f"q{i}_question" in form:
+        question = str(form.get(f"q{i}_question", "")).strip()
+        choices = [c.strip() for c in str(form.get(f"q{i}_choices", "")).splitlines() if c.strip()]
+        answer = str(form.get(f"q{i}_answer", "")).strip()
+        explanation = str(form.get(f"q{i}_explanation", "")).strip()
+        if question or choices or answer:
+            q: dict[str, Any] = {"question": question, "choices": choices, "answer": answer}
+            if explanation:
+                q["explanation"] = explanation
+            quiz.append(library._answer_as_letter(q))
+        i += 1
+    return library.Draft(
+        title=str(form.get("title", "")), period=str(form.get("period", "")), audience=str(form.get("audience", "")),
+        summary=str(form.get("summary", "")), body=str(form.get("body", "")), quiz=quiz,
+    )
+
+
+@router.post("/materials")
+async def save_material(request: Request) -> Response:
+    if auth.base_url() is None:
+        return _off()
+    v = await _viewer(request)
+    if v is None:
+        return _login_again()
+    form = await request.form(max_part_size=MAX_UPLOAD)
+    if not auth.csrf_ok(v, str(form.get("csrf", ""))):
+        return message("页面已过期", "页面已过期，请返回刷新后再操作。", status=403, viewer=v)
+    if not v.has(*PEOPLE):
+        return message("没有权限", "学习材料只有政工干部可以管理。", status=403, viewer=v)
+    draft = _draft_from_form(form)
+    replace = form.get("replace") == "1"
+    try:
+        upload = form.get("file")
+        if upload is not None and not isinstance(upload, str) and upload.filename:
+            text = library.body_from_upload(upload.filename, await upload.read(MAX_UPLOAD))
+            draft = library.draft_from_markdown(text, draft) if upload.filename.lower().endswith(".md") else library.Draft(**{**draft.__dict__, "body": text})
+        bank = form.get("bank")
+        if bank is not None and not isinstance(bank, str) and bank.filename:
+            questions, errors = library.quiz_from_sheet(bank.filename, await bank.read(MAX_UPLOAD))
+            if errors:
+                notice = f"题库有 {len(errors)} 行需要修改，一道题也没有导入。"
+                return _materials_page(v, status=400, draft=draft, notice=notice, errors=errors)
+            draft.quiz = questions
+        m = library.check(draft, replace=replace)
+    except library.MaterialError as e:
+        return _materials_page(v, status=400, draft=draft, notice=f"{e} 没有保存。", replace=replace)
+    if form.get("do") != "save":
+        from plugins.study.posting import group_post
+
+        preview = {"post": group_post(m), "nodes": m.nodes(), "quiz": m.quiz}
+        return _materials_page(v, draft=draft, preview=preview, replace=replace, notice="这是发到群里的样子。确认无误后点“保存”。")
+    try:
+        saved = library.save(draft, replace=replace)
+    except library.MaterialError as e:
+        return _materials_page(v, status=400, draft=draft, notice=f"{e} 没有保存。", replace=replace)
+    await auth.audit(v.user_id, "material_save", saved.id)
+    done = f"已保存《{saved.title}》（{saved.period.label}），马上生效。"
+    return RedirectResponse(f"materials?{urlencode({'notice': done})}", status_code=303, headers=HEADERS)
+
+
+@router.get("/materials/quiz-template.csv")
+async def quiz_template(request: Request) -> Response:
+    v = await _viewer(request)
+    if v is None or not v.has(*PEOPLE):
+        return _login_again()
+    body = "\ufeff" + library.csv_template()  # Excel opens UTF-8 CSV with a BOM correctly
+    return Response(body, media_type="text/csv; charset=utf-8", headers={**HEADERS, "Content-Disposition": "attachment; filename*=UTF-8''%E9%A2%98%E5%BA%93%E6%A8%A1%E6%9D%BF.csv"})
