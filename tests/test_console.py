@@ -546,3 +546,55 @@ async def test_materials_are_for_cadres_only(app: App, db, web: httpx.AsyncClien
     csrf = csrf_of((await web.get("/console/")).text)
     assert (await web.post("/console/materials", data=material_form(csrf, do="save"))).status_code == 403
     assert not list(library_copy.glob("2026-11-青年职工*.md"))
+
+
+# --- moderation cases --------------------------------------------------------------------------
+
+
+async def open_case(db, text: str, category: str = "rumour", group: int = 40001) -> int:  # type: ignore[no-untyped-def]
+    from plugins.moderation.models import ModerationCase
+
+    async with db() as s:
+        case = ModerationCase(
+            group_id=group, message_id=7001, author_id=WORKER, author_name="张三", text=text, source="screen",
+            category=category, status="open", opened_at=clock.utcnow(), reports=0, recalled=False,
+        )
+        s.add(case)
+        await s.flush()
+        number = case.id
+        await s.commit()
+    return number
+
+
+async def test_a_moderator_decides_a_case_from_the_browser(app: App, db, web: httpx.AsyncClient, console_on: None) -> None:  # type: ignore[no-untyped-def]
+    from plugins.moderation.models import ModerationCase
+
+    number = await open_case(db, "听说下个月<script>x</script>工资减半")
+    await login(app, web, MODERATOR)
+    page = await web.get("/console/cases")
+    assert page.status_code == 200 and f"#{number} " in page.text
+    assert "&lt;script&gt;x&lt;/script&gt;" in page.text and "<script>x" not in page.text
+    csrf = csrf_of(page.text)
+    # No account connected: nothing is decided, and the page says why.
+    r = await web.post(f"/console/cases/{number}/dismiss", data={"csrf": csrf, "note": ""})
+    assert r.status_code == 503 and "没有连上 QQ" in r.text
+    async with app.test_api() as ctx:
+        ctx.create_bot(base=Bot, self_id="10000")
+        r = await web.post(f"/console/cases/{number}/dismiss", data={"csrf": csrf, "note": ""})
+    assert r.status_code == 303
+    after = await web.get("/console/cases?" + r.headers["location"].split("?", 1)[1].split("#")[0])
+    assert f"已驳回案件 #{number}：不属于违规。" in after.text and "目前没有待处理的案件。" in after.text
+    assert "驳回" in after.text.split("处理记录")[1]  # the audit log shows the decision
+    async with db() as s:
+        case = await s.get(ModerationCase, number)
+        assert case is not None and case.status == "dismissed" and case.decided_by == MODERATOR
+
+
+async def test_cases_are_for_moderators_and_cadres(app: App, db, web: httpx.AsyncClient, console_on: None) -> None:  # type: ignore[no-untyped-def]
+    number = await open_case(db, "一条待处理的消息")
+    await login(app, web, 20001)  # 钱科长: a leader, neither moderator nor cadre
+    assert (await web.get("/console/cases")).status_code == 403
+    csrf = csrf_of((await web.get("/console/")).text)
+    assert "案件" not in (await web.get("/console/")).text.split("</header>")[1]
+    r = await web.post(f"/console/cases/{number}/confirm", data={"csrf": csrf})
+    assert r.status_code == 403

@@ -21,8 +21,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot import clock, materials, orgfile, runtime, watch
 from bot.errors import StartupError
 from bot.org import ROLE_NAMES, Role
+from bot.platform import NotConnected
 from plugins.concerns import service
-from plugins.console import auth, library, queue, roster
+from plugins.console import auth, cases, library, queue, roster
 
 router = APIRouter(prefix="/console")
 _env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(default=True))
@@ -100,7 +101,8 @@ async def home(request: Request) -> Response:
     if v is None:
         return _login_again()
     names = "、".join(ROLE_NAMES[r] for r in Role if r in v.roles)
-    return page("home.html", title="连心工作台", viewer=v, role_names=names, leader=v.has(*LEADERS), cadre=v.has(*PEOPLE))
+    return page("home.html", title="连心工作台", viewer=v, role_names=names, leader=v.has(*LEADERS), cadre=v.has(*PEOPLE),
+                moderator=cases.may_see(v.user_id))
 
 
 @router.get("/concerns")
@@ -343,3 +345,57 @@ async def quiz_template(request: Request) -> Response:
         return _login_again()
     body = "\ufeff" + library.csv_template()  # Excel opens UTF-8 CSV with a BOM correctly
     return Response(body, media_type="text/csv; charset=utf-8", headers={**HEADERS, "Content-Disposition": "attachment; filename*=UTF-8''%E9%A2%98%E5%BA%93%E6%A8%A1%E6%9D%BF.csv"})
+
+
+# --- moderation cases (moderators, cadres) ----------------------------------------------------
+
+
+async def _cases_page(v: auth.Viewer, status: int = 200, root: str = "./", action: str = "", **values: Any) -> HTMLResponse:
+    open_cases, appeals = await cases.lists(v.user_id)
+    log = await cases.audit_log(v.user_id, action=action if action in service_actions() else "")
+    return page(
+        "cases.html", status=status, root=root, title="案件", viewer=v, cases=open_cases, appeals=appeals, log=log,
+        actions=service_actions(), action=action, cadre=v.has(Role.cadre), **values,
+    )
+
+
+def service_actions() -> dict[str, str]:
+    from plugins.moderation.service import ACTION_NAMES
+
+    return ACTION_NAMES
+
+
+@router.get("/cases")
+async def cases_page(request: Request, notice: str = "", action: str = "") -> Response:
+    if auth.base_url() is None:
+        return _off()
+    v = await _viewer(request)
+    if v is None:
+        return _login_again()
+    if not cases.may_see(v.user_id):
+        return message("没有权限", "案件只有群管理员和政工干部可以查看。", status=403, viewer=v)
+    return await _cases_page(v, notice=notice, action=action)
+
+
+@router.post("/cases/{number}/{decision}")
+async def decide_case(request: Request, number: int, decision: str) -> Response:
+    if auth.base_url() is None:
+        return _off()
+    v = await _viewer(request)
+    if v is None:
+        return _login_again(UP)
+    form = await request.form()
+    if not auth.csrf_ok(v, str(form.get("csrf", ""))):
+        return message("页面已过期", "页面已过期，请返回刷新后再操作。", status=403, viewer=v, root=UP)
+    if not cases.may_see(v.user_id) or decision not in cases.DECISIONS:
+        return message("没有权限", "案件只有群管理员和政工干部可以处理。", status=403, viewer=v, root=UP)
+    try:
+        lines = await cases.decide(v.user_id, number, decision, str(form.get("note", ""))[:1000])
+    except NotConnected:
+        return message("暂时无法处理", "机器人现在没有连上 QQ，撤回和群里的说明都发不出去，这次没有处理。请稍后再试。", status=503, viewer=v, root=UP)
+    except SQLAlchemyError as e:
+        logger.error(f"console: database error {type(e).__name__}")
+        return message("暂时无法保存", "系统暂时无法保存，这次没有处理。请稍后再试。", status=503, viewer=v, root=UP)
+    await auth.audit(v.user_id, f"case_{decision}", f"#{number}")
+    notice = "\n".join(lines) or "已处理。"
+    return RedirectResponse(f"{UP}cases?{urlencode({'notice': notice})}#k{number}", status_code=303, headers=HEADERS)
