@@ -598,3 +598,102 @@ async def test_cases_are_for_moderators_and_cadres(app: App, db, web: httpx.Asyn
     assert "案件" not in (await web.get("/console/")).text.split("</header>")[1]
     r = await web.post(f"/console/cases/{number}/confirm", data={"csrf": csrf})
     assert r.status_code == 403
+
+
+# --- status --------------------------------------------------------------------------------------
+
+
+async def test_status_page_resends_an_unknown_send_only_after_it_was_checked(app: App, db, web: httpx.AsyncClient, console_on: None) -> None:  # type: ignore[no-untyped-def]
+    from bot.models import Outbox
+
+    now = clock.utcnow()
+    async with db() as s:
+        plain = Outbox(purpose="study-day", period="2026-11", target_kind="group", target_id="40001", payload=[], status="unknown", not_before=now, created_at=now)
+        secret = Outbox(purpose="concern-relay", period="1", target_kind="private", target_id=str(WORKER), payload=[], status="unknown", not_before=now, created_at=now)
+        s.add_all([plain, secret])
+        await s.flush()
+        plain_id, secret_id = plain.id, secret.id
+        await s.commit()
+    await login(app, web, PAY_LEADER)
+    page = await web.get("/console/status")
+    assert page.status_code == 200 and "结果未知的发送（2 条）" in page.text and "质量科职工群" in page.text
+    assert str(WORKER) not in page.text and "张三" not in page.text  # the concern relay names nobody
+    assert f"status/resend/{secret_id}" not in page.text
+    csrf = csrf_of(page.text)
+    r = await web.post(f"/console/status/resend/{plain_id}", data={"csrf": csrf})
+    assert r.status_code == 303 and "%E6%A0%B8%E5%AE%9E" in r.headers["location"]  # "核实": check first
+    r = await web.post(f"/console/status/resend/{secret_id}", data={"csrf": csrf, "checked": "1"})
+    assert "没有重发" in (await web.get("/console/status?" + r.headers["location"].split("?", 1)[1])).text
+    r = await web.post(f"/console/status/resend/{plain_id}", data={"csrf": csrf, "checked": "1"})
+    assert "已重新排队发送这条消息" in (await web.get("/console/status?" + r.headers["location"].split("?", 1)[1])).text
+    async with db() as s:
+        assert (await s.get(Outbox, plain_id)).status == "pending"  # type: ignore[union-attr]
+        assert (await s.get(Outbox, secret_id)).status == "unknown"  # type: ignore[union-attr]
+
+
+# --- every route, every role -------------------------------------------------------------------
+
+LEADER_ONLY, SUPERUSER = 20001, 10001
+PEOPLE_SEEN = [None, LEADER_ONLY, PAY_LEADER, MODERATOR, HEAD, SUPERUSER]
+# Who may use each route (beyond logging in): the page's own rule.
+ALLOWED: dict[str, set[int]] = {
+    "/console/": {LEADER_ONLY, PAY_LEADER, MODERATOR, HEAD, SUPERUSER},
+    "/console/concerns": {LEADER_ONLY, PAY_LEADER, HEAD, SUPERUSER},
+    "/console/concerns/{number}/{action}": {LEADER_ONLY, PAY_LEADER, HEAD, SUPERUSER},
+    "/console/people": {PAY_LEADER, SUPERUSER},
+    "/console/people/import": {PAY_LEADER, SUPERUSER},
+    "/console/materials": {PAY_LEADER, SUPERUSER},
+    "/console/materials/quiz-template.csv": {PAY_LEADER, SUPERUSER},
+    "/console/cases": {PAY_LEADER, MODERATOR, SUPERUSER},
+    "/console/cases/{number}/{decision}": {PAY_LEADER, MODERATOR, SUPERUSER},
+    "/console/status": {PAY_LEADER, SUPERUSER},
+    "/console/status/resend/{row}": {PAY_LEADER, SUPERUSER},
+    "/console/logout": {LEADER_ONLY, PAY_LEADER, MODERATOR, HEAD, SUPERUSER},
+}
+SAMPLE = {"{number}": "1", "{action}": "ack", "{decision}": "dismiss", "{row}": "1"}
+
+
+def console_routes() -> list[tuple[str, str]]:
+    from plugins.console.web import router
+
+    out = []
+    for route in router.routes:
+        for method in sorted(getattr(route, "methods", ()) or ()):
+            if method != "HEAD" and route.path != "/console/login":  # type: ignore[attr-defined]
+                out.append((method, route.path))  # type: ignore[attr-defined]
+    return out
+
+
+def test_every_console_route_has_a_rule_in_the_matrix() -> None:
+    assert {path for _, path in console_routes()} == set(ALLOWED)
+
+
+@pytest.mark.parametrize("person", PEOPLE_SEEN)
+async def test_every_route_for_every_role(app: App, db, web: httpx.AsyncClient, console_on: None, org_copy, library_copy, person: int | None) -> None:  # type: ignore[no-untyped-def]
+    await submitted()
+    csrf = ""
+    if person is not None:
+        await login(app, web, person)
+        csrf = csrf_of((await web.get("/console/")).text)
+    for method, path in console_routes():
+        if path == "/console/logout":
+            continue  # checked last: it ends the session
+        url = path
+        for k, v in SAMPLE.items():
+            url = url.replace(k, v)
+        async with app.test_api() as ctx:
+            ctx.create_bot(base=Bot, self_id="10000")
+            if method == "POST" and path.startswith("/console/concerns/") and person in (PAY_LEADER, SUPERUSER):  # they act on #1
+                ctx.should_call_api("send_private_msg", to_submitter_data(), result={"message_id": 9})
+            r = await (web.get(url) if method == "GET" else web.post(url, data={"csrf": csrf, "text": "好的"}))
+        if person is None:
+            assert r.status_code == 401, (method, url)
+        elif person in ALLOWED[path]:
+            assert r.status_code not in (401, 403), (person, method, url, r.status_code)
+        else:
+            assert r.status_code == 403, (person, method, url, r.status_code)
+        assert str(WORKER) not in r.text, (person, url)  # no page shows the submitter's account
+        if "concerns" in url:
+            assert "张三" not in r.text, (person, url)  # nor, beside a concern, their name
+    r = await web.post("/console/logout", data={"csrf": csrf})
+    assert r.status_code == (401 if person is None else 200)

@@ -38,6 +38,7 @@ HEADERS = {
 }
 UP = "../../"  # from /console/concerns/N/action
 PEOPLE = (Role.cadre,)  # and superusers (Viewer.has)
+STATUS = (Role.cadre,)  # as /状态
 MAX_UPLOAD = 2 * 1024 * 1024
 ACTIONS = {"ack": "受理", "reply": "答复", "close": "办结"}
 
@@ -102,7 +103,7 @@ async def home(request: Request) -> Response:
         return _login_again()
     names = "、".join(ROLE_NAMES[r] for r in Role if r in v.roles)
     return page("home.html", title="连心工作台", viewer=v, role_names=names, leader=v.has(*LEADERS), cadre=v.has(*PEOPLE),
-                moderator=cases.may_see(v.user_id))
+                moderator=cases.may_see(v.user_id), can_status=v.has(*STATUS))
 
 
 @router.get("/concerns")
@@ -341,8 +342,10 @@ async def save_material(request: Request) -> Response:
 @router.get("/materials/quiz-template.csv")
 async def quiz_template(request: Request) -> Response:
     v = await _viewer(request)
-    if v is None or not v.has(*PEOPLE):
-        return _login_again()
+    if v is None:
+        return _login_again(UP)
+    if not v.has(*PEOPLE):
+        return message("没有权限", "学习材料只有政工干部可以管理。", status=403, viewer=v, root=UP)
     body = "\ufeff" + library.csv_template()  # Excel opens UTF-8 CSV with a BOM correctly
     return Response(body, media_type="text/csv; charset=utf-8", headers={**HEADERS, "Content-Disposition": "attachment; filename*=UTF-8''%E9%A2%98%E5%BA%93%E6%A8%A1%E6%9D%BF.csv"})
 
@@ -399,3 +402,50 @@ async def decide_case(request: Request, number: int, decision: str) -> Response:
     await auth.audit(v.user_id, f"case_{decision}", f"#{number}")
     notice = "\n".join(lines) or "已处理。"
     return RedirectResponse(f"{UP}cases?{urlencode({'notice': notice})}#k{number}", status_code=303, headers=HEADERS)
+
+
+# --- status (cadres, as /状态) ------------------------------------------------------------------
+
+
+@router.get("/status")
+async def status_page(request: Request, notice: str = "") -> Response:
+    from bot import outbox
+    from plugins.admin import data_source as admin
+
+    if auth.base_url() is None:
+        return _off()
+    v = await _viewer(request)
+    if v is None:
+        return _login_again()
+    if not v.has(*STATUS):
+        return message("没有权限", "运行状态只有政工干部和系统管理员可以查看。", status=403, viewer=v)
+    org = runtime.org()
+    unsure = [
+        {"id": u.id, "what": admin.describe(org, u), "resend": not outbox.confidential(u.purpose)}
+        for u in await outbox.unknown_sends()
+    ]
+    return page("status.html", title="运行状态", viewer=v, report=await admin.status_text(), unsure=unsure, notice=notice)
+
+
+@router.post("/status/resend/{row}")
+async def resend(request: Request, row: int) -> Response:
+    from bot import outbox
+
+    up = "../../"
+    if auth.base_url() is None:
+        return _off()
+    v = await _viewer(request)
+    if v is None:
+        return _login_again(up)
+    form = await request.form()
+    if not auth.csrf_ok(v, str(form.get("csrf", ""))):
+        return message("页面已过期", "页面已过期，请返回刷新后再操作。", status=403, viewer=v, root=up)
+    if not v.has(*STATUS):
+        return message("没有权限", "只有政工干部和系统管理员可以重发。", status=403, viewer=v, root=up)
+    if form.get("checked") != "1":
+        notice = "请先到群里或向收件人核实确实没有收到，勾选“已核实没有收到”后再重发，以免重复。"
+        return RedirectResponse(f"{up}status?{urlencode({'notice': notice})}", status_code=303, headers=HEADERS)
+    n = await outbox.resend_unknown([row])
+    await auth.audit(v.user_id, "resend", f"outbox {row}")
+    notice = "好的，已重新排队发送这条消息。" if n else "这条消息已经处理过了，没有重发。"
+    return RedirectResponse(f"{up}status?{urlencode({'notice': notice})}", status_code=303, headers=HEADERS)
