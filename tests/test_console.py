@@ -697,3 +697,24 @@ async def test_every_route_for_every_role(app: App, db, web: httpx.AsyncClient, 
             assert "张三" not in r.text, (person, url)  # nor, beside a concern, their name
     r = await web.post("/console/logout", data={"csrf": csrf})
     assert r.status_code == (401 if person is None else 200)
+
+
+async def test_a_leader_hands_a_concern_over_from_the_page(app: App, db, web: httpx.AsyncClient, console_on: None) -> None:  # type: ignore[no-untyped-def]
+    await submitted()
+    await login(app, web, PAY_LEADER)
+    csrf = csrf_of((await web.get("/console/concerns")).text)
+    refused = await web.post("/console/concerns/1/transfer", data={"csrf": csrf, "target": "张三"})
+    assert refused.status_code == 400 and "没有保存" not in refused.text
+    async with db() as s:
+        c = await s.get(Concern, 1)
+        assert c is not None and c.leader == PAY_LEADER
+    async with app.test_api() as ctx:
+        ctx.create_bot(base=Bot, self_id="10000")
+        ctx.should_call_api("send_private_msg", to_submitter_data(), result={"message_id": 9})  # the submitter is told
+        r = await web.post("/console/concerns/1/transfer", data={"csrf": csrf, "target": "孙主任"})
+    assert r.status_code == 303, r.text
+    back = await web.get("/console/concerns?" + r.headers["location"].split("?", 1)[1].split("#")[0])
+    assert "已转给 孙主任" in back.text and "你目前没有待办的诉求" in back.text  # the new owner hears in the next digest
+    async with db() as s:
+        c = await s.get(Concern, 1)
+        assert c is not None and c.leader == 20004

@@ -40,7 +40,7 @@ UP = "../../"  # from /console/concerns/N/action
 PEOPLE = (Role.cadre,)  # and superusers (Viewer.has)
 STATUS = (Role.cadre,)  # as /状态
 MAX_UPLOAD = 2 * 1024 * 1024
-ACTIONS = {"ack": "受理", "reply": "答复", "close": "办结"}
+ACTIONS = {"ack": "受理", "reply": "答复", "close": "办结", "transfer": "转办"}
 
 
 def page(name: str, status: int = 200, root: str = "./", **values: Any) -> HTMLResponse:
@@ -137,6 +137,8 @@ async def act(request: Request, number: int, action: str) -> Response:
             result = await service.acknowledge(v.user_id, str(number))
         elif action == "reply":
             result = await service.reply(v.user_id, str(number), text)
+        elif action == "transfer":
+            result = await service.transfer(v.user_id, str(number), str(form.get("target", "")))
         else:
             result = await service.close(v.user_id, str(number), text)
     except service.ConcernError as e:
