@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -101,42 +102,25 @@ def person_entry(p: Person) -> dict[str, Any]:
     return entry
 
 
-async def write_people(people: list[Person]) -> Org:
-    """Replace the people of the org file (validated as at start-up), keep a dated backup,
-    swap the file atomically, and start using it. Raises StartupError and changes nothing
-    when the result would not load."""
-    from ruamel.yaml.comments import CommentedMap, CommentedSeq
-
+async def edit(mutate: Callable[[Any], None]) -> Org:
+    """Change the org file: `mutate` edits its round-trip data (comments kept); the result is
+    checked as at start-up, a dated backup kept, the file swapped atomically and used at once.
+    Raises StartupError and changes nothing when the result would not load."""
     org = runtime.org()
     source, target = org.source, writable_path(org)
     y = _yaml()
     data = y.load(source.read_text(encoding="utf-8"))
-    by_qq = {int(e["qq"]): e for e in data.get("people") or [] if isinstance(e, dict) and "qq" in e}
-    seq = CommentedSeq()
-    for p in people:
-        entry = by_qq.get(p.qq)
-        fresh = person_entry(p)
-        if entry is None:
-            entry = CommentedMap(fresh)
-            entry.fa.set_flow_style()
-        else:
-            for key in ("department", "birthday"):
-                if key not in fresh and key in entry:
-                    del entry[key]
-            entry.update(fresh)
-        seq.append(entry)
-    data["people"] = seq
+    mutate(data)
     buf = io.StringIO()
     y.dump(data, buf)
-    text = buf.getvalue()
     with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=target.parent, prefix=".org-", suffix=".yaml", delete=False) as tmp:
-        tmp.write(text)
+        tmp.write(buf.getvalue())
         tmp_path = Path(tmp.name)
     try:
-        new = load_org(tmp_path)  # the same checks as at start-up, before anything is replaced
-    except StartupError:
+        load_org(tmp_path)  # the same checks as at start-up, before anything is replaced
+    except StartupError as e:
         tmp_path.unlink(missing_ok=True)
-        raise
+        raise StartupError(str(e).replace(f"组织文件 {tmp_path} ", "组织文件")) from None
     if target.exists():
         backup = target.with_name(f"{target.name}.{clock.now():%Y%m%d-%H%M%S}.bak")
         backup.write_bytes(target.read_bytes())
@@ -144,3 +128,31 @@ async def write_people(people: list[Person]) -> Org:
     new = load_org(target)
     await apply(new)
     return new
+
+
+def entry_list(data: Any, key: str, id_key: str) -> dict[Any, Any]:
+    return {e[id_key]: e for e in data.get(key) or [] if isinstance(e, dict) and id_key in e}
+
+
+async def write_people(people: list[Person]) -> Org:
+    """Replace the people of the org file (entries of people kept are updated in place)."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    def mutate(data: Any) -> None:
+        by_qq = {int(q): e for q, e in entry_list(data, "people", "qq").items()}
+        seq = CommentedSeq()
+        for p in people:
+            entry = by_qq.get(p.qq)
+            fresh = person_entry(p)
+            if entry is None:
+                entry = CommentedMap(fresh)
+                entry.fa.set_flow_style()
+            else:
+                for key in ("department", "birthday"):
+                    if key not in fresh and key in entry:
+                        del entry[key]
+                entry.update(fresh)
+            seq.append(entry)
+        data["people"] = seq
+
+    return await edit(mutate)

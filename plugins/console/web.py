@@ -23,7 +23,7 @@ from bot.errors import StartupError
 from bot.org import ROLE_NAMES, Role
 from bot.platform import NotConnected
 from plugins.concerns import service
-from plugins.console import auth, cases, library, queue, roster
+from plugins.console import auth, cases, library, orgedit, queue, roster
 
 router = APIRouter(prefix="/console")
 _env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(default=True))
@@ -171,7 +171,7 @@ def _people_page(v: auth.Viewer, status: int = 200, root: str = "./", **values: 
     org = runtime.org()
     depts = {d.id: d.name for d in org.spec.departments}
     people = [
-        {"name": p.name, "department": depts.get(p.department or "", ""), "roles": "、".join(ROLE_NAMES[r] for r in p.roles)}
+        {"qq": p.qq, "name": p.name, "department": depts.get(p.department or "", ""), "roles": "、".join(ROLE_NAMES[r] for r in p.roles)}
         for p in org.spec.people
     ]
     return page(
@@ -451,3 +451,81 @@ async def resend(request: Request, row: int) -> Response:
     await auth.audit(v.user_id, "resend", f"outbox {row}")
     notice = "好的，已重新排队发送这条消息。" if n else "这条消息已经处理过了，没有重发。"
     return RedirectResponse(f"{up}status?{urlencode({'notice': notice})}", status_code=303, headers=HEADERS)
+
+
+# --- editing the organisation (cadres) -----------------------------------------------------------
+
+
+def _org_page(v: auth.Viewer, status: int = 200, root: str = "./", **values: Any) -> HTMLResponse:
+    org = runtime.org()
+    people = sorted(org.spec.people, key=lambda p: p.name)
+    return page(
+        "org.html", status=status, root=root, title="部门、类别和群", viewer=v, org=org, people=people,
+        names={p.qq: p.name for p in org.spec.people}, problem=orgfile.state.problem, **values,
+    )
+
+
+@router.get("/org")
+async def org_page(request: Request, notice: str = "") -> Response:
+    if auth.base_url() is None:
+        return _off()
+    v = await _viewer(request)
+    if v is None:
+        return _login_again()
+    if not v.has(*PEOPLE):
+        return message("没有权限", "组织设置只有政工干部可以管理。", status=403, viewer=v)
+    return _org_page(v, notice=notice)
+
+
+@router.get("/people/{qq}")
+async def person_page(request: Request, qq: int) -> Response:
+    if auth.base_url() is None:
+        return _off()
+    v = await _viewer(request)
+    if v is None:
+        return _login_again("../")
+    if not v.has(*PEOPLE):
+        return message("没有权限", "人员名单只有政工干部可以管理。", status=403, viewer=v, root="../")
+    person = runtime.org().person(qq)
+    if person is None:
+        return message("没有找到", "名单里没有这个人。", status=404, viewer=v, root="../")
+    return page("person.html", root="../", title=f"编辑 {person.name}", viewer=v, person=person, org=runtime.org(), choices=orgedit.ROLE_CHOICES, role_names=ROLE_NAMES)
+
+
+@router.post("/org/{kind}/{key}")
+async def org_edit(request: Request, kind: str, key: str) -> Response:
+    up = "../../"
+    if auth.base_url() is None:
+        return _off()
+    v = await _viewer(request)
+    if v is None:
+        return _login_again(up)
+    form = await request.form()
+    if not auth.csrf_ok(v, str(form.get("csrf", ""))):
+        return message("页面已过期", "页面已过期，请返回刷新后再操作。", status=403, viewer=v, root=up)
+    if not v.has(*PEOPLE):
+        return message("没有权限", "组织设置只有政工干部可以管理。", status=403, viewer=v, root=up)
+    back, done = "org", "已保存，马上生效。"
+    try:
+        if kind == "person":
+            await orgedit.save_person(int(key), form)
+            back, done = "people", "已保存，马上生效。"
+        elif kind == "person-remove":
+            if form.get("sure") != "1":
+                raise orgedit.EditError("删除前请勾选“确认从名单中删除”。")
+            await orgedit.remove_person(int(key))
+            back, done = "people", "已从名单中删除。"
+        elif kind == "department":
+            await orgedit.save_department(key, form)
+        elif kind == "category":
+            await orgedit.save_category(key, form)
+        elif kind == "group":
+            await orgedit.save_group_study(int(key), form)
+        else:
+            return message("没有找到", "没有这个设置项。", status=404, viewer=v, root=up)
+    except ValueError:
+        return message("没有找到", "没有这个设置项。", status=404, viewer=v, root=up)
+    except (orgedit.EditError, StartupError) as e:
+        return _org_page(v, status=400, root=up, notice=f"没有保存：{e}")
+    await auth.audit(v.user_id, f"org_{kind}", key)
+    return RedirectResponse(f"{up}{back}?{urlencode({'notice': done})}", status_code=303, headers=HEADERS)
