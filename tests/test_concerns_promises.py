@@ -132,7 +132,7 @@ async def test_the_leader_hears_what_became_of_each_relay(app: App, db) -> None:
     # The connection drops mid-send: it may have arrived. Not "已告知", and never resent blindly.
     await say(
         app, PAY_LEADER, "/受理 1",
-        "已受理 #1，请在 11-25 前答复。告知提交人时没有收到 QQ 的确认，可能已送达；为免重复不会自动重发。提交人发送 /进度 可以看到。",
+        "已受理 #1，请在 11月25日（周三）10:00 前答复。告知提交人时没有收到 QQ 的确认，可能已送达；为免重复不会自动重发。提交人发送 /进度 可以看到。",
         [to_submitter(done.code, ack, exception=NetworkError("WebSocket connection closed"))],
     )
     async with app.test_matcher() as ctx:  # a retry tick with the bot connected makes no call
