@@ -508,3 +508,27 @@ async def test_upcoming_for_status(db, lib) -> None:  # type: ignore[no-untyped-
     ]
     items = await posting.upcoming(at(2026, 12, 1, 8, 0))
     assert items == [(at(2026, 12, 5, 9, 0), "学习日 质量科职工群《安全生产测试材料》"), (at(2026, 12, 1, 10, 0), "学习之星排行")]
+
+
+# --- a study day without material: the cadres are told a few days before -------------------
+
+
+async def test_cadres_are_warned_once_a_few_days_before_a_study_day_without_material(db, study_org, lib) -> None:  # type: ignore[no-untyped-def]
+    await tick(at(2026, 12, 2, 10, 0))  # December's study day has its material: nothing to say
+    assert await ledger(db, "study-missing") == []
+    await tick(at(2027, 2, 2, 8, 59))  # February has none; not before 09:00
+    assert await ledger(db, "study-missing") == []
+    await tick(at(2027, 2, 2, 9, 0))
+    assert await ledger(db, "study-missing") == [("study-missing", "2027-02-05", "private", "20002")]  # the one cadre
+    assert (await payload(db, "study-missing", "20002"))[0]["text"] == (
+        "【学习材料提醒】2月5日（周五）是学习日，质量科职工群、青年职工群、执法大队群、理论学习小组要推送2027年2月的学习材料，但材料目录里还没有。\n"
+        "请在那之前把材料文件交给系统管理员，放进材料目录后重启连心；没有材料，那天就不会推送。"
+    )
+    # Later ticks, the next day, a restart (memo forgotten): still once per study day.
+    await tick(at(2027, 2, 2, 9, 1))
+    posting.forget()
+    await tick(at(2027, 2, 3, 9, 0))
+    assert len(await ledger(db, "study-missing")) == 1
+    # Nothing goes to the groups on the day either.
+    await tick(at(2027, 2, 5, 9, 0))
+    assert await ledger(db, "study") == []

@@ -12,6 +12,7 @@ whatever the number of restarts, ticks or processes:
 | study-catchup        | 2026-12/<material id>          | private | catch-up copy: summary        |
 | study-catchup-text   | 2026-12/<material id>          | private | catch-up copy: full text      |
 | study-publish-report | <offer id>                     | private | /发布学习: per-group outcome to the cadre |
+| study-missing        | 2026-12-05                     | private | to cadres: that study day has no material yet |
 | study-star           | 2026-11                        | group   | monthly ranking (学习之星)    |
 | <any>-text-page      | <its period>#<n>               | same    | page n of a full text whose merged message the platform refused |
 
@@ -22,7 +23,7 @@ nothing new that day).
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from nonebot import logger
 from sqlalchemy import delete, select, update
@@ -30,12 +31,12 @@ from sqlalchemy import delete, select, update
 from bot import clock, outbox, runtime
 from bot.db import session
 from bot.models import Outbox
-from bot.org import Group, Org
+from bot.org import Group, Org, Role
 from bot.platform import Forward, NotConnected, Part, SendFailed, SendUnknown, Target, Text, port_by_id
 from plugins.study import points
 from bot.materials import NODE_CHARS, Library, Material, Period, chunks, library
 from plugins.study.models import StudyCheckin
-from plugins.study.timing import catch_up_today, held_today
+from plugins.study.timing import catch_up_today, held_soon, held_today
 
 RANKING_DAY = 1
 RANKING_AT = time(10, 0)
@@ -112,11 +113,54 @@ async def tick(now: datetime | None = None) -> None:
         ("ranking", monthly_ranking(now, org)),
         ("paging", page_refused_forwards(now)),
         ("publish reports", publish_reports(now)),
+        ("missing material", missing_material(now, org, lib)),
     ):
         try:
             await step
         except Exception as e:  # noqa: BLE001 - the next tick tries again
             logger.error(f"study {name} failed: {type(e).__name__}")
+
+
+WARN_DAYS = 3  # cadres hear of a study day without material this many days before it
+WARN_AT = time(9, 0)
+WEEKDAYS = "一二三四五六日"
+
+
+def missing_text(day: date, groups: list[Group], periods: list[str]) -> str:
+    when = f"{day.month}月{day.day}日（周{WEEKDAYS[day.weekday()]}）"
+    labels = "、".join(dict.fromkeys(Period.parse(p).label for p in periods))
+    return "\n".join(
+        [
+            f"【学习材料提醒】{when}是学习日，{'、'.join(g.name for g in groups)}要推送{labels}的学习材料，但材料目录里还没有。",
+            "请在那之前把材料文件交给系统管理员，放进材料目录后重启连心；没有材料，那天就不会推送。",
+        ]
+    )
+
+
+async def missing_material(now: datetime, org: Org, lib: Library) -> int:
+    """A few days before a study day that has no material for some of its groups, every cadre
+    is told in private, once per study day (the ledger's key: the day)."""
+    if now.time().replace(tzinfo=None) < WARN_AT:
+        return 0
+    by_day: dict[date, tuple[list[Group], list[str]]] = {}
+    for g in org.study_groups():
+        assert g.study is not None
+        for occ in held_soon(g.study, now.date(), WARN_DAYS):
+            if f"missing|{occ.day}" in _done or occ.materials(lib, g.tags):
+                continue
+            groups, periods = by_day.setdefault(occ.day, ([], []))
+            if g not in groups:
+                groups.append(g)
+            periods.append(occ.wanted[0])
+    cadres = org.with_role(Role.cadre)
+    new = 0
+    for day, (groups, periods) in sorted(by_day.items()):
+        if not cadres:
+            logger.warning(f"study: the study day {day} has no material and the org file names no cadre to tell")
+        text = missing_text(day, groups, periods)
+        new += await outbox.enqueue("study-missing", day.isoformat(), [outbox.Item(Target.private(q), [Text(text)]) for q in cadres])
+        _done.add(f"missing|{day}")
+    return new
 
 
 async def study_day_posts(now: datetime, org: Org, lib: Library) -> int:
