@@ -328,7 +328,7 @@ async def upcoming(now: datetime | None = None) -> list[tuple[datetime, str]]:
         if occ is None:
             continue
         ms = occ.materials(lib, g.tags)
-        what = f"学习日 {g.name}" + ("".join(f"《{m.title}》" for m in ms) if ms else "（该期尚无材料）")
+        what = f"学习日 {g.name}" + ("".join(f"《{m.title}》" for m in ms) if ms else "（还没有材料，到时不会推送）")
         out.append((datetime.combine(occ.day, occ.at, clock.zone()), what))
     if org.study_groups():
         first = now.date().replace(day=1)
