@@ -366,6 +366,25 @@ async def test_a_cadre_acting_on_someone_elses_concern_tells_its_owner(db, relay
     assert str(WORKER) not in "".join(t for _, t in await notices(db, "concern-action"))
 
 
+async def test_a_concern_handed_over_late_keeps_its_deadline_and_the_new_owner_gets_a_day(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
+    done = await submit()
+    await release()
+    n = str(done.concern_id)
+    clock.set_now(datetime(2026, 11, 18, 15, 0, tzinfo=clock.zone()))  # past the deadline, before any tick
+    await service.transfer(PAY_LEADER, n, "孙主任")
+    clock.set_now(datetime(2026, 11, 18, 15, 1, tzinfo=clock.zone()))
+    assert await service.escalation_tick() == 1  # the new owner is reminded at once
+    assert "受理期限：11月18日（周三）10:00，已超期" in await service.todo(CANTEEN_LEADER)
+    clock.set_now(datetime(2026, 11, 19, 14, 59, tzinfo=clock.zone()))
+    assert await service.escalation_tick() == 0  # a working day to act before it goes up
+    clock.set_now(datetime(2026, 11, 19, 15, 0, tzinfo=clock.zone()))
+    assert await service.escalation_tick() == 1
+    sent = await notices(db)
+    assert [t for t, _ in sent] == [str(CANTEEN_LEADER), str(PAY_LEADER)]  # 孙主任 heads the office: to the cadre
+    assert sent[0][1].startswith(f"【诉求提醒】#{n} 已超过受理期限（11月18日（周三）10:00），请尽快处理。")
+    assert "受理期限：11月18日（周三）10:00" in await service.progress(done.code)
+
+
 async def test_acknowledgement_sets_the_reply_deadline_shown_once(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
     done = await submit()
     await release()

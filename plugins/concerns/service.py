@@ -662,7 +662,11 @@ async def escalation_tick() -> int:
         if c.level == 0:
             level, targets = 1, [c.leader]
             before = now < deadline
-            next_at: datetime | None = deadline if before else hour(now)
+            # Reminded only after the deadline (a transfer, or the bot was down): the leader
+            # still gets one step's time before it goes up.
+            next_at: datetime | None = (
+                deadline if before else hour(calendar.add_workdays(now.astimezone(clock.zone()), p.escalation_step_days))
+            )
             said = f"将于 {_when(deadline)} 到{phase}期限，已提醒分管领导抓紧办理" if before else f"超过{phase}期限，已提醒分管领导"
         else:
             ceiling_passed = c.status == "new" and now >= c.created_at + timedelta(days=p.ack_ceiling_days)
