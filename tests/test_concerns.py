@@ -385,6 +385,19 @@ async def test_a_concern_handed_over_late_keeps_its_deadline_and_the_new_owner_g
     assert "受理期限：11月18日（周三）10:00" in await service.progress(done.code)
 
 
+async def test_a_reminder_before_the_deadline_is_not_overdue_in_the_report(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
+    from plugins.reports.concerns_section import concerns_section
+
+    done = await submit()
+    await release()
+    month = (datetime(2026, 11, 1, tzinfo=clock.zone()), datetime(2026, 12, 1, tzinfo=clock.zone()))
+    clock.set_now(datetime(2026, 11, 17, 9, 0, tzinfo=clock.zone()))
+    assert await service.escalation_tick() == 1  # reminded the day before
+    assert (await concerns_section(*month)).notes == ["逾期未办（截至生成时）：无"]
+    clock.set_now(datetime(2026, 11, 18, 10, 0, tzinfo=clock.zone()))
+    assert (await concerns_section(*month)).notes == [f"逾期未办（截至生成时）：#{done.concern_id}"]
+
+
 async def test_acknowledgement_sets_the_reply_deadline_shown_once(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
     done = await submit()
     await release()
