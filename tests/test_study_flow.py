@@ -435,7 +435,7 @@ async def test_publish_shows_the_plan_and_sends_only_on_confirmation(db, study_o
     # Asked again: every group has it (queued counts), so there is nothing to confirm.
     assert await posting.publish_offer(youth_lib, org, cadre, "《安全生产测试材料》", now) == (
         "《安全生产测试材料》各学习群都已经有了，不需要再发。\n"
-        + "\n".join(f"不再发：{g}（发布学习的推送正在发送）" for g in ("质量科职工群", "青年职工群", "执法大队群", "理论学习小组", "季度讲堂群"))
+        + "\n".join(f"不再发：{g}（正在发送中，稍后就到）" for g in ("质量科职工群", "青年职工群", "执法大队群", "理论学习小组", "季度讲堂群"))
     )
 
 

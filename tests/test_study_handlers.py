@@ -233,7 +233,7 @@ async def test_publish_is_for_cadres_shows_the_plan_and_sends_on_confirmation(ap
         )
         e4 = private_event(CADRE, "/发布学习")
         ctx.receive_event(bot, e4)
-        ctx.should_call_send(e4, text("《安全生产测试材料》各学习群都已经有了，不需要再发。\n不再发：质量科职工群（发布学习的推送正在发送）"), result={"message_id": 4})
+        ctx.should_call_send(e4, text("《安全生产测试材料》各学习群都已经有了，不需要再发。\n不再发：质量科职工群（正在发送中，稍后就到）"), result={"message_id": 4})
         e5 = private_event(CADRE, "/发布学习 食品")
         ctx.receive_event(bot, e5)
         ctx.should_call_send(

@@ -381,11 +381,11 @@ async def received(m: Material, groups: list[Group]) -> dict[int, str]:
     for purpose, period, target, status, created in rows:
         if period != m.key and not period.endswith("/" + m.key):
             continue
-        how = "学习日" if purpose == "study" else "发布学习"
+        how = "学习日" if purpose == "study" else "发布时"
         if status == outbox.UNKNOWN:
-            reason = f"{_on_day(created)}{how}时发送结果未知，可能已收到"
+            reason = f"{_on_day(created)}{how}发送结果未知，可能已收到"
         elif status in (outbox.PENDING, outbox.SENDING):
-            reason = f"{how}的推送正在发送"
+            reason = "正在发送中，稍后就到"
         else:
             reason = f"{_on_day(created)}{how}已收到"
         out.setdefault(int(target), reason)
