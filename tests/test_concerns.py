@@ -357,7 +357,7 @@ async def test_a_cadre_acting_on_someone_elses_concern_tells_its_owner(db, relay
     assert answer == "已答复 #%s，已转达提交人。已通知负责的 孙主任（食堂后勤分管领导）。" % n
     assert await notices(db, "concern-action") == [
         (str(CANTEEN_LEADER), Matching(
-            rf"^【诉求动态】你负责的 #{n} 已由 李四（工资福利分管领导）答复。\n答复内容：已和食堂沟通，下周起少放盐\n#{n} 食堂后勤｜已答复"
+            rf"^【诉求动态】你负责的 #{n} 已由 李四（政工干部）答复。\n答复内容：已和食堂沟通，下周起少放盐\n#{n} 食堂后勤｜已答复"
         ))
     ]
     # The owner acting on their own concern tells nobody else.

@@ -229,5 +229,5 @@ async def test_a_cadre_answering_an_escalated_concern_tells_the_owner_not_the_su
         action = (await s.scalars(select(Outbox).where(Outbox.purpose == "concern-action"))).all()
     assert [r.target_id for r in action] == [str(CANTEEN_LEADER)]
     told = "".join(p.text for p in await outbox.render(action[0].payload))
-    assert told.startswith("【诉求动态】你负责的 #1 已由 李四（工资福利分管领导）答复。\n答复内容：已和食堂沟通，下周起少放盐\n")
+    assert told.startswith("【诉求动态】你负责的 #1 已由 李四（政工干部）答复。\n答复内容：已和食堂沟通，下周起少放盐\n")
     assert str(WORKER) not in told and "张三" not in told and str(WORKER) not in to_cadre

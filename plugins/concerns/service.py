@@ -728,13 +728,30 @@ async def _tell_owner(actor: int, owner: int, concern_id: int, event_id: int) ->
     return f"已通知负责的 {holder_title(owner)}。"
 
 
+def _acting_title(actor: int, c: Concern) -> str:
+    """Who acted on someone else's concern, named by the capacity in which it reached them."""
+    org = runtime.org()
+    roles = org.roles_of(actor)
+    if actor == org.head:
+        title = ROLE_NAMES[Role.head]
+    elif actor == _dept_head_of(c.leader):
+        title = "部门负责人"
+    elif Role.cadre in roles:
+        title = ROLE_NAMES[Role.cadre]
+    elif Role.superuser in roles:
+        title = ROLE_NAMES[Role.superuser]
+    else:
+        return holder_title(actor)
+    return f"{org.display_name(actor)}（{title}）"
+
+
 async def _render_action(s: AsyncSession, data: dict[str, Any]) -> Sequence[Part] | None:
     c = await s.get(Concern, int(data["id"]))
     e = await s.get(ConcernEvent, int(data["event"]))
     if c is None or e is None or c.purged_at is not None or e.actor is None:
         return None
     verb = ACTION_VERBS.get(e.kind, "处理")
-    lines = [f"【诉求动态】你负责的 #{c.id} 已由 {holder_title(e.actor)}{verb}。"]
+    lines = [f"【诉求动态】你负责的 #{c.id} 已由 {_acting_title(e.actor, c)}{verb}。"]
     if e.kind in ("reply", "closed") and e.text:
         lines.append(f"{verb}内容：{e.text}")
     if e.kind == "transferred":
