@@ -28,3 +28,44 @@ async def test_resend_with_only_invisible_characters_is_the_plain_command(app: A
         event = private_event(CADRE, "/重发 \u200b\ufeff")
         ctx.receive_event(bot, event)
         ctx.should_call_send(event, text("没有结果未知、可以重发的消息。"), result={"message_id": 1})
+
+
+async def test_status_says_in_plain_words_what_is_connected_waiting_failed_and_what_to_do(db) -> None:  # type: ignore[no-untyped-def]
+    from datetime import datetime
+
+    from sqlalchemy import update
+
+    from bot import clock, dispatch
+    from bot.models import Outbox
+    from bot.outbox import Item, enqueue
+    from bot.platform import Text
+
+    clock.set_now(datetime(2026, 12, 3, 10, 0, tzinfo=clock.zone()))
+    try:
+        await enqueue("study", "2026-12/x", [Item(Target.group(g), [Text("材料")]) for g in (40001, 40002)])
+        await enqueue("concern-digest", "slot-1", [Item(Target.private(20002), [Text("诉求")])])
+        await enqueue("care-birthday", "2026-12-03", [Item(Target.group(40001), [Text("生日快乐")])])
+        async with db() as s:
+            await s.execute(update(Outbox).where(Outbox.target_id == "40002").values(status="failed"))
+            await s.execute(update(Outbox).where(Outbox.purpose == "concern-digest").values(status="failed"))
+            await s.execute(update(Outbox).where(Outbox.purpose == "care-birthday").values(status="sent"))
+            await s.commit()
+        status = await data_source.status_text()
+    finally:
+        clock.set_now(None)
+    lines = status.split("\n")
+    assert lines[:10] == [
+        "连心运行情况（12月3日（周四）10:00）",
+        data_source.NO_CONNECTION,
+        f"本次启动以来收到消息：{dispatch.handled} 条",
+        "数据库：正常。",
+        "等待发送：1 条，QQ 连上后发出。",
+        "近 7 天已发出：1 条。",
+        "近 7 天没能发出的：2 条",
+        "1. 学习日摘要 · 办公室群 · 12-03 10:00",
+        "2. 诉求通知（诉求相关，内容和对象保密） · 12-03 10:00",
+        data_source.FAILED_ADVICE,
+    ]
+    assert lines[10].startswith("接下来的定时发送") or lines[10].startswith("私聊可能送不到")
+    for jargon in ("账号在线", "已发 ", "待发 ", "sqlite", "（99）"):
+        assert jargon not in status

@@ -12,8 +12,8 @@ from sqlalchemy import select, text
 
 from bot import clock, outbox, runtime
 from bot.models import Outbox
-from bot.org import Role
 from plugins.concerns import flow, receipts, service
+from tests.test_concerns_handlers import Matching
 from plugins.concerns.models import (
     Concern,
     ConcernCounter,
@@ -267,44 +267,148 @@ async def outbox_targets(db, purpose: str) -> list[tuple[str, str]]:  # type: ig
     return [(r.period, r.target_id) for r in rows]
 
 
-async def test_unacknowledged_concern_climbs_the_ladder_on_working_days(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
-    done = await submit()
+async def notices(db, purpose: str = "concern-escalation") -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    """Each queued notice of `purpose` as (target, text), rendered as the outbox would send it."""
+    async with db() as s:
+        rows = (await s.scalars(select(Outbox).where(Outbox.purpose == purpose).order_by(Outbox.id))).all()
+    return [(r.target_id, "".join(p.text for p in await outbox.render(r.payload))) for r in rows]
+
+
+async def test_the_leader_is_reminded_before_the_deadline_and_the_deadline_never_moves(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
+    done = await submit()  # Monday 10:00: to be acknowledged within 2 working days
     await release()
-    clock.set_now(MONDAY + timedelta(days=1, hours=23))  # Wednesday 09:00: not yet 2 working days
+    cid, deadline = done.concern_id, "受理期限：11月18日（周三）10:00"
+    assert deadline in await service.todo(PAY_LEADER)
+    clock.set_now(datetime(2026, 11, 17, 8, 59, tzinfo=clock.zone()))
     assert await service.escalation_tick() == 0
-    clock.set_now(MONDAY + timedelta(days=2, minutes=1))  # Wednesday 10:01: acknowledgement overdue
+    clock.set_now(datetime(2026, 11, 17, 9, 0, tzinfo=clock.zone()))  # Tuesday 09:00: the day before
     assert await service.escalation_tick() == 1
     assert await service.escalation_tick() == 0  # one step per deadline, not per tick
-    clock.set_now(MONDAY + timedelta(days=3, minutes=2))
-    await service.escalation_tick()
-    clock.set_now(MONDAY + timedelta(days=4, minutes=3))
-    await service.escalation_tick()
-    clock.set_now(MONDAY + timedelta(days=7, minutes=4))  # Friday's step fell due; weekend skipped
-    await service.escalation_tick()
-    cid = done.concern_id
-    cadres = sorted(str(q) for q in runtime.org().with_role(Role.cadre) if q != PAY_LEADER)
-    assert await outbox_targets(db, "concern-escalation") == [
-        (f"{cid}:new:1", str(PAY_LEADER)),
-        (f"{cid}:new:2", str(DEPT_HEAD)),
-        *[(f"{cid}:new:3", q) for q in cadres],
-        (f"{cid}:new:4", str(HEAD)),
+    assert await notices(db) == [
+        (str(PAY_LEADER), Matching(r"^【诉求提醒】#\d+ 的受理期限是 11月18日（周三）10:00，现在还没有受理，请抓紧处理。\n"))
     ]
-    told = [m for _, _, m in relays]
-    assert any("已提醒分管领导" in m for m in told) and any("已上报单位主要负责人" in m for m in told)
-    async with db() as s:
-        kinds = (await s.scalars(select(ConcernEvent.text).where(ConcernEvent.kind == "escalated"))).all()
-    assert list(kinds) == ["提醒分管领导", "上报部门负责人", "上报政工干部", "上报单位主要负责人"]
+    assert relays[-1][2].split("\n")[1] == "你反映的诉求将于 11月18日（周三）10:00 到受理期限，已提醒分管领导抓紧办理。"
+    clock.set_now(datetime(2026, 11, 18, 9, 59, tzinfo=clock.zone()))
+    assert await service.escalation_tick() == 0  # nothing more until the deadline has passed
+    clock.set_now(datetime(2026, 11, 18, 10, 0, tzinfo=clock.zone()))
+    assert await service.escalation_tick() == 1
+    clock.set_now(datetime(2026, 11, 19, 10, 0, tzinfo=clock.zone()))  # the department head's own day is up
+    assert await service.escalation_tick() == 1
+    assert await service.escalation_tick() == 0  # the head was the last step
+    # The department head, then the head: the only cadre is the leader himself, so the cadres'
+    # step reaches nobody new and is skipped. Each is told who is late and their own deadline.
+    sent = await notices(db)
+    assert [t for t, _ in sent] == [str(PAY_LEADER), str(DEPT_HEAD), str(HEAD)]
+    assert sent[1][1].startswith(
+        f"【诉求上报】#{cid} 由 李四（工资福利分管领导）负责，已超过受理期限（11月18日（周三）10:00）还没有受理。"
+        "请在 11月19日（周四）10:00 前督促办理，也可以直接处理。\n"
+    )
+    assert "请在 11月20日（周五）10:00 前督促办理" in sent[2][1] and "由 李四（工资福利分管领导）负责" in sent[2][1]
+    # What the leader, the department head and the submitter see of the deadline stays the same.
+    assert deadline + "，已超期" in await service.todo(PAY_LEADER)
+    assert deadline + "，已超期\n负责：李四（工资福利分管领导）" in await service.todo(DEPT_HEAD)
+    assert "受理期限：11月18日（周三）10:00" in await service.progress(done.code)
+    for _, text_ in sent:
+        assert "受理期限：11月18日（周三）10:00" in text_
+    told = [m.split("\n")[1] for _, _, m in relays]
+    assert told[1:] == ["你反映的诉求超过受理期限，已上报部门负责人督促办理。", "你反映的诉求超过受理期限，已上报单位主要负责人督促办理。"]
+    assert not any("政工干部" in m for m in told)
 
 
-async def test_acknowledgement_resets_the_ladder_to_the_reply_deadline(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
+async def test_a_step_that_reaches_the_leader_again_is_skipped(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
+    """The canteen's leader is the office's department head: the ladder goes on to the cadres."""
+    done = await submit("食堂的饭菜越来越咸了")
+    await release()
+    for day in (datetime(2026, 11, 17, 9), datetime(2026, 11, 18, 10), datetime(2026, 11, 19, 10)):
+        clock.set_now(day.replace(tzinfo=clock.zone()))
+        assert await service.escalation_tick() == 1
+    assert [t for t, _ in await notices(db)] == [str(CANTEEN_LEADER), str(PAY_LEADER), str(HEAD)]  # PAY_LEADER: the cadre
+    cadre = (await notices(db))[1][1]
+    assert cadre.startswith(f"【诉求上报】#{done.concern_id} 由 孙主任（食堂后勤分管领导）负责，已超过受理期限")
+    told = "\n".join(m for _, _, m in relays)
+    assert "部门负责人" not in told and "已上报政工干部督促办理" in told and "已上报单位主要负责人督促办理" in told
+
+
+async def test_when_nobody_is_above_the_leader_the_submitter_is_told_so(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
     done = await submit()
     await release()
-    await service.acknowledge(PAY_LEADER, str(done.concern_id))
-    clock.set_now(MONDAY + timedelta(days=6))
-    assert await service.escalation_tick() == 0  # 7 working days to reply
-    clock.set_now(MONDAY + timedelta(days=9, minutes=1))  # 7 working days after Monday 10:00
+    await service.transfer(PAY_LEADER, str(done.concern_id), str(HEAD))
+    clock.set_now(datetime(2026, 11, 17, 9, 0, tzinfo=clock.zone()))
+    assert await service.escalation_tick() == 1  # the reminder
+    clock.set_now(datetime(2026, 11, 18, 10, 0, tzinfo=clock.zone()))
+    assert await service.escalation_tick() == 1
+    clock.set_now(datetime(2026, 11, 30, 10, 0, tzinfo=clock.zone()))
+    assert await service.escalation_tick() == 0  # and no more
+    sent = await notices(db)
+    assert [t for t, _ in sent] == [str(HEAD), str(HEAD)]
+    assert sent[1][1].startswith(f"【诉求提醒】#{done.concern_id} 已超过受理期限（11月18日（周三）10:00），请尽快处理。")
+    assert relays[-1][2].split("\n")[1] == "你反映的诉求超过受理期限，已再次催促负责的领导（没有更上一级可以上报）。"
+    assert not any("已上报" in m for _, _, m in relays)
+
+
+async def test_a_cadre_acting_on_someone_elses_concern_tells_its_owner(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
+    done = await submit("食堂的饭菜越来越咸了")
+    await release()
+    n = str(done.concern_id)
+    for day in (datetime(2026, 11, 17, 9), datetime(2026, 11, 18, 10)):  # reminder, then to the cadres
+        clock.set_now(day.replace(tzinfo=clock.zone()))
+        await service.escalation_tick()
+    answer = await service.reply(PAY_LEADER, n, "已和食堂沟通，下周起少放盐")
+    assert answer == "已答复 #%s，已转达提交人。已通知负责的 孙主任（食堂后勤分管领导）。" % n
+    assert await notices(db, "concern-action") == [
+        (str(CANTEEN_LEADER), Matching(
+            rf"^【诉求动态】你负责的 #{n} 已由 李四（政工干部）答复。\n答复内容：已和食堂沟通，下周起少放盐\n#{n} 食堂后勤｜已答复"
+        ))
+    ]
+    # The owner acting on their own concern tells nobody else.
+    await service.close(CANTEEN_LEADER, n, "已调整")
+    assert len(await notices(db, "concern-action")) == 1
+    assert str(WORKER) not in "".join(t for _, t in await notices(db, "concern-action"))
+
+
+async def test_a_concern_handed_over_late_keeps_its_deadline_and_the_new_owner_gets_a_day(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
+    done = await submit()
+    await release()
+    n = str(done.concern_id)
+    clock.set_now(datetime(2026, 11, 18, 15, 0, tzinfo=clock.zone()))  # past the deadline, before any tick
+    await service.transfer(PAY_LEADER, n, "孙主任")
+    clock.set_now(datetime(2026, 11, 18, 15, 1, tzinfo=clock.zone()))
+    assert await service.escalation_tick() == 1  # the new owner is reminded at once
+    assert "受理期限：11月18日（周三）10:00，已超期" in await service.todo(CANTEEN_LEADER)
+    clock.set_now(datetime(2026, 11, 19, 14, 59, tzinfo=clock.zone()))
+    assert await service.escalation_tick() == 0  # a working day to act before it goes up
+    clock.set_now(datetime(2026, 11, 19, 15, 0, tzinfo=clock.zone()))
+    assert await service.escalation_tick() == 1
+    sent = await notices(db)
+    assert [t for t, _ in sent] == [str(CANTEEN_LEADER), str(PAY_LEADER)]  # 孙主任 heads the office: to the cadre
+    assert sent[0][1].startswith(f"【诉求提醒】#{n} 已超过受理期限（11月18日（周三）10:00），请尽快处理。")
+    assert "受理期限：11月18日（周三）10:00" in await service.progress(done.code)
+
+
+async def test_a_reminder_before_the_deadline_is_not_overdue_in_the_report(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
+    from plugins.reports.concerns_section import concerns_section
+
+    done = await submit()
+    await release()
+    month = (datetime(2026, 11, 1, tzinfo=clock.zone()), datetime(2026, 12, 1, tzinfo=clock.zone()))
+    clock.set_now(datetime(2026, 11, 17, 9, 0, tzinfo=clock.zone()))
+    assert await service.escalation_tick() == 1  # reminded the day before
+    assert (await concerns_section(*month)).notes == ["逾期未办（截至生成时）：无"]
+    clock.set_now(datetime(2026, 11, 18, 10, 0, tzinfo=clock.zone()))
+    assert (await concerns_section(*month)).notes == [f"逾期未办（截至生成时）：#{done.concern_id}"]
+
+
+async def test_acknowledgement_sets_the_reply_deadline_shown_once(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
+    done = await submit()
+    await release()
+    answer = await service.acknowledge(PAY_LEADER, str(done.concern_id))
+    assert answer.startswith(f"已受理 #{done.concern_id}，请在 11月25日（周三）10:00 前答复。")
+    clock.set_now(datetime(2026, 11, 24, 8, 0, tzinfo=clock.zone()))
+    assert await service.escalation_tick() == 0
+    clock.set_now(datetime(2026, 11, 24, 9, 0, tzinfo=clock.zone()))  # reminded the working day before
     assert await service.escalation_tick() == 1
     assert await outbox_targets(db, "concern-escalation") == [(f"{done.concern_id}:acknowledged:1", str(PAY_LEADER))]
+    assert "答复期限：11月25日（周三）10:00" in await service.todo(PAY_LEADER)
 
 
 async def test_holidays_do_not_count_but_the_seven_day_ceiling_does(db, relays) -> None:  # type: ignore[no-untyped-def]
@@ -313,13 +417,17 @@ async def test_holidays_do_not_count_but_the_seven_day_ceiling_does(db, relays) 
     try:
         done = await submit()
         await release()
-        clock.set_now(datetime(2026, 10, 6, 12, 0, tzinfo=clock.zone()))
+        clock.set_now(datetime(2026, 10, 6, 8, 0, tzinfo=clock.zone()))
         assert await service.escalation_tick() == 0
+        clock.set_now(datetime(2026, 10, 6, 9, 0, tzinfo=clock.zone()))  # the day before the ceiling
+        assert await service.escalation_tick() == 1
         clock.set_now(datetime(2026, 10, 7, 10, 1, tzinfo=clock.zone()))
         assert await service.escalation_tick() == 1
     finally:
         clock.set_now(None)
-    assert await outbox_targets(db, "concern-escalation") == [(f"{done.concern_id}:new:4", str(HEAD))]
+    assert await outbox_targets(db, "concern-escalation") == [
+        (f"{done.concern_id}:new:1", str(PAY_LEADER)), (f"{done.concern_id}:new:4", str(HEAD))
+    ]
 
 
 # --- the guided flow ---------------------------------------------------------------------
@@ -536,6 +644,45 @@ async def test_migration_truncates_times_and_takes_texts_out_of_the_outbox(backe
         assert bool(visible)
         payload = json.loads(payload) if isinstance(payload, str) else payload
         assert payload == [{"type": "ref", "renderer": "concern", "data": {"view": "digest", "concerns": [1], "events": [2]}}]
+    finally:
+        await engine.dispose()
+        if name:
+            await _drop_pg_database(PG_URL or "", name)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+async def test_migration_keeps_the_deadline_of_concerns_not_yet_escalated(backend: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy.util import greenlet_spawn
+
+    from bot.models import Base
+    from tests.conftest import PG_URL, ROOT, _drop_pg_database, make_engine
+
+    if backend == "postgresql" and not PG_URL:
+        pytest.skip("LIANXIN_TEST_PG not set")
+    engine, _, name = await make_engine(backend, tmp_path)
+    config = Config()
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    config.set_main_option("version_locations", str(ROOT / "migrations" / "versions"))
+    config.attributes["engines"] = {"": engine}
+    config.attributes["metadatas"] = {"": Base.metadata}
+    at, step = datetime(2026, 11, 16, 2), datetime(2026, 11, 18, 2)
+    try:
+        await greenlet_spawn(command.upgrade, config, "a0fd0a44c427")
+        async with engine.begin() as conn:
+            for cid, level in ((1, 0), (2, 2)):
+                when = (at.replace(tzinfo=UTC), step.replace(tzinfo=UTC)) if backend == "postgresql" else (at.isoformat(" "), step.isoformat(" "))
+                await conn.execute(text(
+                    "INSERT INTO concerns_concern (id, receipt_digest, category, leader, text, status, created_at, level,"
+                    f" next_step_at, notified, visible) VALUES ({cid}, 'd{cid}', 'pay', {PAY_LEADER}, 't', 'new', :at, {level}, :step, true, true)"
+                ), {"at": when[0], "step": when[1]})
+        await greenlet_spawn(command.upgrade, config, "head")
+        async with engine.connect() as conn:
+            rows = (await conn.execute(text("SELECT id, due_at FROM concerns_concern ORDER BY id"))).all()
+        first = rows[0][1]
+        first = datetime.fromisoformat(first) if isinstance(first, str) else first
+        assert first.replace(tzinfo=None) == step and rows[1][1] is None
     finally:
         await engine.dispose()
         if name:

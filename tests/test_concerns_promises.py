@@ -132,7 +132,7 @@ async def test_the_leader_hears_what_became_of_each_relay(app: App, db) -> None:
     # The connection drops mid-send: it may have arrived. Not "已告知", and never resent blindly.
     await say(
         app, PAY_LEADER, "/受理 1",
-        "已受理 #1，请在 11-25 前答复。告知提交人时没有收到 QQ 的确认，可能已送达；为免重复不会自动重发。提交人发送 /进度 可以看到。",
+        "已受理 #1，请在 11月25日（周三）10:00 前答复。告知提交人时没有收到 QQ 的确认，可能已送达；为免重复不会自动重发。提交人发送 /进度 可以看到。",
         [to_submitter(done.code, ack, exception=NetworkError("WebSocket connection closed"))],
     )
     async with app.test_matcher() as ctx:  # a retry tick with the bot connected makes no call
@@ -197,3 +197,37 @@ async def test_superscripts_and_invisible_text_get_clear_answers(app: App, db) -
         texts = (await s.scalars(select(Concern.text).order_by(Concern.id))).all()
         assert (await s.scalars(select(Concern.rating))).all() == [None, None]
     assert texts == [SECRET, "食堂饭菜太咸"]
+
+
+# --- issue 12: escalation reaches people, and the owner hears what others did ----------------
+
+
+async def test_a_cadre_answering_an_escalated_concern_tells_the_owner_not_the_submitters_name(app: App, db) -> None:  # type: ignore[no-untyped-def]
+    from bot import outbox
+
+    done = await service.submit(user_id=WORKER, bot_id="10000", text="食堂的饭菜越来越咸了")
+    clock.set_now(MONDAY + timedelta(minutes=25))
+    await service.digest_tick()
+    for day in (datetime(2026, 11, 17, 9), datetime(2026, 11, 18, 10)):  # reminded; then up to the cadre
+        clock.set_now(day.replace(tzinfo=clock.zone()))
+        await service.escalation_tick()
+    # The canteen's leader heads the office himself: the cadre is told, by name of who is late.
+    async with db() as s:
+        rows = (await s.scalars(select(Outbox).where(Outbox.purpose == "concern-escalation").order_by(Outbox.id))).all()
+    assert [r.target_id for r in rows] == [str(CANTEEN_LEADER), str(PAY_LEADER)]
+    to_cadre = "".join(p.text for p in await outbox.render(rows[1].payload))
+    assert to_cadre.startswith("【诉求上报】#1 由 孙主任（食堂后勤分管领导）负责，已超过受理期限（11月18日（周三）10:00）还没有受理。")
+    await say(app, PAY_LEADER, "/待办", Matching(r"#1 食堂后勤｜待受理｜11-16 提交\n受理期限：11月18日（周三）10:00，已超期\n负责：孙主任（食堂后勤分管领导）"))
+
+    # The cadre answers: relayed to the submitter (the one API call), and the owner is told.
+    await say(
+        app, PAY_LEADER, "/回复 1 已和食堂沟通，下周起少放盐",
+        "已答复 #1，已转达提交人。已通知负责的 孙主任（食堂后勤分管领导）。",
+        [to_submitter(done.code, "你反映的诉求有了新答复：\n已和食堂沟通，下周起少放盐")],
+    )
+    async with db() as s:
+        action = (await s.scalars(select(Outbox).where(Outbox.purpose == "concern-action"))).all()
+    assert [r.target_id for r in action] == [str(CANTEEN_LEADER)]
+    told = "".join(p.text for p in await outbox.render(action[0].payload))
+    assert told.startswith("【诉求动态】你负责的 #1 已由 李四（政工干部）答复。\n答复内容：已和食堂沟通，下周起少放盐\n")
+    assert str(WORKER) not in told and "张三" not in told and str(WORKER) not in to_cadre

@@ -79,11 +79,14 @@ async def test_status_for_a_superuser(app: App, db) -> None:  # type: ignore[no-
 
 
 class _StatusLike:
-    """Matches the /状态 answer: database reachable, one queued send."""
+    """Matches the /状态 answer: connected, database reachable, one queued send being sent."""
 
     def __eq__(self, other: object) -> bool:
         s = str(other)
-        return "数据库：正常" in s and "待发 1" in s and s.startswith("连接：")
+        return (
+            s.startswith("连心运行情况") and "QQ：已连上（账号 10000）。" in s and "数据库：正常。" in s
+            and "等待发送：1 条，正在一条条发出" in s
+        )
 
 
 async def test_unknown_command_gets_a_short_answer(app: App, db) -> None:  # type: ignore[no-untyped-def]

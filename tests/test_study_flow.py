@@ -411,39 +411,92 @@ def test_parse_answer() -> None:
 # --- /发布学习 --------------------------------------------------------------------------------
 
 
-async def test_publish_posts_now_once_a_day(db, study_org, youth_lib) -> None:  # type: ignore[no-untyped-def]
-    org = runtime.org()
+async def test_publish_shows_the_plan_and_sends_only_on_confirmation(db, study_org, youth_lib) -> None:  # type: ignore[no-untyped-def]
+    org, cadre = runtime.org(), 20002
     now = at(2026, 12, 3, 15, 0)
-    assert await data_source.publish(youth_lib, org, "安全生产", now) == "已安排把《安全生产测试材料》发到 5 个学习群，将逐个发送，群与群之间间隔几秒。"
+    offer = await posting.publish_offer(youth_lib, org, cadre, "安全生产", now)
+    assert offer == (
+        "将把《安全生产测试材料》（2026年12月）发到 5 个群：质量科职工群、青年职工群、执法大队群、理论学习小组、季度讲堂群\n"
+        "确认发布请在 30 分钟内发送“/发布学习 确认”；不发就不用回复。"
+    )
+    assert await ledger(db) == []  # nothing is sent before the confirmation
+    reply = await posting.publish_confirm(youth_lib, org, cadre, now + timedelta(minutes=2))
+    assert reply == (
+        "《安全生产测试材料》：\n· 质量科职工群：已排队发送\n· 青年职工群：已排队发送\n· 执法大队群：已排队发送\n"
+        "· 理论学习小组：已排队发送\n· 季度讲堂群：已排队发送\n会逐个发送，群与群之间间隔几秒；发完后我会私聊告诉你每个群的结果。"
+    )
     summaries = await ledger(db, "study-publish")
     assert [t for _, _, _, t in summaries] == ["40001", "40003", "40004", "40005", "40006"]
     assert {p for _, p, _, _ in summaries} == {"20261203/2026-12/2026-12-安全"}
     assert (await payload(db, "study-publish", "40001"))[0]["text"].startswith("【学习材料】2026年12月学习材料\n《安全生产测试材料》")
-    assert await data_source.publish(youth_lib, org, "《安全生产测试材料》", now) == "《安全生产测试材料》今天已经发布过，为免重复打扰，不会再发一次。"
-    # The scheduled post on the study day is a different key: it still goes out.
-    await tick(at(2026, 12, 5, 9, 0))
-    assert ("study", DEC, "group", "40001") in await ledger(db, "study")
-    # Another day, another publication; the audience material goes only to the tagged group.
-    assert await data_source.publish(youth_lib, org, "青年", now + timedelta(days=1)) == "已安排把《青年理论学习》发到 1 个学习群，将逐个发送，群与群之间间隔几秒。"
-    # Without a title: this month's materials, each to its own groups.
-    reply = await data_source.publish(youth_lib, org, "", now + timedelta(days=1))
-    assert reply == (
-        "已安排把《安全生产测试材料》发到 5 个学习群，将逐个发送，群与群之间间隔几秒。\n"
-        "《青年理论学习》今天已经发布过，为免重复打扰，不会再发一次。"
+    # A second tap on 确认 sends nothing more.
+    assert (await posting.publish_confirm(youth_lib, org, cadre, now + timedelta(minutes=3))).startswith("没有等待确认的发布")
+    assert len(await ledger(db, "study-publish")) == 5
+    # Asked again: every group has it (queued counts), so there is nothing to confirm.
+    assert await posting.publish_offer(youth_lib, org, cadre, "《安全生产测试材料》", now) == (
+        "《安全生产测试材料》各学习群都已经有了，不需要再发。\n"
+        + "\n".join(f"不再发：{g}（正在发送中，稍后就到）" for g in ("质量科职工群", "青年职工群", "执法大队群", "理论学习小组", "季度讲堂群"))
     )
-    # A future material may be published early by its title.
-    assert (await data_source.publish(youth_lib, org, "新年测试材料", now)).startswith("已安排把《新年测试材料》发到 5 个学习群")
+
+
+async def test_publish_skips_groups_that_had_it_on_their_study_day_and_reports_per_group(db, study_org, youth_lib) -> None:  # type: ignore[no-untyped-def]
+    org, cadre = runtime.org(), 20002
+    await tick(at(2026, 12, 5, 9, 0))  # the study day of three groups (the biweekly one is at 16:00)
+    async with db() as s:
+        await s.execute(update(Outbox).where(Outbox.purpose == "study").values(status="sent"))
+        await s.execute(update(Outbox).where(Outbox.purpose == "study", Outbox.target_id == "40004").values(status="failed"))
+        await s.commit()
+    now = at(2026, 12, 7, 10, 0)
+    offer = await posting.publish_offer(youth_lib, org, cadre, "", now)
+    assert offer.startswith(
+        "将把《安全生产测试材料》（2026年12月）发到 3 个群：执法大队群、理论学习小组、季度讲堂群\n"
+        "不再发：质量科职工群（12月5日学习日已收到）\n不再发：青年职工群（12月5日学习日已收到）\n"
+        "《青年理论学习》各学习群都已经有了，不需要再发。\n不再发：青年职工群（12月5日学习日已收到）\n"
+    )
+    assert "确认发布请在 30 分钟内" in offer
+    await posting.publish_confirm(youth_lib, org, cadre, now)
+    assert [t for _, _, _, t in await ledger(db, "study-publish")] == ["40004", "40005", "40006"]  # 40004: its post failed
+    # Not done yet: no report. Once the sends are done, the cadre hears how each went.
+    assert await posting.publish_reports(now) == 0
+    async with db() as s:
+        await s.execute(update(Outbox).where(Outbox.purpose == "study-publish", Outbox.target_id.in_(["40004", "40005"])).values(status="sent"))
+        await s.execute(update(Outbox).where(Outbox.purpose == "study-publish", Outbox.target_id == "40006").values(status="unknown"))
+        await s.commit()
+    assert await posting.publish_reports(now) == 1
+    assert await posting.publish_reports(now) == 0  # once
+    report = (await payload(db, "study-publish-report", str(cadre)))[0]["text"]
+    assert report == (
+        "【发布学习结果】\n《安全生产测试材料》：\n· 执法大队群：已发出\n· 理论学习小组：已发出\n"
+        "· 季度讲堂群：不确定是否发出（没有收到 QQ 的确认；到群里看一眼，没有的话发送 /重发）"
+    )
+
+
+async def test_a_mistyped_title_of_another_month_is_shown_and_needs_confirmation(db, lib) -> None:  # type: ignore[no-untyped-def]
+    org, cadre = runtime.org(), 20002
+    now = at(2026, 12, 3, 9, 0)
+    offer = await posting.publish_offer(lib, org, cadre, "十一月", now)  # meant December's
+    assert offer.startswith("注意：《十一月测试材料》是2026年11月的材料，不是本期的。\n将把《十一月测试材料》（2026年11月）发到 1 个群：质量科职工群\n")
+    assert await ledger(db) == []
+    # Typed again with the right title: that is the offer 确认 sends, not November's.
+    await posting.publish_offer(lib, org, cadre, "安全生产", now)
+    await posting.publish_confirm(lib, org, cadre, now)
+    assert [p for _, p, _, _ in await ledger(db, "study-publish")] == ["20261203/2026-12/2026-12-安全"]
+    # An offer left too long is not sent.
+    await posting.publish_offer(lib, org, cadre, "新年", now)
+    assert (await posting.publish_confirm(lib, org, cadre, now + timedelta(minutes=31))).startswith("没有等待确认的发布")
+    assert len(await ledger(db, "study-publish")) == 1
 
 
 async def test_publish_bad_input(db, lib) -> None:  # type: ignore[no-untyped-def]
     org = runtime.org()
-    assert await data_source.publish(lib, org, "不存在", at(2026, 12, 3, 9, 0)) == (
+    assert await posting.publish_offer(lib, org, 20002, "不存在", at(2026, 12, 3, 9, 0)) == (
         "没有找到标题含“不存在”的学习材料。现有材料：《新年测试材料》《安全生产测试材料》《十一月测试材料》。"
     )
-    assert await data_source.publish(lib, org, "测试材料", at(2026, 12, 3, 9, 0)) == (
+    assert await posting.publish_offer(lib, org, 20002, "测试材料", at(2026, 12, 3, 9, 0)) == (
         "有 3 份材料符合“测试材料”：《新年测试材料》《安全生产测试材料》《十一月测试材料》。请写出完整标题。"
     )
-    assert await data_source.publish(lib, org, "", at(2026, 10, 3, 9, 0)) == "本月还没有学习材料。可以发送 /发布学习 标题 发布指定的材料。"
+    assert await posting.publish_offer(lib, org, 20002, "", at(2026, 10, 3, 9, 0)) == "本月还没有学习材料。可以发送 /发布学习 标题 发布指定的材料。"
+    assert (await posting.publish_confirm(lib, org, 20002, at(2026, 12, 3, 9, 0))).startswith("没有等待确认的发布")
     assert await ledger(db) == []
 
 
@@ -455,3 +508,27 @@ async def test_upcoming_for_status(db, lib) -> None:  # type: ignore[no-untyped-
     ]
     items = await posting.upcoming(at(2026, 12, 1, 8, 0))
     assert items == [(at(2026, 12, 5, 9, 0), "学习日 质量科职工群《安全生产测试材料》"), (at(2026, 12, 1, 10, 0), "学习之星排行")]
+
+
+# --- a study day without material: the cadres are told a few days before -------------------
+
+
+async def test_cadres_are_warned_once_a_few_days_before_a_study_day_without_material(db, study_org, lib) -> None:  # type: ignore[no-untyped-def]
+    await tick(at(2026, 12, 2, 10, 0))  # December's study day has its material: nothing to say
+    assert await ledger(db, "study-missing") == []
+    await tick(at(2027, 2, 2, 8, 59))  # February has none; not before 09:00
+    assert await ledger(db, "study-missing") == []
+    await tick(at(2027, 2, 2, 9, 0))
+    assert await ledger(db, "study-missing") == [("study-missing", "2027-02-05", "private", "20002")]  # the one cadre
+    assert (await payload(db, "study-missing", "20002"))[0]["text"] == (
+        "【学习材料提醒】2月5日（周五）是学习日，质量科职工群、青年职工群、执法大队群、理论学习小组要推送2027年2月的学习材料，但材料目录里还没有。\n"
+        "请在那之前把材料文件交给系统管理员，放进材料目录后重启连心；没有材料，那天就不会推送。"
+    )
+    # Later ticks, the next day, a restart (memo forgotten): still once per study day.
+    await tick(at(2027, 2, 2, 9, 1))
+    posting.forget()
+    await tick(at(2027, 2, 3, 9, 0))
+    assert len(await ledger(db, "study-missing")) == 1
+    # Nothing goes to the groups on the day either.
+    await tick(at(2027, 2, 5, 9, 0))
+    assert await ledger(db, "study") == []

@@ -205,7 +205,7 @@ async def test_points_and_ranking(app: App, db) -> None:  # type: ignore[no-unty
         ctx.should_call_send(e4, text("2026年12月学习积分排行：\n1. 张三 1 分"), result={"message_id": 5})
 
 
-async def test_publish_is_for_cadres_and_never_doubles_the_same_day(app: App, db) -> None:  # type: ignore[no-untyped-def]
+async def test_publish_is_for_cadres_shows_the_plan_and_sends_on_confirmation(app: App, db) -> None:  # type: ignore[no-untyped-def]
     async with app.test_matcher() as ctx:
         bot = ctx.create_bot(base=Bot, self_id="10000")
         e1 = group_event(GROUP, WORKER, "/发布学习")
@@ -216,14 +216,28 @@ async def test_publish_is_for_cadres_and_never_doubles_the_same_day(app: App, db
         bot = ctx.create_bot(base=Bot, self_id="10000")
         e2 = private_event(CADRE, "/发布学习 安全生产测试材料")
         ctx.receive_event(bot, e2)
-        ctx.should_call_send(e2, text("已安排把《安全生产测试材料》发到 1 个学习群，将逐个发送，群与群之间间隔几秒。"), result={"message_id": 2})
-        e3 = private_event(CADRE, "/发布学习")
-        ctx.receive_event(bot, e3)
-        ctx.should_call_send(e3, text("《安全生产测试材料》今天已经发布过，为免重复打扰，不会再发一次。"), result={"message_id": 3})
-        e4 = private_event(CADRE, "/发布学习 食品")
-        ctx.receive_event(bot, e4)
         ctx.should_call_send(
-            e4, text("没有找到标题含“食品”的学习材料。现有材料：《新年测试材料》《安全生产测试材料》《十一月测试材料》。"), result={"message_id": 4}
+            e2,
+            text("将把《安全生产测试材料》（2026年12月）发到 1 个群：质量科职工群\n确认发布请在 30 分钟内发送“/发布学习 确认”；不发就不用回复。"),
+            result={"message_id": 2},
+        )
+    assert await outbox_rows(db) == 0  # shown, not sent
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id="10000")
+        e3 = private_event(CADRE, "/发布学习 确认")
+        ctx.receive_event(bot, e3)
+        ctx.should_call_send(
+            e3,
+            text("《安全生产测试材料》：\n· 质量科职工群：已排队发送\n会逐个发送，群与群之间间隔几秒；发完后我会私聊告诉你每个群的结果。"),
+            result={"message_id": 3},
+        )
+        e4 = private_event(CADRE, "/发布学习")
+        ctx.receive_event(bot, e4)
+        ctx.should_call_send(e4, text("《安全生产测试材料》各学习群都已经有了，不需要再发。\n不再发：质量科职工群（正在发送中，稍后就到）"), result={"message_id": 4})
+        e5 = private_event(CADRE, "/发布学习 食品")
+        ctx.receive_event(bot, e5)
+        ctx.should_call_send(
+            e5, text("没有找到标题含“食品”的学习材料。现有材料：《新年测试材料》《安全生产测试材料》《十一月测试材料》。"), result={"message_id": 5}
         )
     # Summary and full text for the one study group: queued, not sent by the handler.
     async with db() as s:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot import clock, outbox, platform, runtime, schedule
 from bot.commands import Scene, registry
@@ -11,7 +11,6 @@ from bot.org import Org, Role
 from bot.text import parse_int
 
 SCENE_NOTE = {frozenset({"private"}): "（私聊）", frozenset({"group"}): "（群内）"}
-STATUS_NAMES = {"pending": "待发", "sending": "发送中", "sent": "已发", "unknown": "结果未知", "failed": "失败"}
 # What each outbox purpose is, in the words a cadre uses; unknown purposes show as themselves.
 PURPOSES = {
     "study": "学习日摘要",
@@ -31,6 +30,9 @@ PURPOSES = {
     "reports-monthly": "月度报告",
     "concern-digest": "诉求通知",
     "concern-escalation": "诉求提醒",
+    "concern-action": "诉求动态",
+    "study-publish-report": "发布学习结果",
+    "study-missing": "学习材料提醒",
 }
 CONFIDENTIAL_NOTE = "（诉求相关，内容和对象保密）"
 SHOWN = 20
@@ -115,36 +117,97 @@ def help_text(roles: frozenset[Role], scene: Scene) -> str:
     return "\n".join(lines)
 
 
+RECENT = timedelta(days=7)
+WEEKDAYS = "一二三四五六日"
+NO_CONNECTION = (
+    "QQ：没有连上，消息暂时发不出去（会在连上后补发）。请检查 NapCat 是否在运行、QQ 是否已登录，"
+    "以及 NapCat 里填的连接地址和令牌是否与连心一致。"
+)
+DATABASE_DOWN = "数据库：连不上（{error}）。在它恢复之前，新的诉求、打卡都存不下来；请联系系统管理员检查数据库服务。"
+FAILED_ADVICE = "发不出去多半是我不在那个群里、被禁言，或对方没有加我为好友；请检查后，学习材料可用 /发布学习 重新发布。"
+
+
+async def _recent(s, since: datetime) -> tuple[dict[str, int], list[outbox.Unsure]]:  # type: ignore[no-untyped-def]
+    """Sends by state (waiting ones whatever their age, the others of the last week), and the
+    failed ones of the last week."""
+    from sqlalchemy import func, or_, select
+
+    from bot.models import Outbox
+
+    waiting = (outbox.PENDING, outbox.SENDING)
+    rows = await s.execute(
+        select(Outbox.status, func.count())
+        .where(or_(Outbox.status.in_(waiting), Outbox.created_at >= since))
+        .group_by(Outbox.status)
+    )
+    counts = {status: n for status, n in rows.all()}
+    failed = (
+        await s.scalars(select(Outbox).where(Outbox.status == outbox.FAILED, Outbox.created_at >= since).order_by(Outbox.id))
+    ).all()
+    return counts, [
+        outbox.Unsure(r.id, r.purpose, r.period, platform.Target(r.target_kind, r.target_id), r.claimed_at or r.created_at)  # type: ignore[arg-type]
+        for r in failed
+    ]
+
+
 async def status_text() -> str:
+    """/状态 in plain words: what is connected, what is waiting, what failed and what to do."""
     import nonebot
     from sqlalchemy import text
 
     from bot import dispatch, ingress
     from bot.db import session
 
+    org = runtime.org()
+    now = clock.now()
     bots = sorted(nonebot.get_bots())
-    lines = [f"连接：{len(bots)} 个账号在线" + (f"（{'、'.join(bots)}）" if bots else "")]
+    lines = [f"连心运行情况（{_when(now)}）"]
+    if bots:
+        lines.append(f"QQ：已连上（账号 {'、'.join(bots)}）。")
+    else:
+        lines.append(NO_CONNECTION)
     lines.append(f"本次启动以来收到消息：{dispatch.handled} 条")
     if ingress.unreadable:
-        lines.append(f"无法读取的事件：{ingress.unreadable} 条（日志里有类型和编号，私聊的已请对方重发）")
+        lines.append(f"无法读取的事件：{ingress.unreadable} 条（多半是 QQ 发来的格式有误；日志里有类型和编号，私聊的已请对方重发）")
     try:
         async with session() as s:
             await s.execute(text("SELECT 1"))
-            dialect = s.get_bind().dialect.name
-        lines.append(f"数据库：正常（{dialect}）")
-        counts = await outbox.counts()
-        queued = "，".join(f"{STATUS_NAMES.get(k, k)} {v}" for k, v in sorted(counts.items())) or "无"
-        lines.append(f"发送队列：{queued}")
+            counts, failed = await _recent(s, clock.utcnow() - RECENT)
+        lines.append("数据库：正常。")
+        waiting = counts.get(outbox.PENDING, 0) + counts.get(outbox.SENDING, 0)
+        if not waiting:
+            lines.append("等待发送：没有，该发的都发出去了。")
+        elif bots:
+            lines.append(f"等待发送：{waiting} 条，正在一条条发出（每条间隔几秒，以免被 QQ 限制）。")
+        else:
+            lines.append(f"等待发送：{waiting} 条，QQ 连上后发出。")
+        if sent := counts.get(outbox.SENT, 0):
+            lines.append(f"近 7 天已发出：{sent} 条。")
+        if failed:
+            lines.append(f"近 7 天没能发出的：{len(failed)} 条")
+            lines += [f"{i}. {describe(org, u)}" for i, u in enumerate(failed[:SHOWN], 1)]
+            if len(failed) > SHOWN:
+                lines.append(f"……另有 {len(failed) - SHOWN} 条")
+            lines.append(FAILED_ADVICE)
         if unsure := await outbox.unknown_sends():
-            lines += unknown_lines(runtime.org(), unsure)
+            lines += unknown_lines(org, unsure)
     except Exception as e:  # noqa: BLE001 - /状态 must answer even when the database is down
-        lines.append(f"数据库：无法连接（{type(e).__name__}）")
-    if missing := unreachable(runtime.org()):
+        lines.append(DATABASE_DOWN.format(error=type(e).__name__))
+    if missing := unreachable(org):
         shown = "、".join(missing[:SHOWN]) + (f" 等 {len(missing)} 人" if len(missing) > SHOWN else "")
         lines.append(f"私聊可能送不到（不在组织文件的任何群里，除非已加我为好友）：{shown}")
     posts = await schedule.next_posts()
-    lines.append("下次定时发送：" + ("；".join(f"{_fmt(t)} {what}" for t, what in posts) if posts else "暂无"))
+    if posts:
+        lines.append("接下来的定时发送：")
+        lines += [f"· {_when(t)} {what}" for t, what in posts]
+    else:
+        lines.append("接下来的定时发送：暂无")
     return "\n".join(lines)
+
+
+def _when(t: datetime) -> str:
+    t = t.astimezone(clock.zone())
+    return f"{t.month}月{t.day}日（周{WEEKDAYS[t.weekday()]}）{t:%H:%M}"
 
 
 def _fmt(t: datetime) -> str:

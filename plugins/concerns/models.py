@@ -37,7 +37,11 @@ class Concern(Base):
     replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     level: Mapped[int] = mapped_column(Integer, default=0)  # escalation step reached in this phase
+    # When the next reminder or escalation step is taken (the ladder's clock).
     next_step_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The deadline of the current phase (acknowledge, reply, close) as it was first set and
+    # shown: escalation never moves it; each escalation holder's own deadline is next_step_at.
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     rating: Mapped[int | None] = mapped_column(Integer)
     notified: Mapped[bool] = mapped_column(default=False)  # leader told in a digest
     # Set by the digest that first tells the leader, never unset: until then nobody (/待办,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from nonebot import logger
@@ -33,6 +33,9 @@ from plugins.concerns.models import (
 
 STATUS_NAMES = {"new": "待受理", "acknowledged": "已受理", "replied": "已答复", "closed": "已办结"}
 LEVEL_NAMES = {1: "提醒分管领导", 2: "上报部门负责人", 3: "上报政工干部", 4: "上报单位主要负责人"}
+# Who now also has it, as the submitter is told (the leader who owns it keeps it).
+LEVEL_HOLDERS = {2: "部门负责人", 3: "政工干部", 4: "单位主要负责人"}
+WEEKDAYS = "一二三四五六日"
 
 
 class ConcernError(Exception):
@@ -58,6 +61,12 @@ def hour(t: datetime) -> datetime:
 
 def _day(t: datetime | None) -> str:
     return t.astimezone(clock.zone()).strftime("%m-%d") if t else "—"
+
+
+def _when(t: datetime) -> str:
+    """A deadline as a person reads it on a phone: 11月18日（周三）10:00."""
+    t = t.astimezone(clock.zone())
+    return f"{t.month}月{t.day}日（周{WEEKDAYS[t.weekday()]}）{t:%H:%M}"
 
 
 # --- intake ------------------------------------------------------------------------------
@@ -120,7 +129,7 @@ async def submit(
         )
         s.add(concern)
         await s.flush()
-        concern.next_step_at = _deadline(concern)
+        _start_phase(concern, now)
         s.add(ConcernRoute(concern_id=concern.id, sealed=receipts.seal_route(concern.id, platform, bot_id, user_id, code)))
         s.add(ConcernEvent(concern_id=concern.id, at=now, kind="submitted", actor=None, text=None))
         concern_id = concern.id
@@ -147,6 +156,8 @@ async def progress(raw_code: str) -> str:
         events = (await s.scalars(select(ConcernEvent).where(ConcernEvent.concern_id == c.id).order_by(ConcernEvent.id))).all()
     name = runtime.org().categories[c.category].name if c.category in runtime.org().categories else c.category
     lines = [f"诉求进度（{name}）：{STATUS_NAMES[c.status]}", f"提交：{_day(c.created_at)}　受理：{_day(c.acknowledged_at)}　办结：{_day(c.closed_at)}"]
+    if (due := due_of(c)) is not None and not c.purged_at:
+        lines.append(f"{PHASES[c.status]}期限：{_when(due)}")
     if c.purged_at:
         lines.append("办结已超过保存期限，内容和答复已按规定删除。")
         return "\n".join(lines)
@@ -175,7 +186,7 @@ def _describe_event(e: ConcernEvent) -> str:
         case "transferred":
             return f"{when} {e.text}"
         case "escalated":
-            return f"{when} 超过期限，已{e.text}"
+            return f"{when} {escalation_phrase(e.text)}"
         case "rated":
             return f"{when} 你评价了 {e.text} 分"
     return f"{when} {e.kind}"
@@ -249,15 +260,21 @@ async def _for_actor(s: AsyncSession, actor: int, raw_number: str) -> Concern:
     return c
 
 
-def leader_view(c: Concern, limit: int = 300) -> str:
+def leader_view(c: Concern, limit: int = 300, viewer: int | None = None) -> str:
+    """What a leader sees of a concern. The deadline is the phase's, as first set: the same
+    for everyone and at every escalation step. A viewer other than its owner sees who owns it."""
     org = runtime.org()
     name = org.categories[c.category].name if c.category in org.categories else c.category
     body = c.text or "（内容已按保存期限删除）"
     if len(body) > limit:
         body = body[:limit] + "……"
     lines = [f"#{c.id} {name}｜{STATUS_NAMES[c.status]}｜{_day(c.created_at)} 提交"]
-    if c.next_step_at and c.status != "closed":
-        lines[0] += f"｜期限 {_day(c.next_step_at)}"
+    due = due_of(c)
+    if due is not None and c.status != "closed":
+        late = "，已超期" if clock.utcnow() >= due else ""
+        lines.append(f"{PHASES[c.status]}期限：{_when(due)}{late}")
+    if viewer is not None and viewer != c.leader:
+        lines.append(f"负责：{holder_title(c.leader)}")
     if c.disclosed:
         lines.append(f"（提交人自愿留下：{c.disclosed}）")
     lines.append(body)
@@ -318,7 +335,7 @@ async def todo(actor: int) -> str:
     if not mine and not closed_mine:
         return "你目前没有待办的诉求。"
     parts = [f"你有 {len(mine)} 件待办诉求：" if mine else "你目前没有待办的诉求。"]
-    parts.extend("\n".join([leader_view(c), *_relay_lines(by_concern.get(c.id, []))]) for c in mine)
+    parts.extend("\n".join([leader_view(c, viewer=actor), *_relay_lines(by_concern.get(c.id, []))]) for c in mine)
     if closed_mine:
         parts.append(
             "已办结、但还没确认告知提交人的："
@@ -343,11 +360,12 @@ async def acknowledge(actor: int, raw_number: str) -> str:
         if c.status != "new":
             raise ConcernError(f"#{c.id} 号诉求已经受理过了。")
         now = hour(clock.utcnow())
-        c.status, c.acknowledged_at, c.level = "acknowledged", now, 0
-        c.next_step_at = _deadline(c)
+        c.status, c.acknowledged_at = "acknowledged", now
+        due = _start_phase(c, now)
+        owner = c.leader
         cid, eid = await _act(c, s, ConcernEvent(concern_id=c.id, at=now, kind="acknowledged", actor=actor, relay="pending"))
     status = await relay(cid, eid, RELAY_MESSAGES["acknowledged"])
-    return f"已受理 #{cid}，请在 {_day(_deadline_after_ack(now))} 前答复。{RELAY_ANSWERS[status]}"
+    return f"已受理 #{cid}，请在 {_when(due)} 前答复。{RELAY_ANSWERS[status]}" + await _tell_owner(actor, owner, cid, eid)
 
 
 def check_answer(text: str, usage: str) -> str:
@@ -367,11 +385,12 @@ async def reply(actor: int, raw_number: str, text: str) -> str:
         now = hour(clock.utcnow())
         if c.status == "new":
             c.acknowledged_at = now
-        c.status, c.replied_at, c.level = "replied", now, 0
-        c.next_step_at = _deadline(c)
+        c.status, c.replied_at = "replied", now
+        _start_phase(c, now)
+        owner = c.leader
         cid, eid = await _act(c, s, ConcernEvent(concern_id=c.id, at=now, kind="reply", actor=actor, text=text, relay="pending"))
     status = await relay(cid, eid, RELAY_MESSAGES["reply"].format(text=text))
-    return f"已答复 #{cid}，" + RELAY_ANSWERS[status].replace("已告知提交人", "已转达提交人")
+    return f"已答复 #{cid}，" + RELAY_ANSWERS[status].replace("已告知提交人", "已转达提交人") + await _tell_owner(actor, owner, cid, eid)
 
 
 async def close(actor: int, raw_number: str, text: str) -> str:
@@ -380,13 +399,14 @@ async def close(actor: int, raw_number: str, text: str) -> str:
         text = check_answer(text, f"/办结 {c.id} 已补发到位")
         now = hour(clock.utcnow())
         c.acknowledged_at = c.acknowledged_at or now
-        c.status, c.closed_at, c.next_step_at = "closed", now, None
+        c.status, c.closed_at, c.next_step_at, c.due_at = "closed", now, None, None
+        owner = c.leader
         route = await s.get(ConcernRoute, c.id)
         if route is not None:
             route.destroy_after = now + timedelta(days=policy().retention_days)
         cid, eid = await _act(c, s, ConcernEvent(concern_id=c.id, at=now, kind="closed", actor=actor, text=text, relay="pending"))
     status = await relay(cid, eid, RELAY_MESSAGES["closed"].format(text=text))
-    return f"已办结 #{cid}。{RELAY_ANSWERS[status]}"
+    return f"已办结 #{cid}。{RELAY_ANSWERS[status]}" + await _tell_owner(actor, owner, cid, eid)
 
 
 # Who may hold a concern: those who answer concerns. A worker or moderator never receives one.
@@ -433,6 +453,7 @@ async def transfer(actor: int, raw_number: str, target: str) -> str:
     category = next((c for c in org.spec.categories if target in (c.id, c.name)), None)
     async with session() as s:
         c = await _for_actor(s, actor, raw_number)
+        owner = c.leader
         if category is not None:
             c.category, c.leader = category.id, category.leader
             note = f"已转为“{category.name}”类，由负责该类的领导办理"
@@ -445,11 +466,16 @@ async def transfer(actor: int, raw_number: str, target: str) -> str:
             note = "已转交另一位领导办理"
             answer = f"已转给 {holder_title(q)}。"
         c.notified = False  # the new owner hears of it in the next digest
+        # The deadline stays the one the submitter was given; the new owner is reminded
+        # before it (at once when it is near or past) and the ladder starts again.
         c.level = 0
-        event = ConcernEvent(concern_id=c.id, at=hour(clock.utcnow()), kind="transferred", actor=actor, text=note, relay="pending")
+        now = hour(clock.utcnow())
+        due = due_of(c)
+        c.next_step_at = _remind_at(now, due) if due is not None else None
+        event = ConcernEvent(concern_id=c.id, at=now, kind="transferred", actor=actor, text=note, relay="pending")
         cid, eid = await _act(c, s, event)
     await relay(cid, eid, RELAY_MESSAGES["transferred"].format(text=note))
-    return f"{answer}对方会在下一批通知中收到。"
+    return f"{answer}对方会在下一批通知中收到。" + await _tell_owner(actor, owner, cid, eid)
 
 
 # --- relaying to the submitter -----------------------------------------------------------
@@ -459,7 +485,7 @@ RELAY_MESSAGES = {
     "reply": "你反映的诉求有了新答复：\n{text}",
     "closed": "你反映的诉求已办结：\n{text}\n欢迎发送“/评价 回执码 1-5”为办理情况打分。",
     "transferred": "你反映的诉求{text}。",
-    "escalated": "你反映的诉求超过期限，已{text}。",
+    "escalated": "你反映的诉求{text}。",
 }
 MAX_REFUSALS = 3  # definite refusals before a relay is given up ("failed"); not-connected never counts
 
@@ -519,6 +545,13 @@ async def _send_private(bot_id: str, user_id: int, text: str) -> str:
 
 
 # --- deadlines and escalation ------------------------------------------------------------
+#
+# Each phase (to acknowledge, to reply, to close) has one deadline, set when the phase starts
+# and stored (due_at): what the leader and the submitter are shown never moves. The ladder:
+# a reminder to the leader the working day before the deadline; once it has passed, one step
+# up at a time to people not yet told (the department head, the cadres, the head), each
+# given a deadline of their own (next_step_at), so a step that would reach the same person
+# again is skipped. When nobody above is left, the leader is reminded once more.
 
 
 def _deadline_after_ack(acknowledged_at: datetime) -> datetime:
@@ -537,22 +570,79 @@ def _deadline(c: Concern) -> datetime | None:
     return None
 
 
-def _targets(c: Concern, level: int) -> list[int]:
+def due_of(c: Concern) -> datetime | None:
+    """The phase's deadline as stored; computed for rows from before it was stored."""
+    if c.status == "closed":
+        return None
+    return c.due_at or _deadline(c)
+
+
+REMIND_AT = time(9, 0)
+
+
+def _remind_at(start: datetime, due: datetime) -> datetime:
+    """09:00 of the last working day before the deadline's day; else of the day before; else
+    halfway (a deadline less than a day away)."""
+    local = due.astimezone(clock.zone())
+    day = local.date() - timedelta(days=1)
+    for _ in range(15):
+        if calendar.is_workday(day):
+            break
+        day -= timedelta(days=1)
+    for candidate in (day, local.date() - timedelta(days=1)):
+        at = datetime.combine(candidate, REMIND_AT, clock.zone())
+        if start < at < due:
+            return hour(at)
+    return hour(start + (due - start) / 2)
+
+
+def _start_phase(c: Concern, now: datetime) -> datetime:
+    """A new phase: its deadline is set (once), the ladder starts again from the reminder."""
+    due = _deadline(c)
+    assert due is not None
+    c.due_at, c.level = hour(due), 0
+    c.next_step_at = _remind_at(now, c.due_at)
+    return c.due_at
+
+
+def _ladder(c: Concern) -> list[tuple[int, list[int]]]:
+    """The steps above the leader, each with the people it reaches; a step that would reach
+    nobody new (the leader is the department head, the only cadre, the head) is left out."""
     org = runtime.org()
-    match level:
-        case 1:
-            return [c.leader]
-        case 2:
-            head = _dept_head_of(c.leader)
-            return [head] if head else []
-        case 3:
-            return [q for q in org.with_role(Role.cadre) if q != c.leader]
-        case _:
-            return [org.head]
+    if c.leader == org.head:
+        return []  # the head is the last step: nobody is above (a department head is not)
+    told = {c.leader}
+    steps: list[tuple[int, list[int]]] = []
+    dept_head = _dept_head_of(c.leader)
+    if dept_head is not None:
+        steps.append((2, [dept_head]))
+        told.add(dept_head)
+    cadres = [q for q in org.with_role(Role.cadre) if q not in told]
+    if cadres:
+        steps.append((3, cadres))
+        told.update(cadres)
+    if org.head not in told:
+        steps.append((4, [org.head]))
+    return steps
+
+
+def _next_step(c: Concern, ceiling_passed: bool) -> tuple[int, list[int]]:
+    """The next step above the current one ((4, []) when nobody above is left)."""
+    for level, targets in _ladder(c):
+        if level > c.level and (not ceiling_passed or level == 4):
+            return level, targets
+    return 4, []
+
+
+def escalation_phrase(text: str | None) -> str:
+    """What an escalation event says to the submitter; rows from before say only the step."""
+    text = text or ""
+    return text if text.startswith(("将于", "超过")) else f"超过期限，已{text}"
 
 
 async def escalation_tick() -> int:
-    """Take every overdue concern one step up; each step is recorded and told to the submitter."""
+    """Take every concern whose next step is due one step up; each step is recorded and told to
+    the submitter, saying truthfully who now has it."""
     now = clock.utcnow()
     p = policy()
     async with session() as s:
@@ -565,10 +655,31 @@ async def escalation_tick() -> int:
         ).all()
     steps = 0
     for c in due:
-        created = c.created_at
-        ceiling_passed = c.status == "new" and now >= created + timedelta(days=p.ack_ceiling_days)
-        level = 4 if ceiling_passed else c.level + 1
-        next_at = hour(calendar.add_workdays(now.astimezone(clock.zone()), p.escalation_step_days)) if level < 4 else None
+        deadline = due_of(c)
+        assert deadline is not None
+        phase = PHASES[c.status]
+        again, until = False, now
+        if c.level == 0:
+            level, targets = 1, [c.leader]
+            before = now < deadline
+            # Reminded only after the deadline (a transfer, or the bot was down): the leader
+            # still gets one step's time before it goes up.
+            next_at: datetime | None = (
+                deadline if before else hour(calendar.add_workdays(now.astimezone(clock.zone()), p.escalation_step_days))
+            )
+            said = f"将于 {_when(deadline)} 到{phase}期限，已提醒分管领导抓紧办理" if before else f"超过{phase}期限，已提醒分管领导"
+        else:
+            ceiling_passed = c.status == "new" and now >= c.created_at + timedelta(days=p.ack_ceiling_days)
+            level, targets = _next_step(c, ceiling_passed)
+            before = False
+            # The new holder's own deadline; the last step has no further step after it.
+            until = hour(calendar.add_workdays(now.astimezone(clock.zone()), p.escalation_step_days))
+            next_at = until if level < 4 else None
+            if targets:
+                said = f"超过{phase}期限，已上报{LEVEL_HOLDERS[level]}督促办理"
+            else:
+                again, targets = True, [c.leader]
+                said = f"超过{phase}期限，已再次催促负责的领导（没有更上一级可以上报）"
         async with session() as s:
             # Guarded on the old values: of several processes, exactly one takes this step.
             result = await s.execute(
@@ -578,22 +689,94 @@ async def escalation_tick() -> int:
             )
             if result.rowcount != 1:  # type: ignore[attr-defined]
                 continue
-            event = ConcernEvent(concern_id=c.id, at=hour(now), kind="escalated", actor=None, text=LEVEL_NAMES[level], relay="pending")
+            event = ConcernEvent(concern_id=c.id, at=hour(now), kind="escalated", actor=None, text=said, relay="pending")
             s.add(event)
             await s.flush()
             eid = event.id
             await s.commit()
         steps += 1
         # The notice is rendered when sent (render_notice): the ledger keeps no copy of the text.
-        ref = outbox.Ref("concern", {"view": "escalation", "id": c.id, "status": c.status, "level": level})
+        data = {
+            "view": "escalation", "id": c.id, "status": c.status, "level": level, "before": before, "again": again,
+            "until": until.isoformat() if level >= 2 and not again else None,
+        }
         await outbox.enqueue(
-            "concern-escalation", f"{c.id}:{c.status}:{level}", [outbox.Item(Target.private(q), ref) for q in _targets(c, level)]
+            "concern-escalation", f"{c.id}:{c.status}:{level}",
+            [outbox.Item(Target.private(q), outbox.Ref("concern", data)) for q in targets],
         )
-        await relay(c.id, eid, f"你反映的诉求超过{PHASES[c.status]}期限，已{LEVEL_NAMES[level]}。")
+        await relay(c.id, eid, RELAY_MESSAGES["escalated"].format(text=said))
     return steps
 
 
-PHASES = {"new": "受理", "acknowledged": "答复", "replied": "办结"}
+PHASES = {"new": "受理", "acknowledged": "答复", "replied": "办结", "closed": "办结"}
+
+
+# --- the owner hears what others did with their concern ----------------------------------
+
+ACTION_VERBS = {"acknowledged": "受理", "reply": "答复", "closed": "办结", "transferred": "转办"}
+
+
+async def _tell_owner(actor: int, owner: int, concern_id: int, event_id: int) -> str:
+    """Someone else (a cadre, the department head, the head) acted on a concern: its owner is
+    told, through the outbox. Returns what the actor is told about it."""
+    if actor == owner:
+        return ""
+    await outbox.enqueue(
+        "concern-action", str(event_id),
+        [outbox.Item(Target.private(owner), outbox.Ref("concern", {"view": "action", "id": concern_id, "event": event_id}))],
+    )
+    return f"已通知负责的 {holder_title(owner)}。"
+
+
+def _acting_title(actor: int, c: Concern) -> str:
+    """Who acted on someone else's concern, named by the capacity in which it reached them."""
+    org = runtime.org()
+    roles = org.roles_of(actor)
+    if actor == org.head:
+        title = ROLE_NAMES[Role.head]
+    elif actor == _dept_head_of(c.leader):
+        title = "部门负责人"
+    elif Role.cadre in roles:
+        title = ROLE_NAMES[Role.cadre]
+    elif Role.superuser in roles:
+        title = ROLE_NAMES[Role.superuser]
+    else:
+        return holder_title(actor)
+    return f"{org.display_name(actor)}（{title}）"
+
+
+async def _render_action(s: AsyncSession, data: dict[str, Any]) -> Sequence[Part] | None:
+    c = await s.get(Concern, int(data["id"]))
+    e = await s.get(ConcernEvent, int(data["event"]))
+    if c is None or e is None or c.purged_at is not None or e.actor is None:
+        return None
+    verb = ACTION_VERBS.get(e.kind, "处理")
+    lines = [f"【诉求动态】你负责的 #{c.id} 已由 {_acting_title(e.actor, c)}{verb}。"]
+    if e.kind in ("reply", "closed") and e.text:
+        lines.append(f"{verb}内容：{e.text}")
+    if e.kind == "transferred":
+        lines.append(f"现由 {holder_title(c.leader)}负责。")
+    lines.append(leader_view(c))
+    lines.append("发送 /待办 查看。" if c.status != "closed" else "这件诉求已办结。")
+    return [Text("\n".join(lines))]
+
+
+def _escalation_notice(c: Concern, data: dict[str, Any]) -> str:
+    level, n = int(data["level"]), c.id
+    status = str(data.get("status"))
+    phase = PHASES.get(status, "办理")
+    due = due_of(c)
+    deadline = f"（{_when(due)}）" if due is not None else ""
+    if level == 1 and data.get("before"):
+        head = f"【诉求提醒】#{n} 的{phase}期限是 {_when(due)}，现在还没有{phase}，请抓紧处理。" if due else f"【诉求提醒】#{n} 即将到{phase}期限，请抓紧处理。"
+    elif level == 1 or data.get("again"):
+        head = f"【诉求提醒】#{n} 已超过{phase}期限{deadline}，请尽快处理。"
+    else:
+        # To a cadre, department head or head: who is late, and their own deadline.
+        until = data.get("until")
+        yours = f"请在 {_when(datetime.fromisoformat(until))} 前督促办理，也可以直接处理。" if until else "请督促办理，也可以直接处理。"
+        head = f"【诉求上报】#{n} 由 {holder_title(c.leader)}负责，已超过{phase}期限{deadline}还没有{phase}。{yours}"
+    return f"{head}\n{leader_view(c)}\n处理：/受理 {n}　/回复 {n} 内容　/办结 {n} 内容"
 
 
 # --- batched leader notifications --------------------------------------------------------
@@ -663,12 +846,12 @@ async def render_notice(data: dict[str, Any]) -> Sequence[Part] | None:
     async with session() as s:
         if data.get("view") == "escalation":
             c = await s.get(Concern, int(data["id"]))
-            if c is None or c.purged_at is not None or c.status == "closed":
+            # Acted on since (acknowledged, replied, closed): the step is moot.
+            if c is None or c.purged_at is not None or c.status != str(data.get("status", c.status)):
                 return None
-            level, n = int(data["level"]), c.id
-            phase = PHASES.get(str(data.get("status")), "办理")
-            head = f"【诉求{('提醒' if level == 1 else '上报')}】#{n} 已超过{phase}期限，请尽快处理。"
-            return [Text(f"{head}\n{leader_view(c)}\n处理：/受理 {n}　/回复 {n} 内容　/办结 {n} 内容")]
+            return [Text(_escalation_notice(c, data))]
+        if data.get("view") == "action":
+            return await _render_action(s, data)
         cids = [int(i) for i in data.get("concerns", [])]
         eids = [int(i) for i in data.get("events", [])]
         concerns = (await s.scalars(select(Concern).where(Concern.id.in_(cids)).order_by(Concern.id))).all() if cids else []
@@ -729,4 +912,5 @@ async def relay_retry_tick() -> None:
         template = RELAY_MESSAGES.get(e.kind)
         if template is None or ("{text}" in template and e.text is None):
             continue
-        await relay(e.concern_id, e.id, template.format(text=e.text))
+        text = escalation_phrase(e.text) if e.kind == "escalated" else e.text
+        await relay(e.concern_id, e.id, template.format(text=text))

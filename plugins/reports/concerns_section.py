@@ -6,7 +6,7 @@ from __future__ import annotations
 import statistics
 from datetime import datetime
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 
 from bot import clock, runtime
 from plugins.concerns.models import Concern
@@ -68,7 +68,12 @@ async def concerns_section(start: datetime, end: datetime) -> Section:
         overdue = (
             await s.scalars(
                 select(Concern.id)
-                .where(visible, Concern.status != "closed", or_(Concern.level >= 1, Concern.next_step_at <= now))
+                # Past the phase's stored deadline (a reminder before it is not overdue); rows
+                # from before the deadline was stored: by the ladder, as then.
+                .where(
+                    visible, Concern.status != "closed",
+                    or_(Concern.due_at <= now, and_(Concern.due_at.is_(None), or_(Concern.level >= 1, Concern.next_step_at <= now))),
+                )
                 .order_by(Concern.id)
             )
         ).all()

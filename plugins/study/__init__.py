@@ -16,6 +16,7 @@ from bot.context import Ctx, MessageCtx
 from bot.org import Group, Role
 from bot.platform import Forward, Target
 from bot import materials
+from bot.text import clean
 from plugins.study import data_source, posting
 from plugins.study.data_source import Where
 
@@ -75,9 +76,13 @@ async def _ranking(ctx: Ctx) -> None:
     await ctx.reply(await data_source.ranking_text(where(ctx)))
 
 
-@command("发布学习", summary="把学习材料立即发到各学习群", usage="/发布学习 [标题]", roles=[Role.cadre], order=80)
+@command("发布学习", summary="把学习材料发到各学习群（先看清单，再确认）", usage="/发布学习 [标题]", roles=[Role.cadre], order=80)
 async def _publish(ctx: Ctx) -> None:
-    await ctx.reply(await data_source.publish(materials.library(), ctx.org, ctx.args))
+    lib, arg = materials.library(), clean(ctx.args)
+    if arg in posting.CONFIRM_WORDS:
+        await ctx.reply(await posting.publish_confirm(lib, ctx.org, ctx.user_id))
+    else:
+        await ctx.reply(await posting.publish_offer(lib, ctx.org, ctx.user_id, arg))
 
 
 @on_private_message

@@ -19,11 +19,11 @@ from sqlalchemy import delete, select, update
 from bot import clock
 from bot.db import insert_ignore, session
 from bot.text import clean
-from bot.org import Group, Org
+from bot.org import Group
 from plugins.study import points
 from bot.materials import LETTERS, Library, Material, Period, Question
 from plugins.study.models import StudyCheckin, StudyQuizSession
-from plugins.study.posting import how_to_take_part, post_to_group
+from plugins.study.posting import how_to_take_part
 
 QUIZ_TIMEOUT = timedelta(minutes=10)
 EXIT_WORDS = frozenset({"退出", "结束", "取消", "退出答题", "结束答题", "不答了", "exit", "quit"})
@@ -366,46 +366,3 @@ async def ranking_text(where: Where, now: datetime | None = None) -> str:
     if me is not None and me.user_id not in shown:
         lines.append(f"你目前第 {me.rank} 名，{me.points} 分。")
     return "\n".join(lines)
-
-
-# --- /发布学习 -----------------------------------------------------------------------------
-
-
-async def publish(lib: Library, org: Org, title: str, now: datetime | None = None) -> str:
-    """Post now to every study group the material is for, through the outbox. Keyed by day, so
-    a second /发布学习 of the same material the same day sends nothing more."""
-    now = now or clock.now()
-    title = clean(title)
-    if title:
-        found = lib.find(title, now.date(), include_future=True)
-        if not found:
-            names = _titles(sorted(lib.materials, key=lambda m: m.period.start, reverse=True)[:5])
-            return f"没有找到标题含“{title[:20]}”的学习材料。" + (f"现有材料：{names}。" if names else "材料目录里还没有材料。")
-        if len(found) > 1:
-            return f"有 {len(found)} 份材料符合“{title[:20]}”：{_titles(found[:5])}。请写出完整标题。"
-        materials = found
-    else:
-        materials = lib.current(now.date(), latest_only=False)
-        if not materials:
-            return "本月还没有学习材料。可以发送 /发布学习 标题 发布指定的材料。"
-    groups = org.study_groups()
-    if not groups:
-        return "组织文件里还没有开启学习日的群（在 groups 里给群加上 study 项）。"
-    answers = []
-    for m in materials:
-        targets = [g for g in groups if m.for_group(g.tags)]
-        if not targets:
-            answers.append(f"没有可以发布《{m.title}》的学习群（它面向“{m.audience_label}”，没有学习群带这个标签）。")
-            continue
-        period = f"{now:%Y%m%d}/{m.key}"
-        new = 0
-        for g in targets:
-            new += await post_to_group(g, m, "study-publish", period, heading="学习材料")
-        old = len(targets) - new
-        if new == 0:
-            answers.append(f"《{m.title}》今天已经发布过，为免重复打扰，不会再发一次。")
-        elif old:
-            answers.append(f"已安排把《{m.title}》发到 {new} 个学习群；另外 {old} 个群今天已经发过，不再重复。")
-        else:
-            answers.append(f"已安排把《{m.title}》发到 {new} 个学习群，将逐个发送，群与群之间间隔几秒。")
-    return "\n".join(answers)

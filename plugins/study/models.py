@@ -7,8 +7,9 @@ the file name without .md, which therefore must not change once a material has b
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db import UTCDateTime
@@ -65,3 +66,18 @@ class StudyQuizSession(Base):
     name: Mapped[str | None] = mapped_column(String(64))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
     asked_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class StudyPublishOffer(Base):
+    """A /发布学习 shown to a cadre and waiting for "/发布学习 确认" (in the database, so a
+    restart or a second process confirms exactly what the cadre saw). `plan` lists, per
+    material, the groups it will go to; after confirmation the cadre is told per group how
+    the sends went (`reported`)."""
+
+    __tablename__ = "study_publish_offer"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    cadre: Mapped[int] = mapped_column(BigInteger, index=True)
+    plan: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reported: Mapped[bool] = mapped_column(default=False)

@@ -39,17 +39,19 @@ class Occurrence:
         goes out when it comes back the same day, never on a later day."""
         return now.date() == self.day and now.time().replace(tzinfo=None) >= self.at
 
+    @property
+    def wanted(self) -> list[str]:
+        """The periods whose material this study day posts, in order of preference."""
+        month = Period.month(self.nominal.year, self.nominal.month).text
+        if self.slot == "half":
+            return [f"{month}下"]
+        if self.slot == "quarter":
+            return [Period.quarter_of(self.nominal).text, month]
+        return [month]
+
     def materials(self, lib: Library, tags: list[str]) -> list[Material]:
         """What this study day posts to a group with these tags."""
-        y, m = self.nominal.year, self.nominal.month
-        month = Period.month(y, m).text
-        if self.slot == "half":
-            wanted = [f"{month}下"]
-        elif self.slot == "quarter":
-            wanted = [Period.quarter_of(self.nominal).text, month]
-        else:
-            wanted = [month]
-        for period in wanted:
+        for period in self.wanted:
             found = [x for x in lib.of_period(period) if x.for_group(tags)]
             if found:
                 return sorted(found, key=lambda x: (bool(x.audience), x.id))
@@ -126,6 +128,11 @@ def next_occurrence(study: Study, after: date) -> Occurrence | None:
                 return o
         y, m = (y + 1, 1) if m == 12 else (y, m + 1)
     return None
+
+
+def held_soon(study: Study, today: date, days: int) -> list[Occurrence]:
+    """Study days held in the next `days` days (not today)."""
+    return [o for n in range(1, days + 1) for o in held_today(study, today + timedelta(days=n))]
 
 
 def catch_up_today(study: Study, today: date) -> list[Occurrence]:

@@ -46,7 +46,7 @@ async def test_help_in_private_and_group_over_reverse_websocket(tmp_path: Path) 
         mark = peer.mark()
         await peer.private_message(CADRE, "/状态")
         call = await peer.wait_call("send_msg", since=mark)
-        assert "数据库：正常（sqlite）" in call.text and "10000" in call.text
+        assert "数据库：正常。" in call.text and "QQ：已连上（账号 10000）" in call.text
 
         secret = "食堂的饭菜越来越贵了想反映"
         mark = peer.mark()
