@@ -1,7 +1,7 @@
 """console: one-time login links, sessions, and the console's audit log
 
 Revision ID: 5c0a7e1d9b42
-Revises: a0fd0a44c427
+Revises: 5e1d0c3a7b21
 Create Date: 2026-12-03 12:00:00.000000
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import bot.db
 
 revision: str = '5c0a7e1d9b42'
-down_revision: str | Sequence[str] | None = 'a0fd0a44c427'
+down_revision: str | Sequence[str] | None = '5e1d0c3a7b21'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
