@@ -652,6 +652,7 @@ ALLOWED: dict[str, set[int]] = {
     "/console/org": {PAY_LEADER, SUPERUSER},
     "/console/people/{qq}": {PAY_LEADER, SUPERUSER},
     "/console/org/{kind}/{key}": {PAY_LEADER, SUPERUSER},
+    "/console/materials/send": {PAY_LEADER, SUPERUSER},
 }
 SAMPLE = {"{number}": "1", "{action}": "ack", "{decision}": "dismiss", "{row}": "1", "{qq}": "30002", "{kind}": "category", "{key}": "pay"}
 
@@ -759,3 +760,22 @@ async def test_cadre_edits_people_categories_departments_and_study_days(app: App
     r = await web.post("/console/org/person-remove/30002", data={"csrf": csrf, "sure": "1"})
     assert r.status_code == 303 and 30002 not in runtime.org().people and 30002 not in load_org(org_copy).people
     assert "# Test organisation" in org_copy.read_text(encoding="utf-8")
+
+
+async def test_send_now_shows_the_plan_then_queues_it_once(app: App, db, web: httpx.AsyncClient, console_on: None, library_copy) -> None:  # type: ignore[no-untyped-def]
+    from bot.models import Outbox
+
+    await login(app, web, PAY_LEADER)
+    csrf = csrf_of((await web.get("/console/materials")).text)
+    plan = await web.post("/console/materials/send", data={"csrf": csrf, "title": "十一月测试材料"})
+    assert plan.status_code == 200 and "质量科职工群" in plan.text and "确认发送" in plan.text
+    assert "/发布学习 确认" not in plan.text  # the chat's instruction is the button here
+    async with db() as s:
+        assert (await s.scalars(select(Outbox).where(Outbox.purpose == "study-publish"))).all() == []
+    done = await web.post("/console/materials/send", data={"csrf": csrf, "confirm": "1"})
+    assert done.status_code == 200 and "质量科职工群：已排队发送" in done.text and "确认发送" not in done.text
+    again = await web.post("/console/materials/send", data={"csrf": csrf, "confirm": "1"})
+    assert "没有等待确认的发布" in again.text
+    async with db() as s:
+        rows = (await s.scalars(select(Outbox).where(Outbox.purpose == "study-publish"))).all()
+    assert [r.target_id for r in rows] == ["40001"]

@@ -529,3 +529,32 @@ async def org_edit(request: Request, kind: str, key: str) -> Response:
         return _org_page(v, status=400, root=up, notice=f"没有保存：{e}")
     await auth.audit(v.user_id, f"org_{kind}", key)
     return RedirectResponse(f"{up}{back}?{urlencode({'notice': done})}", status_code=303, headers=HEADERS)
+
+
+@router.post("/materials/send")
+async def send_material(request: Request) -> Response:
+    """"Send now": the same plan and confirmation as /发布学习 in chat."""
+    from plugins.study import posting
+
+    up = "../"
+    if auth.base_url() is None:
+        return _off()
+    v = await _viewer(request)
+    if v is None:
+        return _login_again(up)
+    form = await request.form()
+    if not auth.csrf_ok(v, str(form.get("csrf", ""))):
+        return message("页面已过期", "页面已过期，请返回刷新后再操作。", status=403, viewer=v, root=up)
+    if not v.has(*PEOPLE):
+        return message("没有权限", "学习材料只有政工干部可以发布。", status=403, viewer=v, root=up)
+    lib, org = materials.library(), runtime.org()
+    if form.get("confirm") == "1":
+        result = await posting.publish_confirm(lib, org, v.user_id)
+        await auth.audit(v.user_id, "material_send")
+        return page("send.html", root=up, title="发布学习材料", viewer=v, plan=result, confirm=False)
+    plan = await posting.publish_offer(lib, org, v.user_id, str(form.get("title", "")))
+    # The chat's plan ends with how to confirm in chat; here that is the button.
+    lines = plan.splitlines()
+    confirm = any("/发布学习 确认" in line for line in lines)
+    shown = "\n".join(line for line in lines if "/发布学习 确认" not in line)
+    return page("send.html", root=up, title="发布学习材料", viewer=v, plan=shown, confirm=confirm)
