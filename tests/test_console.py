@@ -653,6 +653,7 @@ ALLOWED: dict[str, set[int]] = {
     "/console/people/{qq}": {PAY_LEADER, SUPERUSER},
     "/console/org/{kind}/{key}": {PAY_LEADER, SUPERUSER},
     "/console/materials/send": {PAY_LEADER, SUPERUSER},
+    "/console/clarifications": {PAY_LEADER, MODERATOR, SUPERUSER},
 }
 SAMPLE = {"{number}": "1", "{action}": "ack", "{decision}": "dismiss", "{row}": "1", "{qq}": "30002", "{kind}": "category", "{key}": "pay"}
 
@@ -779,3 +780,28 @@ async def test_send_now_shows_the_plan_then_queues_it_once(app: App, db, web: ht
     async with db() as s:
         rows = (await s.scalars(select(Outbox).where(Outbox.purpose == "study-publish"))).all()
     assert [r.target_id for r in rows] == ["40001"]
+
+
+async def test_moderator_edits_a_clarification_and_a_bad_one_is_not_saved(app: App, db, web: httpx.AsyncClient, console_on: None, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    from plugins.moderation.config import load_clarifications
+    from tests.conftest import ROOT
+
+    folder = tmp_path / "clarifications"
+    shutil.copytree(ROOT / "data" / "clarifications", folder)
+    monkeypatch.setenv("LIANXIN_CLARIFICATIONS", str(folder))
+    await login(app, web, MODERATOR)
+    page = await web.get("/console/clarifications")
+    assert page.status_code == 200 and "绩效工资减半" in page.text
+    csrf = csrf_of(page.text)
+    bad = await web.post("/console/clarifications", data={"csrf": csrf, "name": "canteen", "title": "食堂", "keywords": "", "body": "x"})
+    assert bad.status_code == 400 and "没有保存" in bad.text and not (folder / "canteen.md").exists()
+    r = await web.post("/console/clarifications", data={
+        "csrf": csrf, "name": "canteen", "title": "关于“食堂要关门”的说明", "keywords": "食堂、关门",
+        "body": "经核实，食堂照常营业。\n请大家以正式通知为准。"})
+    assert r.status_code == 303
+    [c] = [c for c in load_clarifications(folder) if c.name == "canteen"]
+    assert c.keywords == ("食堂", "关门") and c.text().startswith("【辟谣】关于“食堂要关门”的说明")
+    await login(app, web, LEADER_ONLY)
+    assert (await web.get("/console/clarifications")).status_code == 403

@@ -23,7 +23,7 @@ from bot.errors import StartupError
 from bot.org import ROLE_NAMES, Role
 from bot.platform import NotConnected
 from plugins.concerns import service
-from plugins.console import auth, cases, library, orgedit, queue, roster
+from plugins.console import auth, cases, clarify, library, orgedit, queue, roster
 
 router = APIRouter(prefix="/console")
 _env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(default=True))
@@ -558,3 +558,40 @@ async def send_material(request: Request) -> Response:
     confirm = any("/发布学习 确认" in line for line in lines)
     shown = "\n".join(line for line in lines if "/发布学习 确认" not in line)
     return page("send.html", root=up, title="发布学习材料", viewer=v, plan=shown, confirm=confirm)
+
+
+# --- clarification texts (moderators, cadres) ----------------------------------------------------
+
+
+@router.get("/clarifications")
+async def clarifications_page(request: Request, notice: str = "") -> Response:
+    if auth.base_url() is None:
+        return _off()
+    v = await _viewer(request)
+    if v is None:
+        return _login_again()
+    if not cases.may_see(v.user_id):
+        return message("没有权限", "辟谣文本只有群管理员和政工干部可以编辑。", status=403, viewer=v)
+    return page("clarifications.html", title="辟谣文本", viewer=v, texts=clarify.all_texts(), notice=notice, draft={})
+
+
+@router.post("/clarifications")
+async def save_clarification(request: Request) -> Response:
+    if auth.base_url() is None:
+        return _off()
+    v = await _viewer(request)
+    if v is None:
+        return _login_again()
+    form = await request.form()
+    if not auth.csrf_ok(v, str(form.get("csrf", ""))):
+        return message("页面已过期", "页面已过期，请返回刷新后再操作。", status=403, viewer=v)
+    if not cases.may_see(v.user_id):
+        return message("没有权限", "辟谣文本只有群管理员和政工干部可以编辑。", status=403, viewer=v)
+    fields = {k: str(form.get(k, "")) for k in ("name", "title", "keywords", "body")}
+    try:
+        saved = clarify.save(**fields)
+    except clarify.ClarifyError as e:
+        return page("clarifications.html", status=400, title="辟谣文本", viewer=v, texts=clarify.all_texts(), notice=f"没有保存：{e}", draft=fields)
+    await auth.audit(v.user_id, "clarification_save", saved.name)
+    done = f"已保存“{saved.title}”，下次辟谣就会用到。"
+    return RedirectResponse(f"clarifications?{urlencode({'notice': done})}", status_code=303, headers=HEADERS)
