@@ -654,6 +654,8 @@ ALLOWED: dict[str, set[int]] = {
     "/console/org/{kind}/{key}": {PAY_LEADER, SUPERUSER},
     "/console/materials/send": {PAY_LEADER, SUPERUSER},
     "/console/clarifications": {PAY_LEADER, MODERATOR, SUPERUSER},
+    "/console/reports": {PAY_LEADER, HEAD, SUPERUSER},
+    "/console/reports/export": {PAY_LEADER, HEAD, SUPERUSER},
 }
 SAMPLE = {"{number}": "1", "{action}": "ack", "{decision}": "dismiss", "{row}": "1", "{qq}": "30002", "{kind}": "category", "{key}": "pay"}
 
@@ -805,3 +807,19 @@ async def test_moderator_edits_a_clarification_and_a_bad_one_is_not_saved(app: A
     assert c.keywords == ("食堂", "关门") and c.text().startswith("【辟谣】关于“食堂要关门”的说明")
     await login(app, web, LEADER_ONLY)
     assert (await web.get("/console/clarifications")).status_code == 403
+
+
+async def test_reports_page_shows_last_months_report_with_its_chart_and_a_download(app: App, db, web: httpx.AsyncClient, console_on: None) -> None:  # type: ignore[no-untyped-def]
+    await submitted()
+    clock.set_now(MONDAY + timedelta(days=20))  # in December: last month is November
+    await login(app, web, HEAD)
+    page = await web.get("/console/reports")
+    assert page.status_code == 200 and "2026年11月" in page.text
+    assert 'src="data:image/png;base64,' in page.text and SECRET not in page.text and str(WORKER) not in page.text
+    bad = await web.get("/console/reports", params={"month": "2030-01"})
+    assert bad.status_code == 400 and "还没到" in bad.text
+    file = await web.get("/console/reports/export", params={"month": "2026-11"})
+    assert file.status_code == 200 and "attachment" in file.headers["content-disposition"]
+    assert SECRET.encode() not in file.content
+    await login(app, web, MODERATOR)
+    assert (await web.get("/console/reports")).status_code == 403

@@ -34,11 +34,12 @@ HEADERS = {
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
     # Everything is served by the bot itself: no script, style or image from anywhere else.
-    "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
 }
 UP = "../../"  # from /console/concerns/N/action
 PEOPLE = (Role.cadre,)  # and superusers (Viewer.has)
 STATUS = (Role.cadre,)  # as /状态
+REPORTS = (Role.cadre, Role.head)  # as /月报
 MAX_UPLOAD = 2 * 1024 * 1024
 ACTIONS = {"ack": "受理", "reply": "答复", "close": "办结", "transfer": "转办"}
 
@@ -103,7 +104,8 @@ async def home(request: Request) -> Response:
         return _login_again()
     names = "、".join(ROLE_NAMES[r] for r in Role if r in v.roles)
     return page("home.html", title="连心工作台", viewer=v, role_names=names, leader=v.has(*LEADERS), cadre=v.has(*PEOPLE),
-                moderator=cases.may_see(v.user_id), can_status=v.has(*STATUS))
+                moderator=cases.may_see(v.user_id), can_status=v.has(*STATUS),
+                reports=v.has(*REPORTS))
 
 
 @router.get("/concerns")
@@ -595,3 +597,65 @@ async def save_clarification(request: Request) -> Response:
     await auth.audit(v.user_id, "clarification_save", saved.name)
     done = f"已保存“{saved.title}”，下次辟谣就会用到。"
     return RedirectResponse(f"clarifications?{urlencode({'notice': done})}", status_code=303, headers=HEADERS)
+
+
+# --- reports (cadres, head) ----------------------------------------------------------------------
+
+
+def _period(month: str, week: str) -> Any:
+    from plugins.reports import report
+
+    now = clock.now()
+    return report.parse_week(week, now) if week else report.parse_month(month, now)
+
+
+@router.get("/reports")
+async def reports_page(request: Request, month: str = "", week: str = "") -> Response:
+    import base64
+
+    from bot.platform import Image, Text
+    from plugins.reports import report, service as reports
+
+    if auth.base_url() is None:
+        return _off()
+    v = await _viewer(request)
+    if v is None:
+        return _login_again()
+    if not v.has(*REPORTS):
+        return message("没有权限", "报表只有政工干部和主要负责人可以查看。", status=403, viewer=v)
+    try:
+        period = _period(month, week)
+    except report.ReportError as e:
+        return page("reports.html", status=400, title="报表", viewer=v, notice=str(e), text="", chart=None, month=month, week=week)
+    parts = await reports.report_parts(period)
+    text = "\n".join(p.text for p in parts if isinstance(p, Text))
+    png = next((p.data for p in parts if isinstance(p, Image)), None)
+    chart = base64.b64encode(png).decode() if png else None
+    return page("reports.html", title="报表", viewer=v, text=text, chart=chart, month=month, week=week, notice="", download=period.key)
+
+
+@router.get("/reports/export")
+async def reports_export(request: Request, month: str = "") -> Response:
+    from urllib.parse import quote
+
+    from bot import offload
+    from plugins.reports import report, service as reports
+
+    if auth.base_url() is None:
+        return _off()
+    v = await _viewer(request)
+    if v is None:
+        return _login_again("../")
+    if not v.has(*REPORTS):
+        return message("没有权限", "报表只有政工干部和主要负责人可以查看。", status=403, viewer=v, root="../")
+    try:
+        period = _period(month, "")
+    except report.ReportError as e:
+        return message("月份不对", str(e), status=400, viewer=v, root="../")
+    built = await report.build(period)
+    # The same file /导出 sends (texts left out, small counts suppressed), off the loop.
+    data = await offload.run(report.render_csv, reports._without_texts(built), runtime.org().name, packages=reports.PACKAGES)
+    name = report.csv_name(built)
+    await auth.audit(v.user_id, "report_export", period.key)
+    kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" if name.endswith(".xlsx") else "text/csv; charset=utf-8"
+    return Response(data, media_type=kind, headers={**HEADERS, "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})

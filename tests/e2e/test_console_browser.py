@@ -78,7 +78,10 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         options.add_argument(arg)
     env = _fonts(tmp_path_factory.mktemp("fonts"))
     driver = webdriver.Chrome(service=Service(DRIVER or "", env=env), options=options)
-    driver.set_page_load_timeout(30)
+    driver.set_page_load_timeout(120)
+    # A click that submits a form returns before the next page is there: look for what the next
+    # page shows, with patience (wait_text), rather than at what is on screen at that instant.
+    driver.implicitly_wait(30)
     try:
         yield driver
     finally:
@@ -92,6 +95,16 @@ def shot(driver: Any, name: str) -> None:
         driver.set_window_size(430, min(max(height + 120, 700), 2400))
         driver.save_screenshot(str(REPO_ROOT / "docs" / name))
         driver.set_window_size(430, 1000)
+
+
+def wait_text(driver: Any, by: str, what: str, text: str) -> str:
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    found = WebDriverWait(driver, 60, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)).until(
+        lambda d: d.find_element(by, what).text if text in d.find_element(by, what).text else False
+    )
+    return str(found)
 
 
 async def off_loop(fn: Any, *args: Any) -> Any:
@@ -149,7 +162,7 @@ async def test_leader_and_cadre_work_in_the_browser(tmp_path: Path, browser: Any
             assert found, answer.text
             await off_loop(browser.get, found.group(0))
             await off_loop(lambda: browser.find_element(By.TAG_NAME, "button").click())
-            assert "你好，李四" in browser.find_element(By.TAG_NAME, "h1").text
+            await off_loop(wait_text, browser, By.TAG_NAME, "h1", "你好，李四")
             await off_loop(shot, browser, "console-home.png")
 
             # Answer the concern from the page; the submitter receives it over OneBot.
@@ -160,7 +173,7 @@ async def test_leader_and_cadre_work_in_the_browser(tmp_path: Path, browser: Any
             card.find_element(By.NAME, "text").send_keys("已向财务核实，下月随工资补发")
             mark = peer.mark()
             await off_loop(lambda: card.find_element(By.XPATH, ".//button[text()='答复']").click())
-            assert "已答复 #1" in browser.find_element(By.CLASS_NAME, "notice").text
+            await off_loop(wait_text, browser, By.CLASS_NAME, "notice", "已答复 #1")
             relay = await peer.wait_call(SENDS, where=to(WORKER), since=mark)
             assert "已向财务核实，下月随工资补发" in relay.text
 
@@ -173,7 +186,7 @@ async def test_leader_and_cadre_work_in_the_browser(tmp_path: Path, browser: Any
             await off_loop(lambda: browser.find_element(By.LINK_TEXT, "人员名单").click())
             browser.find_element(By.NAME, "file").send_keys(str(roster(tmp_path / "名单.xlsx")))
             await off_loop(lambda: browser.find_element(By.XPATH, "//button[text()='导入']").click())
-            assert "已导入：新增 200 人" in browser.find_element(By.CLASS_NAME, "notice").text
+            await off_loop(wait_text, browser, By.CLASS_NAME, "notice", "已导入：新增 200 人")
             await off_loop(shot, browser, "console-people.png")
             mark = peer.mark()
             await peer.private_message(NEW_CADRE, "/状态")
@@ -191,13 +204,23 @@ async def test_leader_and_cadre_work_in_the_browser(tmp_path: Path, browser: Any
                 await off_loop(element.clear)
                 await off_loop(element.send_keys, value)
             await off_loop(lambda: browser.find_element(By.XPATH, "//button[text()='预览']").click())
-            assert "【学习日】2026年11月学习材料（面向班组长）" in browser.page_source
+            await off_loop(wait_text, browser, By.CLASS_NAME, "text", "【学习日】2026年11月学习材料（面向班组长）")
             await off_loop(shot, browser, "console-materials.png")
             await off_loop(lambda: browser.find_element(By.XPATH, "//button[text()='保存']").click())
-            assert "已保存《班组安全十分钟》" in browser.find_element(By.CLASS_NAME, "notice").text
+            await off_loop(wait_text, browser, By.CLASS_NAME, "notice", "已保存《班组安全十分钟》")
             mark = peer.mark()
             await peer.private_message(WORKER, "/学习 班组安全")
             study = await peer.wait_call(SENDS, where=to(WORKER), since=mark)
             assert "《班组安全十分钟》" in study.text, study.text
+
+            # The month's report as a page, with its chart.
+            await off_loop(lambda: browser.find_element(By.LINK_TEXT, "首页").click())
+            await off_loop(lambda: browser.find_element(By.LINK_TEXT, "报表").click())
+            field = browser.find_element(By.NAME, "month")
+            await off_loop(field.send_keys, "本月")
+            await off_loop(lambda: browser.find_element(By.XPATH, "//button[text()='看月报']").click())
+            await off_loop(wait_text, browser, By.CLASS_NAME, "text", "2026年11月")
+            assert browser.find_elements(By.CSS_SELECTOR, "img[alt='报表图表']"), "no chart"
+            await off_loop(shot, browser, "console-report.png")
             logs = proc.output()
     assert SECRET not in logs and "token=" + found.group(0).split("token=")[1] not in logs
