@@ -767,7 +767,9 @@ async def test_cadre_edits_people_categories_departments_and_study_days(app: App
 
 async def test_send_now_shows_the_plan_then_queues_it_once(app: App, db, web: httpx.AsyncClient, console_on: None, library_copy) -> None:  # type: ignore[no-untyped-def]
     from bot.models import Outbox
+    from plugins.study import posting
 
+    posting.forget()  # the process remembers what it queued; this test's database is new
     await login(app, web, PAY_LEADER)
     csrf = csrf_of((await web.get("/console/materials")).text)
     plan = await web.post("/console/materials/send", data={"csrf": csrf, "title": "十一月测试材料"})
