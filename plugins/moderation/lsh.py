@@ -303,6 +303,19 @@ class Corpus:
         self.gone = 0
         self.compacted_upto = 0
 
+    def nbytes(self) -> int:
+        """Memory held for the texts: arrays (as allocated), the text objects and the dicts."""
+        import sys
+
+        arrays = [self.bands.keys, self.bands.rows, self.bands._dir, self.exact_hash, self.exact_rows,  # noqa: SLF001
+                  self.key_sorted, self.key_rows]
+        columns = [self.ckey, self.tag, self.kind, self.sk8]
+        total = sum(a.nbytes for a in arrays) + sum(c._a.nbytes for c in columns)  # noqa: SLF001
+        total += sys.getsizeof(self.norms) + sum(sys.getsizeof(t) for t in self.norms if t is not None)
+        for d in (self.bands.recent, self.recent_exact, self.recent_keys):
+            total += sys.getsizeof(d) + sum(sys.getsizeof(v) for v in d.values())
+        return total
+
     # --- look-ups -------------------------------------------------------------------
 
     def row_of(self, key: int) -> int | None:
