@@ -18,6 +18,7 @@ Big numpy operations release the GIL: `build` runs in a worker thread while the 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -172,9 +173,9 @@ class Bands:
                     extra_r.append(r)
         keys.append(np.asarray(extra_k, dtype=np.uint32))
         rows.append(np.asarray(extra_r, dtype=np.int32))
-        k, r = np.concatenate(keys), np.concatenate(rows)
-        order = np.argsort(k, kind="stable")
-        return k[order], r[order]
+        merged_k, merged_r = np.concatenate(keys), np.concatenate(rows)
+        order = np.argsort(merged_k, kind="stable")
+        return merged_k[order], merged_r[order]
 
     def install(self, keys: np.ndarray, rows: np.ndarray, upto: int) -> None:
         self.set_main(keys, rows)
@@ -237,7 +238,7 @@ class Column:
 
     def __init__(self, dtype: type, width: int = 0) -> None:
         self.width = width
-        self._a = np.zeros((16, width) if width else 16, dtype=dtype)
+        self._a: np.ndarray = np.zeros((16, width) if width else 16, dtype=dtype)
         self.n = 0
 
     @property
@@ -261,7 +262,7 @@ class Column:
         self._a[self.n : need] = values
         self.n = need
 
-    def __getitem__(self, i: int) -> object:
+    def __getitem__(self, i: int) -> Any:
         return self._a[i]
 
     def __setitem__(self, i: int, value: object) -> None:
@@ -376,7 +377,7 @@ class Corpus:
         self.kind[row] = GONE
         self.norms[row] = None
         self.gone += 1
-        key = int(self.ckey[row])  # type: ignore[call-overload]
+        key = int(self.ckey[row])
         if self.recent_keys.get(key) == row:
             del self.recent_keys[key]
         if norm is not None and norm in self.recent_exact:
@@ -415,9 +416,9 @@ class Corpus:
         flat = packed.reshape(-1)
         flat.sort()
         halves = flat.view(np.uint32).reshape(-1, 2)  # little-endian: [row, key]
-        keys, band_rows = halves[:, 1].copy(), halves[:, 0].astype(np.int32)
+        band_keys, band_rows = halves[:, 1].copy(), halves[:, 0].astype(np.int32)
         del flat, halves, packed
-        self.bands.set_main(keys, band_rows)
+        self.bands.set_main(band_keys, band_rows)
         self.install(self.prepare(n, with_bands=False), n)
 
     def needs_compacting(self) -> bool:
@@ -432,7 +433,7 @@ class Corpus:
         norms = self.norms
         hashes = np.fromiter((hash(norms[r]) for r in rows.tolist()), dtype=np.int64, count=len(rows))
         order = np.argsort(hashes, kind="stable")
-        out = {"exact_hash": hashes[order], "exact_rows": rows[order].astype(np.int32)}
+        out: dict[str, np.ndarray] = {"exact_hash": hashes[order], "exact_rows": rows[order].astype(np.int32)}
         ckeys = self.ckey.a[:upto][rows]
         order = np.argsort(ckeys, kind="stable")
         out |= {"key_sorted": ckeys[order], "key_rows": rows[order].astype(np.int32)}

@@ -189,7 +189,7 @@ class Screener:
         row = None if self._corpus is None else self._corpus.row_of(key)
         if row is None:
             return None
-        tag = int(self.corpus.tag[row])  # type: ignore[call-overload]
+        tag = int(self.corpus.tag[row])
         return None if tag < 0 else tag
 
     def counts(self) -> dict[str, int]:
@@ -210,7 +210,7 @@ class Screener:
                 kinds = corpus.kind.a
                 if any(kinds[r] == 2 for r in rows):
                     return None
-                return Hit("rumour", "rumour", "", int(corpus.ckey[rows[0]]), 1.0)  # type: ignore[call-overload]
+                return Hit("rumour", "rumour", "", int(corpus.ckey[rows[0]]), 1.0)
         phrase = self.find_phrase(norm, group_id, normalised=True)
         if phrase is not None:
             return phrase
@@ -292,7 +292,7 @@ class Screener:
                 continue
             sim = self.similarity(norm, grams, other)
             if self.accepts(sim) and (best is None or sim.score > best[1].score):
-                best = (int(corpus.ckey[row]), sim)  # type: ignore[call-overload]
+                best = (int(corpus.ckey[row]), sim)
         return best
 
     def _candidates(self, keys: np.ndarray, kind: Kind) -> tuple[dict[int, int], int]:
