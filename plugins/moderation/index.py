@@ -156,6 +156,7 @@ class Index:
         if keys:
             await asyncio.to_thread(screener.load, keys, norms, kinds, cases)
         del keys, norms, kinds, cases
+        _trim()
         if generation != self._generation:
             raise asyncio.CancelledError  # reset() meanwhile: another database
         self.watermark = int(top or 0)
@@ -226,6 +227,17 @@ class Index:
             self.screener.remove(corpus_id)
         elif self._loading is not None:
             self._pending.append(("forget", corpus_id, "", "", None))
+
+
+def _trim() -> None:
+    """Hand the loading's temporary memory back to the system (glibc keeps freed memory of
+    small allocations otherwise: tens of MB after reading 100,000 rows)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        pass
 
 
 def _database() -> object:

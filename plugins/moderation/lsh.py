@@ -25,8 +25,8 @@ import numpy as np
 _U = np.uint64
 _M1, _M2, _GOLDEN = _U(0xBF58476D1CE4E5B9), _U(0x94D049BB133111EB), _U(0x9E3779B97F4A7C15)
 _S27, _S30, _S31, _S32, _S21, _S42 = _U(27), _U(30), _U(31), _U(32), _U(21), _U(42)
-# Grams hashed per numpy batch: bounds the temporary (grams x num_perm x 8 bytes, ~16 MB).
-_BATCH_GRAMS = 16_384
+# Grams hashed per numpy batch: bounds the temporary (grams x num_perm x 8 bytes, ~8 MB).
+_BATCH_GRAMS = 8192
 
 
 def _mix(x: np.ndarray) -> np.ndarray:
@@ -149,9 +149,11 @@ class Bands:
         # About 8 keys per directory slot; the directory costs 4 bytes a slot.
         bits = int(min(24, max(4, np.ceil(np.log2(max(len(keys), 1) / 8)))))
         shift = 32 - bits
+        counts = np.zeros(1 << bits, dtype=np.int64)
+        for i in range(0, len(keys), 1 << 20):  # in slices: no temporary as big as the keys
+            counts += np.bincount(keys[i : i + (1 << 20)] >> np.uint32(shift), minlength=1 << bits)
         directory = np.zeros((1 << bits) + 1, dtype=np.uint32)
-        if len(keys):
-            np.cumsum(np.bincount(keys >> np.uint32(shift), minlength=1 << bits), out=directory[1:])
+        np.cumsum(counts, out=directory[1:])
         self.keys, self.rows, self._dir, self._shift = keys, rows, directory, np.uint32(shift)
 
     def add(self, row: int, keys: np.ndarray) -> None:
@@ -252,6 +254,11 @@ class Column:
             self._a = grown
         self._a[self.n] = value
         self.n += 1
+
+    def adopt(self, values: np.ndarray) -> np.ndarray:
+        """Take `values` as the whole content (no copy); returns it for filling in place."""
+        self._a, self.n = values, len(values)
+        return values
 
     def extend(self, values: np.ndarray) -> None:
         need = self.n + len(values)
@@ -399,25 +406,35 @@ class Corpus:
         self.kind.extend(kind)
         for k in (RUMOUR, INNOCENT):
             self.counts[k] = int((kind == k).sum())
-        sk8 = np.zeros((n, self.h.num_perm), dtype=np.uint8)
+        sk8 = self.sk8.adopt(np.zeros((n, self.h.num_perm), dtype=np.uint8))
         long = np.fromiter((len(t) >= self.min_len for t in norms), dtype=bool, count=n)
         rows = np.flatnonzero(long)
-        packed = np.empty((len(rows), self.h.bands), dtype=np.uint64)
+        bands = self.h.bands
+        # key << 32 | row, sorted in place: no argsort index (8 bytes an entry) on top.
+        packed = np.empty(len(rows) * bands, dtype=np.uint64)
         for i in range(0, len(rows), _LOAD_BATCH):
             batch = rows[i : i + _LOAD_BATCH]
             sk = self.h.sketch([norms[r] for r in batch.tolist()])
             sk8[batch] = sk & 0xFF
-            part = packed[i : i + len(batch)]
+            part = packed[i * bands : (i + len(batch)) * bands].reshape(len(batch), bands)
             part[:] = self.h.band_keys(sk)
             part <<= _S32
             part |= batch.astype(np.uint64)[:, None]
-        self.sk8.extend(sk8)
         del sk8
-        flat = packed.reshape(-1)
-        flat.sort()
-        halves = flat.view(np.uint32).reshape(-1, 2)  # little-endian: [row, key]
-        band_keys, band_rows = halves[:, 1].copy(), halves[:, 0].astype(np.int32)
-        del flat, halves, packed
+        packed.sort()
+        m = len(packed)
+        halves = packed.view(np.uint32)  # little-endian: row, key, row, key, ...
+        band_keys = halves[1::2].copy()
+        # The rows move to the front of the same buffer, which then shrinks to them: the peak
+        # stays at the packed array plus the keys.
+        step = 1 << 20
+        for start in range(0, m, step):
+            end = min(start + step, m)
+            halves[start:end] = halves[2 * start : 2 * end : 2]
+        del halves
+        packed.resize((m + 1) // 2, refcheck=False)
+        band_rows = packed.view(np.int32)[:m]
+        del packed
         self.bands.set_main(band_keys, band_rows)
         self.install(self.prepare(n, with_bands=False), n)
 
