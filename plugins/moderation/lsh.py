@@ -205,12 +205,13 @@ class Bands:
         count = same.sum(axis=1)
         start = lo + same.argmax(axis=1)
         if not narrow.all():
-            # A crowded slot (one key shared by many rows): binary search for those.
-            wide = ~narrow
-            q = query[wide]
-            left = np.searchsorted(keys, q, "left")
-            start[wide] = left
-            count[wide] = np.searchsorted(keys, q, "right") - left
+            # A crowded slot (one key shared by many rows): a binary search inside the slot.
+            for i in np.flatnonzero(~narrow).tolist():
+                a, b = int(lo[i]), int(lo[i] + width[i])
+                inside = keys[a:b]
+                left = int(np.searchsorted(inside, query[i], "left"))
+                start[i] = a + left
+                count[i] = int(np.searchsorted(inside, query[i], "right")) - left
         return start, count
 
     def buckets(self, query: np.ndarray) -> list[np.ndarray | list[int]]:
