@@ -156,3 +156,19 @@ def test_loading_the_plugins_imports_no_heavy_library(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+
+
+async def test_compacting_in_a_worker_thread_keeps_screening_the_same(db, restart) -> None:  # type: ignore[no-untyped-def]
+    """Decisions after start-up are merged into the sorted arrays off the loop (the minute
+    tick, once enough have accumulated); what is found stays the same."""
+    first = await confirm_by_service(FakePort(), RUMOUR)
+    screener = await index.get()
+    assert screener is not None
+    second = await confirm_by_service(FakePort(), OTHER)
+    corpus = screener.corpus
+    assert corpus.recent_keys  # the second decision is in the small dicts
+    await index.compact(force=True)
+    assert not corpus.recent_keys and not corpus.bands.recent
+    for text, case in ((FORWARDED, first), ("转发：" + OTHER, second)):
+        hit = screener.screen(text, 40001)
+        assert hit is not None and hit.key is not None and index.case_of.get(hit.key) == case
