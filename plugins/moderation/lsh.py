@@ -6,11 +6,11 @@ sorted by key and looked up with np.searchsorted, plus a 128-byte sketch (the lo
 MinHash value) that estimates a candidate's similarity before any text is compared: ~650 bytes.
 
 Hashing is fixed (no per-process salt), so the same text gets the same keys in every process:
-- a character k-gram is packed into one uint64 (21 bits a code point, exact for k <= 3) and
-  mixed with splitmix64's finaliser;
-- the `num_perm` MinHash functions are multiply-shift hashes (a*x + b) >> 32 with odd `a`,
-  applied to all grams at once (one numpy outer product per batch of texts);
-- a band's `rows` values are mixed with the band number into one uint32 key.
+- a character k-gram is packed into one uint64 (21 bits a code point, exact for k <= 3; longer
+  grams are folded with splitmix64's finaliser);
+- the `num_perm` MinHash functions are multiply-shift hashes (a*x + b) >> 32 with random odd
+  `a`, applied to all grams at once (one numpy outer product per batch of texts);
+- a band's two values are one uint64, hashed to a uint32 key by a multiply-shift of its own.
 
 Big numpy operations release the GIL: `build` runs in a worker thread while the loop serves.
 """
@@ -50,6 +50,7 @@ class Hasher:
         self._a = rng.integers(0, 2**63, size=num_perm, dtype=np.uint64) * _U(2) + _U(1)
         self._b = rng.integers(0, 2**63, size=num_perm, dtype=np.uint64)
         self._salt = _mix(np.arange(1, bands + 1, dtype=np.uint64) * _GOLDEN)
+        self._band_a = rng.integers(0, 2**63, size=bands, dtype=np.uint64) * _U(2) + _U(1)
 
     def _grams(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """The mixed k-gram codes of all texts, and where each text's grams start. Every text
@@ -75,7 +76,7 @@ class Hasher:
             keep[cut[cut >= 0]] = False
         counts = lengths - k + 1
         starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-        return _mix(codes[keep]), starts
+        return codes[keep], starts
 
     def sketch_one(self, text: str) -> np.ndarray:
         """`sketch([text])[0]` with fewer numpy calls (the per-message path)."""
@@ -85,7 +86,7 @@ class Hasher:
         codes = cps[:-2] << _S42
         codes |= cps[1:-1] << _S21
         codes |= cps[2:]
-        values = np.multiply.outer(_mix(codes), self._a)
+        values = np.multiply.outer(codes, self._a)
         values += self._b
         values >>= _S32
         return values.min(axis=0).astype(np.uint32)
@@ -111,18 +112,16 @@ class Hasher:
     def band_keys(self, sketches: np.ndarray) -> np.ndarray:
         """Band keys, shape (n, bands), uint32, from sketches of shape (n, num_perm)."""
         n = len(sketches)
-        v = sketches[:, : self.bands * self.rows].astype(np.uint64).reshape(n, self.bands, self.rows)
         if self.rows == 2:
-            # The band's two 32-bit values side by side are one 64-bit value: one mix.
-            acc = v[:, :, 0] << _S32
-            acc |= v[:, :, 1]
-            acc ^= self._salt
+            # A band's two 32-bit values side by side are one 64-bit value (a view, no copy);
+            # a multiply-shift hash with the band's own multiplier makes it 32 bits.
+            pairs = np.ascontiguousarray(sketches[:, : 2 * self.bands]).view(np.uint64)
+            return ((pairs * self._band_a) >> _S32).astype(np.uint32)
+        v = sketches[:, : self.bands * self.rows].astype(np.uint64).reshape(n, self.bands, self.rows)
+        acc = np.broadcast_to(self._salt, (n, self.bands)).copy()
+        for r in range(self.rows):
+            acc ^= v[:, :, r]
             _mix(acc)
-        else:
-            acc = np.broadcast_to(self._salt, (n, self.bands)).copy()
-            for r in range(self.rows):
-                acc ^= v[:, :, r]
-                _mix(acc)
         return (acc >> _S32).astype(np.uint32)
 
 
@@ -136,9 +135,10 @@ def estimate(sketch8: np.ndarray, rows: np.ndarray, query8: np.ndarray) -> np.nd
 class Bands:
     """Band key -> rows: one sorted array (`keys`, with `rows` alongside) plus a small dict for
     texts added since the last rebuild (a sorted insert would copy the whole array on the
-    event loop). A directory by the keys' top bits narrows each look-up to a few adjacent
-    entries: a binary search over millions of keys would touch a new cache line at each of
-    its ~23 steps, for each of the 64 bands."""
+    event loop). A directory by the keys' top bits (16 or more) narrows each look-up to a few
+    adjacent entries: a binary search over millions of keys would touch a new cache line at
+    each of its ~23 steps, for each of the 64 bands. With the directory, the slot says the top
+    bits, so `keys` keeps only each key's low 16 bits: half the memory, half the cache misses."""
 
     def __init__(self) -> None:
         self.recent: dict[int, list[int]] = {}
@@ -146,15 +146,31 @@ class Bands:
         self.set_main(np.empty(0, dtype=np.uint32), np.empty(0, dtype=np.int32))
 
     def set_main(self, keys: np.ndarray, rows: np.ndarray) -> None:
-        # About 8 keys per directory slot; the directory costs 4 bytes a slot.
-        bits = int(min(24, max(4, np.ceil(np.log2(max(len(keys), 1) / 8)))))
+        self.keys, self.rows = keys, rows
+        if len(keys) <= _SMALL:
+            # Small enough to stay in the CPU's cache: a plain binary search is cheapest.
+            self._dir, self._shift = np.zeros(0, dtype=np.uint32), np.uint32(0)
+            return
+        # About 8 keys per directory slot (4 bytes a slot); 16 bits at least, so that the slot
+        # and the low 16 bits kept make up the whole key.
+        bits = int(min(24, max(16, np.ceil(np.log2(len(keys) / 8)))))
         shift = 32 - bits
         counts = np.zeros(1 << bits, dtype=np.int64)
         for i in range(0, len(keys), 1 << 20):  # in slices: no temporary as big as the keys
             counts += np.bincount(keys[i : i + (1 << 20)] >> np.uint32(shift), minlength=1 << bits)
         directory = np.zeros((1 << bits) + 1, dtype=np.uint32)
         np.cumsum(counts, out=directory[1:])
-        self.keys, self.rows, self._dir, self._shift = keys, rows, directory, np.uint32(shift)
+        low = np.empty(len(keys), dtype=np.uint16)
+        for i in range(0, len(keys), 1 << 20):
+            np.copyto(low[i : i + (1 << 20)], keys[i : i + (1 << 20)], casting="unsafe")  # low 16 bits
+        self.keys, self._dir, self._shift = low, directory, np.uint32(shift)
+
+    def full_keys(self) -> np.ndarray:
+        """The whole 32-bit keys of the sorted array (compaction only)."""
+        if not len(self._dir):
+            return self.keys
+        slots = np.repeat(np.arange(len(self._dir) - 1, dtype=np.uint32), np.diff(self._dir))
+        return (slots << self._shift) | (self.keys.astype(np.uint32) & ((np.uint32(1) << self._shift) - np.uint32(1)))
 
     def add(self, row: int, keys: np.ndarray) -> None:
         for key in keys.tolist():
@@ -165,7 +181,7 @@ class Bands:
         """The sorted arrays with the recent rows below `upto` merged in and dead rows left out
         (pure: the caller installs the result)."""
         keep = alive[self.rows]
-        keys, rows = [self.keys[keep]], [self.rows[keep]]
+        keys, rows = [self.full_keys()[keep]], [self.rows[keep]]
         extra_k: list[int] = []
         extra_r: list[int] = []
         for key, rs in list(self.recent.items()):
@@ -193,20 +209,24 @@ class Bands:
     def _spans(self, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """For each query key: where its entries start in `keys`, and how many there are."""
         keys = self.keys
-        slot = (query >> self._shift).astype(np.intp)
+        if not len(self._dir):
+            start = np.searchsorted(keys, query, "left")
+            return start, np.searchsorted(keys, query, "right") - start
+        slot = query >> self._shift
+        query = query.astype(np.uint16)  # the low 16 bits: what `keys` keeps
         lo = self._dir[slot].astype(np.intp)
-        width = self._dir[slot + 1].astype(np.intp) - lo
-        narrow = width <= _SCAN
-        widest = max(1, int(width[narrow].max()) if narrow.any() else 0)
+        width = self._dir[slot + 1] - lo
         # Read each slot's few keys at once: adjacent entries, one or two cache lines.
-        idx = lo[:, None] + _STEPS[:widest]
-        valid = (_STEPS[:widest] < width[:, None]) & narrow[:, None]
-        same = (keys[np.minimum(idx, len(keys) - 1)] == query[:, None]) & valid
+        wide = width > _SCAN
+        steps = _STEPS[: max(1, int(width[~wide].max(initial=0)))]
+        # (A scan may run past the last key: clipped, and masked out by the slot's width.)
+        same = keys[np.minimum(lo[:, None] + steps, len(keys) - 1)] == query[:, None]
+        same &= steps < width[:, None]
         count = same.sum(axis=1)
         start = lo + same.argmax(axis=1)
-        if not narrow.all():
+        if wide.any():
             # A crowded slot (one key shared by many rows): a binary search inside the slot.
-            for i in np.flatnonzero(~narrow).tolist():
+            for i in np.flatnonzero(wide).tolist():
                 a, b = int(lo[i]), int(lo[i] + width[i])
                 inside = keys[a:b]
                 left = int(np.searchsorted(inside, query[i], "left"))
@@ -233,6 +253,8 @@ class Bands:
 
 # Directory slots wider than this are looked up by binary search instead of a scan.
 _SCAN = 48
+# Band arrays up to this many entries (~4,000 texts) use a plain binary search, no directory.
+_SMALL = 1 << 18
 _STEPS = np.arange(_SCAN, dtype=np.intp)
 
 

@@ -326,6 +326,14 @@ class Screener:
                 chosen.append(bucket)
                 left -= len(bucket)
             buckets = chosen
+        code = _KIND[kind]
+        if total <= 64:  # the usual case: a few small buckets, cheaper counted in Python
+            kinds = corpus.kind.a
+            votes: dict[int, int] = {}
+            for bucket in buckets:
+                for r in bucket.tolist() if isinstance(bucket, np.ndarray) else bucket:
+                    votes[r] = votes.get(r, 0) + 1
+            return {r: c for r, c in votes.items() if c >= needed and kinds[r] == code}, needed
         rows, counts = np.unique(np.concatenate([np.asarray(b, dtype=np.int64) for b in buckets]), return_counts=True)
-        keep = (corpus.kind.a[rows] == _KIND[kind]) & (counts >= needed)
+        keep = (corpus.kind.a[rows] == code) & (counts >= needed)
         return dict(zip(rows[keep].tolist(), counts[keep].tolist(), strict=True)), needed
