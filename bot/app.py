@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import pkgutil
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -114,6 +116,27 @@ def load_plugins() -> None:
 
     import plugins
 
+    with _not_importable("pygments"):
+        _load_plugins(nonebot, plugins)
+
+
+@contextmanager
+def _not_importable(name: str) -> Iterator[None]:
+    """Lean start: nonebot-plugin-orm imports Alembic, whose template engine (Mako) imports
+    pygments, if installed, to colour the HTML pages of its template errors (~5 MB resident);
+    without it Mako uses its own plain fallback. Nothing here renders those pages."""
+    if name in sys.modules:
+        yield
+        return
+    sys.modules[name] = None  # type: ignore[assignment]  # import raises ImportError
+    try:
+        yield
+    finally:
+        if sys.modules.get(name, 0) is None:
+            del sys.modules[name]
+
+
+def _load_plugins(nonebot: Any, plugins: Any) -> None:
     nonebot.load_plugin("bot.core")
     nonebot.load_plugin("bot.dispatch")
     for info in sorted(pkgutil.iter_modules(plugins.__path__), key=lambda m: m.name):

@@ -14,7 +14,6 @@ import os
 import re
 from typing import Any
 
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from nonebot.adapters.onebot.v11 import Adapter
 from nonebot.adapters.onebot.v11 import Event as _Event
 from nonebot.adapters.onebot.v11 import GroupMessageEvent as _Group
@@ -85,6 +84,9 @@ class Sealer:
     """AES-GCM with a random nonce; associated data binds a sealed value to its row."""
 
     def __init__(self, key: bytes) -> None:
+        # Imported with the first sealed route, not at start-up (~6 MB resident).
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
         self._aead = AESGCM(key)
 
     def seal(self, plaintext: bytes, context: bytes = b"") -> bytes:

@@ -322,3 +322,63 @@ def test_screening_quality_on_the_labelled_set(capsys: pytest.CaptureFixture[str
         assert sum(by_kind[kind]) / len(by_kind[kind]) >= MIN_RECALL_PER_KIND, kind
     assert full_fp / len(ordinary) <= MAX_FPR
     assert full_tp / len(copies) >= MIN_RECALL
+
+
+# --- the compact index ---------------------------------------------------------------
+
+
+def loaded_screener(*rumours: str) -> Screener:
+    """As the plugin builds it at start-up: every text at once (Screener.load)."""
+    s = Screener()
+    s.load(list(range(1, len(rumours) + 1)), [normalise(r) for r in rumours], ["rumour"] * len(rumours), [None] * len(rumours))
+    return s
+
+
+def test_the_loaded_index_finds_what_the_added_one_finds() -> None:
+    """Start-up loads the corpus in one go; decisions later are added one by one. Both must
+    trace every copy in the labelled set to its rumour and leave ordinary chat alone."""
+    rows = [json.loads(line) for line in PAIRS.read_text(encoding="utf-8").splitlines()]
+    loaded, added = loaded_screener(*RUMOURS), make_screener(*RUMOURS)
+    for row in rows:
+        a, b = loaded.screen(row["candidate"]), added.screen(row["candidate"])
+        assert (a and a.key) == (b and b.key), row
+        if row["label"]:
+            assert a is not None and a.key == RUMOURS.index(row["rumour"]) + 1, row
+        elif row["kind"] in ("ordinary", "near_topic"):
+            assert a is None, row
+
+
+def test_at_most_a_kilobyte_per_known_text() -> None:
+    from bench.screening import synthetic_rumour
+
+    n = 5000
+    s = loaded_screener(*(synthetic_rumour(i) for i in range(1, n + 1)))
+    per_text = s.corpus.nbytes() / n
+    assert per_text <= 1024, per_text
+    assert s.counts()["rumour"] == n
+    assert s.screen("转发：" + synthetic_rumour(77)) is not None
+
+
+def test_compacting_keeps_what_is_known_and_forgets_what_was_removed() -> None:
+    """Texts added after start-up sit in small dicts until the index is compacted into its
+    sorted arrays; removed ones are only marked until then. Screening is the same throughout."""
+    from bench.screening import synthetic_rumour
+
+    s = loaded_screener(*(synthetic_rumour(i) for i in range(1, 201)))
+    s.add(1001, RUMOUR, "rumour", tag=7)
+    s.add(1002, "今天食堂的红烧肉特别好吃，大家快去", "innocent")
+    assert s.remove(5) and s.remove(1001)
+    s.add(1001, RUMOUR, "rumour", tag=8)  # decided again: the same corpus key comes back
+    before = [s.screen(t) for t in ("转发：" + synthetic_rumour(5), "转发：" + synthetic_rumour(6), "转发：" + RUMOUR)]
+    corpus = s.corpus
+    upto = len(corpus.norms)
+    s.add(1003, "明天上午全体职工到大会议室开会，不去的按旷工处理，要当场宣布裁员名单", "rumour")  # while compacting
+    corpus.install(corpus.prepare(upto), upto)
+    assert not corpus.recent_keys.keys() - {1003} and corpus.bands.recent_rows == 1
+    after = [s.screen(t) for t in ("转发：" + synthetic_rumour(5), "转发：" + synthetic_rumour(6), "转发：" + RUMOUR)]
+    assert before == after
+    assert after[0] is None and after[1] is not None and after[1].key == 6
+    assert after[2] is not None and after[2].key == 1001 and s.tag_of(1001) == 8
+    assert 5 not in s and 1001 in s and s.counts() == {"rumour": 201, "innocent": 1, "phrases": 0}
+    assert s.screen("大家注意：明天上午全体职工到大会议室开会，不去的按旷工处理，要当场宣布裁员名单") is not None
+    assert s.screen("今天食堂的红烧肉特别好吃，大家快去") is None

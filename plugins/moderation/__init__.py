@@ -173,7 +173,9 @@ async def _screen(ctx: MessageCtx) -> bool:
 
 @get_driver().on_startup
 async def _load_index() -> None:
-    await index.get()  # on failure: logged, retried at the next message or tick
+    # In the background: the bot listens at once; messages screened meanwhile wait for it.
+    # On failure: logged, retried at the next message or tick.
+    index.start()
 
 
 @schedule.tick("moderation-index", seconds=60)

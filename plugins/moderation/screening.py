@@ -6,12 +6,16 @@ filled from the database, and `bench/screening.py` and the quality test drive it
 Cost per message does not grow with the size of what is known:
 - banned phrases: one Aho-Corasick automaton (pyahocorasick) over the normalised text, linear in
   the message, whatever the number of phrases;
-- rumours: an exact-match dict, then for messages of at least `min_len` characters a MinHash
-  (datasketch) of the character 3-grams looked up band by band in a MinHash LSH index: a fixed
-  number of dict lookups. Keys that collide in more bands are likelier near-copies, so only the
-  `max_candidates` best with at least `min_votes` shared bands are confirmed (exact 3-gram
-  overlap and a rapidfuzz ratio). A large corpus makes the buckets fuller, which costs a
-  counter increment per colliding key, not a comparison, and at most `count_budget` of those.
+- rumours: an exact-match look-up, then for messages of at least `min_len` characters a MinHash
+  of the character 3-grams looked up band by band in a compact LSH index (plugins/moderation/
+  lsh.py: sorted numpy arrays, one binary search for all bands). Candidates sharing at least
+  `min_votes` bands are ranked by their similarity estimated from an 8-bit sketch, those below
+  `min_estimate` dropped, and only the `max_candidates` best confirmed (exact 3-gram overlap and
+  a rapidfuzz ratio). A large corpus makes the buckets fuller, which costs a count per colliding
+  row, not a comparison, and at most `count_budget` of those.
+
+numpy is imported with the first indexed text, not with this module: a bot with an empty corpus
+does not pay for it at start.
 
 Decisions learnt from moderators: confirmed rumours are indexed; dismissed texts ("not a
 rumour") are indexed too, and a message is not flagged when it equals a dismissed text or is at
@@ -20,20 +24,24 @@ least as close to a dismissed text as to the rumour it resembles.
 
 from __future__ import annotations
 
-import zlib
-from collections import Counter
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import islice
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import ahocorasick
-import numpy as np
-from datasketch import MinHash, MinHashLSH
-from rapidfuzz import fuzz
 
 from plugins.moderation.normalise import normalise, shingles
 
+if TYPE_CHECKING:
+    import numpy as np
+
+    from plugins.moderation.lsh import Corpus
+
+Kind = Literal["rumour", "innocent"]
+_KIND = {"rumour": 1, "innocent": 2}
+
+# Candidates (most shared bands first) whose similarity is estimated from their sketches.
+SKETCHED = 64
 # Texts longer than this are screened on their beginning only: a 10,000-character paste must
 # not cost 10,000 characters of work, and a forwarded rumour is near the top.
 MAX_SCREENED_CHARS = 1500
@@ -57,6 +65,10 @@ class Params:
     min_votes: int = 2
     # Keys counted per lookup at most (see Screener._candidates).
     count_budget: int = 2000
+    # Candidates whose similarity (Jaccard of the 3-grams) estimated from the 8-bit sketch is
+    # lower are not compared. Anything the confirmation below accepts on coverage and purity
+    # has a Jaccard of at least 0.25 (and the LSH step rarely finds less).
+    min_estimate: float = 0.12
     # Confirmation: how much of the rumour the message carries (coverage), how much of the
     # message is rumour (purity), and the shared 3-grams in absolute numbers.
     min_shared: int = 6
@@ -89,30 +101,16 @@ class Similarity:
         return max(min(self.coverage, self.purity), self.ratio / 100)
 
 
+
 class Screener:
     def __init__(self, params: Params | None = None) -> None:
         self.p = params or Params()
-        self._mh = MinHash(num_perm=self.p.num_perm, seed=7, hashfunc=zlib.crc32)
         self._phrases = ahocorasick.Automaton()
         self._phrase_groups: dict[str, tuple[str, str, set[int] | None]] = {}
         self._phrases_ready = False
-        # key -> normalised text, per kind
-        self._texts: dict[int, str] = {}
-        self._kind: dict[int, Literal["rumour", "innocent"]] = {}
-        self._getters: dict[int, list[Callable[[bytes], set[int] | None]]] = {}
-        self._rumour_exact: dict[str, int] = {}
-        self._innocent_exact: dict[str, int] = {}
-        self._rumours = self._new_lsh()
-        self._innocent = self._new_lsh()
+        self._corpus: Corpus | None = None  # created with the first text (imports numpy)
 
     # --- building ---------------------------------------------------------
-
-    def _new_lsh(self) -> MinHashLSH:
-        lsh = MinHashLSH(num_perm=self.p.num_perm, params=(self.p.bands, self.p.rows))
-        # The band tables' lookups, once: the in-memory storage's dict.get when it has one
-        # (a Python-level get() per band is a third of the lookup time), else its get().
-        self._getters[id(lsh)] = [getattr(getattr(t, "_dict", None), "get", None) or t.get for t in lsh.hashtables]
-        return lsh
 
     def add_phrase(self, phrase: str, category: str, group_id: int | None = None) -> bool:
         """A banned phrase for every group (group_id None) or for one group. False if it
@@ -146,54 +144,73 @@ class Screener:
     def phrase_count(self) -> int:
         return len(self._phrase_groups)
 
-    def add(self, key: int, text: str, kind: Literal["rumour", "innocent"], *, normalised: bool = False) -> bool:
-        """Index a confirmed rumour or a dismissed text under its corpus key (idempotent)."""
+    @property
+    def corpus(self) -> Corpus:
+        if self._corpus is None:
+            from plugins.moderation.lsh import Corpus, Hasher
+
+            p = self.p
+            self._corpus = Corpus(Hasher(p.num_perm, p.bands, p.rows, p.shingle), p.min_len)
+        return self._corpus
+
+    def add(self, key: int, text: str, kind: Kind, *, normalised: bool = False, tag: int | None = None) -> bool:
+        """Index a confirmed rumour or a dismissed text under its corpus key (idempotent).
+        `tag`: a number kept with it for the caller (the plugin: the case that decided it)."""
         norm = text if normalised else normalise(text)
-        if not norm or key in self._texts:
+        if not norm or key in self:
             return False
-        self._texts[key] = norm
-        self._kind[key] = kind
-        (self._rumour_exact if kind == "rumour" else self._innocent_exact).setdefault(norm, key)
-        if len(norm) >= self.p.min_len:
-            lsh = self._rumours if kind == "rumour" else self._innocent
-            lsh.insert(key, self._minhash(shingles(norm, self.p.shingle)), check_duplication=False)
+        self.corpus.add(key, norm, _KIND[kind], -1 if tag is None else tag)
         return True
 
+    def load(self, keys: Sequence[int], norms: Sequence[str], kinds: Sequence[Kind], tags: Sequence[int | None]) -> None:
+        """Many normalised texts into an empty index at once (CPU-bound, releases the GIL for
+        most of it: the plugin runs it in a worker thread). Empty texts and repeated keys are
+        skipped as `add` would."""
+        seen: set[int] = set()
+        keep = [i for i, (k, t) in enumerate(zip(keys, norms)) if t and not (k in seen or seen.add(k))]  # type: ignore[func-returns-value]
+        self.corpus.load(
+            [keys[i] for i in keep], [norms[i] for i in keep], [_KIND[kinds[i]] for i in keep],
+            [-1 if tags[i] is None else tags[i] for i in keep],  # type: ignore[misc]
+        )
+
     def remove(self, key: int) -> bool:
-        norm = self._texts.pop(key, None)
-        if norm is None:
+        if self._corpus is None:
             return False
-        kind = self._kind.pop(key)
-        exact = self._rumour_exact if kind == "rumour" else self._innocent_exact
-        if exact.get(norm) == key:
-            del exact[norm]
-            # Another key with the same text keeps it known.
-            for other, t in self._texts.items():
-                if t == norm and self._kind[other] == kind:
-                    exact[norm] = other
-                    break
-        lsh = self._rumours if kind == "rumour" else self._innocent
-        if key in lsh.keys:
-            lsh.remove(key)
+        row = self._corpus.row_of(key)
+        if row is None:
+            return False
+        self._corpus.remove(row)
         return True
 
     def __contains__(self, key: int) -> bool:
-        return key in self._texts
+        return self._corpus is not None and self._corpus.row_of(key) is not None
+
+    def tag_of(self, key: int) -> int | None:
+        row = None if self._corpus is None else self._corpus.row_of(key)
+        if row is None:
+            return None
+        tag = int(self.corpus.tag[row])
+        return None if tag < 0 else tag
 
     def counts(self) -> dict[str, int]:
-        c = Counter(self._kind.values())
-        return {"rumour": c.get("rumour", 0), "innocent": c.get("innocent", 0), "phrases": len(self._phrase_groups)}
+        c = self._corpus.counts if self._corpus is not None else [0, 0, 0]
+        return {"rumour": c[1], "innocent": c[2], "phrases": len(self._phrase_groups)}
 
     # --- screening --------------------------------------------------------
 
     def screen(self, text: str, group_id: int | None = None) -> Hit | None:
         """Why this message should go to the moderators, or None (the common case)."""
         norm = normalise(text[:MAX_SCREENED_CHARS])
-        if len(norm) < 2 or norm in self._innocent_exact:
+        if len(norm) < 2:
             return None
-        key = self._rumour_exact.get(norm)
-        if key is not None:
-            return Hit("rumour", "rumour", "", key, 1.0)
+        corpus = self._corpus
+        if corpus is not None:
+            rows = corpus.exact(norm)
+            if rows:
+                kinds = corpus.kind.a
+                if any(kinds[r] == 2 for r in rows):
+                    return None
+                return Hit("rumour", "rumour", "", int(corpus.ckey[rows[0]]), 1.0)
         phrase = self.find_phrase(norm, group_id, normalised=True)
         if phrase is not None:
             return phrase
@@ -212,22 +229,25 @@ class Screener:
 
     def match_rumour(self, norm: str) -> Hit | None:
         """The confirmed rumour this normalised message is a near-copy of, if any."""
-        if len(norm) < self.p.min_len or not self._rumour_exact:
+        corpus = self._corpus
+        if len(norm) < self.p.min_len or corpus is None or not corpus.counts[1]:
             return None
         grams = shingles(norm, self.p.shingle)
-        hv = self._minhash(grams).hashvalues
-        best = self._best(norm, grams, hv, self._rumours)
+        keys, sketch = corpus.query(norm)
+        best = self._best(norm, grams, keys, sketch, "rumour")
         if best is None:
             return None
         key, sim = best
         # Learnt from dismissals: as close (or closer) to a text moderators said is fine.
-        if self._innocent_exact:
-            innocent = self._best(norm, grams, hv, self._innocent)
+        if corpus.counts[2]:
+            innocent = self._best(norm, grams, keys, sketch, "innocent")
             if innocent is not None and innocent[1].score >= sim.score:
                 return None
         return Hit("rumour", "rumour", "", key, round(sim.score, 3))
 
     def similarity(self, norm: str, grams: set[str], other: str) -> Similarity:
+        from rapidfuzz import fuzz  # with the first candidate: a bot with no corpus never needs it
+
         theirs = shingles(other, self.p.shingle)
         shared = len(grams & theirs)
         return Similarity(
@@ -245,64 +265,75 @@ class Screener:
             return True
         return sim.coverage >= p.min_coverage and sim.purity >= p.min_purity
 
-    def _best(self, norm: str, grams: set[str], hv: np.ndarray, lsh: MinHashLSH) -> tuple[int, Similarity] | None:
-        votes, needed = self._candidates(hv, lsh)
+    def _best(self, norm: str, grams: set[str], keys: np.ndarray, sketch: np.ndarray, kind: Kind) -> tuple[int, Similarity] | None:
+        import numpy as np
+
+        from plugins.moderation.lsh import estimate
+
+        votes, needed = self._candidates(keys, kind)
         if not votes:
             return None
+        corpus = self.corpus
+        rows = np.fromiter(votes, dtype=np.int64, count=len(votes))
+        counts = np.fromiter(votes.values(), dtype=np.int64, count=len(votes))
+        if len(rows) > SKETCHED:  # the most shared bands first, a bounded number
+            top = np.argpartition(-counts, SKETCHED)[:SKETCHED]
+            rows, counts = rows[top], counts[top]
+        likely = estimate(corpus.sk8.a, rows, sketch)
+        # Best estimates first; more shared bands break ties.
+        order = np.lexsort((-counts, -likely))
         best: tuple[int, Similarity] | None = None
-        for key, count in votes.most_common(self.p.max_candidates):
-            if count < needed:
+        for i in order[: self.p.max_candidates].tolist():
+            if likely[i] < self.p.min_estimate:
                 break
-            other = self._texts.get(key)
+            row = int(rows[i])
+            other = corpus.norms[row]
             if other is None:
                 continue
             sim = self.similarity(norm, grams, other)
             if self.accepts(sim) and (best is None or sim.score > best[1].score):
-                best = (key, sim)
+                best = (int(corpus.ckey[row]), sim)
         return best
 
-    def _candidates(self, hashvalues: np.ndarray, lsh: MinHashLSH) -> tuple[Counter[int], int]:
-        """Keys sharing at least one band with the query, counted by shared bands, and the
-        number of shared bands a candidate needs.
+    def _candidates(self, keys: np.ndarray, kind: Kind) -> tuple[dict[int, int], int]:
+        """Rows of this kind sharing at least one band with the query, counted by shared bands,
+        and the number of shared bands a candidate needs.
 
-        Same band keys as MinHashLSH.query (the band's hash values byte-swapped), but one
-        byteswap for all bands and a count per key, which ranks the candidates for free.
-        A large corpus fills some buckets with thousands of keys (a common phrase, or a
+        A large corpus fills some buckets with thousands of rows (a common phrase, or a
         cluster of confirmed variants of one rumour); counting them all would make the cost
-        grow with the corpus. Past `count_budget` keys, the smallest buckets are counted first
+        grow with the corpus. Past `count_budget` rows, the smallest buckets are counted first
         (the most specific bands) and the rest skipped; counts are then partial, so one shared
         band is enough to be compared (the similarity check decides).
         """
-        raw = hashvalues.byteswap().tobytes()
-        width = self.p.rows * hashvalues.itemsize
-        buckets = []
-        total = 0
-        for i, get in enumerate(self._getters[id(lsh)]):
-            bucket = get(raw[i * width : (i + 1) * width])
-            if bucket:
-                buckets.append(bucket)
-                total += len(bucket)
-        votes: Counter[int] = Counter()
-        if total <= self.p.count_budget:
-            for bucket in buckets:
-                votes.update(bucket)
-            return votes, self.p.min_votes
-        buckets.sort(key=len)
-        left = self.p.count_budget
-        for bucket in buckets:
-            if len(bucket) > left:
-                if left == self.p.count_budget:  # even the most specific band is crowded
-                    votes.update(islice(bucket, left))
-                break
-            votes.update(bucket)
-            left -= len(bucket)
-        return votes, 1
+        import numpy as np
 
-    def _minhash(self, grams: set[str]) -> MinHash:
-        # One MinHash reused (cleared) for every message: building one per message spends
-        # more time validating the permutations than hashing. screen() is synchronous, so
-        # nothing interleaves; the hash values handed out are a fresh array each time.
-        m = self._mh
-        m.clear()
-        m.update_batch([g.encode("utf-8") for g in grams])
-        return m
+        corpus = self.corpus
+        buckets = corpus.bands.buckets(keys)
+        if not buckets:
+            return {}, self.p.min_votes
+        total = sum(len(b) for b in buckets)
+        needed = self.p.min_votes
+        if total > self.p.count_budget:
+            needed = 1
+            buckets.sort(key=len)
+            chosen: list[np.ndarray | list[int]] = []
+            left = self.p.count_budget
+            for bucket in buckets:
+                if len(bucket) > left:
+                    if left == self.p.count_budget:  # even the most specific band is crowded
+                        chosen.append(bucket[:left])
+                    break
+                chosen.append(bucket)
+                left -= len(bucket)
+            buckets = chosen
+        code = _KIND[kind]
+        if total <= 64:  # the usual case: a few small buckets, cheaper counted in Python
+            kinds = corpus.kind.a
+            votes: dict[int, int] = {}
+            for bucket in buckets:
+                for r in bucket.tolist() if isinstance(bucket, np.ndarray) else bucket:
+                    votes[r] = votes.get(r, 0) + 1
+            return {r: c for r, c in votes.items() if c >= needed and kinds[r] == code}, needed
+        rows, counts = np.unique(np.concatenate([np.asarray(b, dtype=np.int64) for b in buckets]), return_counts=True)
+        keep = (corpus.kind.a[rows] == code) & (counts >= needed)
+        return dict(zip(rows[keep].tolist(), counts[keep].tolist(), strict=True)), needed
