@@ -6,7 +6,7 @@ answers at once: ordinary group messages, group commands and private messages. I
 rate and a ratio for each kind; the last line is `ratio: X` for ordinary group messages, the
 full bot's rate divided by the bare one's (one `on_message` matcher with an empty handler).
 
-    python bench/dispatch.py [--messages 4000] [--rounds 3]
+    python bench/dispatch.py [--messages 4000] [--rounds 3] [--kinds group,command,private]
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ async def _seed_rumours() -> None:
         await s.commit()
 
 
-async def measure(full: bool, messages: int, rounds: int) -> dict[str, float]:
+async def measure(full: bool, messages: int, rounds: int, kinds: list[str]) -> dict[str, float]:
     import nonebot
 
     if full:
@@ -117,7 +117,7 @@ async def measure(full: bool, messages: int, rounds: int) -> dict[str, float]:
 
     bot = AnsweringBot(adapter, "10000")
     rates: dict[str, float] = {}
-    for kind in ("group", "command", "private"):
+    for kind in kinds:
         events = [Adapter.json_to_event(e) for e in make_events(messages if kind == "group" else messages // 4, kind)]
         for ev in events[:300]:  # warm-up: imports, caches, jieba dictionaries
             await handle_event(bot, ev)
@@ -132,12 +132,12 @@ async def measure(full: bool, messages: int, rounds: int) -> dict[str, float]:
     return rates
 
 
-def child(kind: str, messages: int, rounds: int) -> None:
-    rates = asyncio.run(measure(kind == "full", messages, rounds))
+def child(kind: str, messages: int, rounds: int, kinds: list[str]) -> None:
+    rates = asyncio.run(measure(kind == "full", messages, rounds, kinds))
     print(json.dumps(rates))
 
 
-def run_child(kind: str, messages: int, rounds: int) -> dict[str, float]:
+def run_child(kind: str, messages: int, rounds: int, kinds: list[str]) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         env = os.environ | {
             "SQLALCHEMY_DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/bench.db",
@@ -146,7 +146,7 @@ def run_child(kind: str, messages: int, rounds: int) -> dict[str, float]:
             "PYTHONPATH": str(ROOT),
         }
         out = subprocess.run(
-            [sys.executable, __file__, "--child", kind, "--messages", str(messages), "--rounds", str(rounds)],
+            [sys.executable, __file__, "--child", kind, "--messages", str(messages), "--rounds", str(rounds), "--kinds", ",".join(kinds)],
             cwd=ROOT, env=env, capture_output=True, text=True, check=False,
         )
     if out.returncode != 0:
@@ -158,17 +158,20 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=4000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--kinds", default="group,command,private", help="which kinds to measure (the last line needs group)")
     parser.add_argument("--child")
     args = parser.parse_args()
+    kinds = [k for k in args.kinds.split(",") if k]
     if args.child:
-        child(args.child, args.messages, args.rounds)
+        child(args.child, args.messages, args.rounds, kinds)
         return
-    bare = run_child("bare", args.messages, args.rounds)
-    full = run_child("full", args.messages, args.rounds)
+    bare = run_child("bare", args.messages, args.rounds, kinds)
+    full = run_child("full", args.messages, args.rounds, kinds)
     names = {"group": "ordinary group messages", "command": "group commands (/帮助 /积分 /学习 /排行)", "private": "private chat (hint reply)"}
-    for kind, name in names.items():
-        print(f"{name}: bare NoneBot {bare[kind]:,.0f}/s, 连心 {full[kind]:,.0f}/s, ratio {full[kind] / bare[kind]:.2f}")
-    print(f"ratio: {full['group'] / bare['group']:.2f}")
+    for kind in kinds:
+        print(f"{names[kind]}: bare NoneBot {bare[kind]:,.0f}/s, 连心 {full[kind]:,.0f}/s, ratio {full[kind] / bare[kind]:.2f}")
+    if "group" in kinds:
+        print(f"ratio: {full['group'] / bare['group']:.2f}")
 
 
 if __name__ == "__main__":

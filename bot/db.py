@@ -81,6 +81,27 @@ async def _upgrade() -> None:
             await engine.dispose()
 
 
+def drop_scoped_session_cleanup() -> int:
+    """Unregister nonebot-plugin-orm's run-postprocessors; returns how many there were.
+
+    Each `_init_orm()` registers `async_scoped_session.remove` to close the scoped sessions a
+    matcher run opened, and NoneBot runs every postprocessor (with dependency injection, in
+    tasks) after every matcher run: a third of an ordinary group message's cost. The bot opens
+    only plain sessions (`session()`, closed by their `async with`) and never a scoped one
+    (tests/test_schema.py checks that no code asks for one), so there is nothing to clean up.
+    """
+    from sqlalchemy.ext.asyncio import async_scoped_session
+
+    from nonebot import message
+
+    ours = {
+        d for d in message._run_postprocessors  # noqa: SLF001
+        if isinstance(getattr(d.call, "__self__", None), async_scoped_session)
+    }
+    message._run_postprocessors.difference_update(ours)  # noqa: SLF001
+    return len(ours)
+
+
 class _Quiet:
     """Alembic's progress output goes nowhere; failures still raise."""
 
