@@ -16,8 +16,8 @@ from nonebot import get_driver, logger, on
 from nonebot.adapters.onebot.v11 import Bot, MessageEvent
 from nonebot.matcher import current_bot, current_event
 
-from bot import db, runtime
-from bot.commands import registry
+from bot import db, flows, runtime
+from bot.commands import Hook, registry
 from bot.context import Ctx, MessageCtx
 from bot.ingress import UnreadableEvent
 from bot.platform import Target, Text, port_for
@@ -59,7 +59,7 @@ async def dispatch(bot: Bot, event: MessageEvent) -> None:
     parsed = registry.parse(text)
     if parsed is None:
         ctx = MessageCtx(bot=bot, event=event, text=text, org=org)
-        hooks = registry.group_hooks if ctx.group_id is not None else registry.private_hooks
+        hooks = registry.group_hooks if ctx.group_id is not None else await _private_hooks(ctx)
         for hook in hooks:
             if await _guard(ctx, hook.__qualname__, hook(ctx)):
                 return
@@ -79,6 +79,15 @@ async def dispatch(bot: Bot, event: MessageEvent) -> None:
         await _guard(ctx, cmd.name, ctx.reply(f"抱歉，/{cmd.name} 只有{cmd.role_names()}可以使用。"))
         return
     await _guard(ctx, cmd.name, cmd.handler(ctx), answer=True)
+
+
+async def _private_hooks(ctx: MessageCtx) -> list[Hook]:
+    """Only the hooks whose flow this person has open (one indexed look-up, bot.flows)."""
+    try:
+        return await flows.hooks_for(ctx.user_id, registry.private_hooks)
+    except Exception as e:  # noqa: BLE001 - each hook looks for itself and answers a failure
+        logger.warning(f"open-flow look-up failed: {type(e).__name__}")
+        return list(registry.private_hooks)
 
 
 async def _guard(ctx: MessageCtx, what: str, work, answer: bool = False):  # type: ignore[no-untyped-def]
