@@ -49,6 +49,11 @@ async def _no_session_cleanup() -> None:
     db.drop_scoped_session_cleanup()
 
 
+@get_driver().on_shutdown
+async def _close_readers() -> None:
+    db.close_readers()  # bot.flows' read-only SQLite connection
+
+
 async def dispatch(bot: Bot, event: MessageEvent) -> None:
     global handled
     handled += 1

@@ -255,13 +255,18 @@ class Worker:
         if not paced:
             await self.deliver(row)
             return True
-        await self.take_slot(bot_id)
+        try:
+            await self.take_slot(bot_id)
+        except BaseException:  # stopped (the connection dropped) or the database failed while waiting
+            await asyncio.shield(self._unclaim(row, bot_id))
+            raise
         spacing = 0.0
         try:
             if await self.deliver(row) != DROPPED:  # something may have gone out
                 spacing = self.interval + random.uniform(0, self.jitter)
         finally:
-            await self.give_slot(bot_id, spacing)
+            # Shielded: a worker stopped mid-send (the connection dropped) still gives the slot back.
+            await asyncio.shield(self.give_slot(bot_id, spacing))
         return True
 
     # --- pacing per account, across processes ----------------------------------------------
@@ -279,7 +284,8 @@ class Worker:
                 now = _db_now(s)
                 taken = await s.execute(
                     update(OutboxPace)
-                    .where(OutboxPace.bot_id == bot_id, OutboxPace.next_at <= now)
+                    # Or still ours: this worker was stopped between taking the slot and sending.
+                    .where(OutboxPace.bot_id == bot_id, or_(OutboxPace.next_at <= now, OutboxPace.holder == self.id))
                     .values(holder=self.id, next_at=now + self.pace_lease)
                 )
                 if taken.rowcount == 1:  # type: ignore[attr-defined]
@@ -291,6 +297,17 @@ class Worker:
                 await s.commit()
             # Mid-send elsewhere: its end is not known, so look again soon; else sleep to the slot.
             await asyncio.sleep(0.2 if holder is not None else min(max(wait, 0.0) + 0.005, self.poll))
+
+    async def _unclaim(self, row: Outbox, bot_id: str) -> None:
+        """Nothing was sent: the row is pending again, and the slot (if we got it) free."""
+        async with self.sessions() as s:
+            await s.execute(
+                update(Outbox)
+                .where(Outbox.id == row.id, Outbox.status == SENDING, Outbox.claimed_by == self.id)
+                .values(status=PENDING, attempts=Outbox.attempts - 1, claimed_by=None, claimed_at=None)
+            )
+            await s.commit()
+        await self.give_slot(bot_id, 0.0)
 
     async def give_slot(self, bot_id: str, spacing: float) -> None:
         """The send has returned: the account's next slot is `spacing` seconds from now."""

@@ -82,3 +82,24 @@ async def test_a_slot_held_by_a_process_that_died_is_taken_after_its_lease(db) -
     await asyncio.wait_for(alive.take_slot("10000"), 10)
     async with db() as s:
         assert (await s.get(OutboxPace, "10000")).holder == "alive"  # type: ignore[union-attr]
+
+
+async def test_a_worker_stopped_while_waiting_for_its_slot_leaves_the_row_pending(db) -> None:  # type: ignore[no-untyped-def]
+    """The connection drops while the row waits for the account's slot: nothing was sent, so
+    the row goes back to pending (not "sending", which would end as "unknown")."""
+    await enqueue("study", "2026-12", [Item(Target.group(50000), [Text("材料")])], sessions=db)
+    other = Worker(sessions=db, interval=INTERVAL, jitter=0, worker_id="other")
+    await other.take_slot("10000")  # mid-send in another process
+    waiting = Worker(sessions=db, port_for=lambda _: None, interval=INTERVAL, jitter=0, worker_id="waiting")  # type: ignore[arg-type,return-value]
+    step = asyncio.ensure_future(waiting.step("10000"))
+    while True:  # until it has claimed the row and waits for the slot
+        await asyncio.sleep(0.05)
+        async with db() as s:
+            if (await s.scalar(select(Outbox.status))) == "sending":
+                break
+    step.cancel()
+    await asyncio.gather(step, return_exceptions=True)
+    async with db() as s:
+        row = await s.scalar(select(Outbox))
+        assert (row.status, row.attempts, row.claimed_by) == ("pending", 0, None)  # type: ignore[union-attr]
+        assert (await s.get(OutboxPace, "10000")).holder == "other"  # type: ignore[union-attr]
