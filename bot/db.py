@@ -81,6 +81,27 @@ async def _upgrade() -> None:
             await engine.dispose()
 
 
+def drop_scoped_session_cleanup() -> int:
+    """Unregister nonebot-plugin-orm's run-postprocessors; returns how many there were.
+
+    Each `_init_orm()` registers `async_scoped_session.remove` to close the scoped sessions a
+    matcher run opened, and NoneBot runs every postprocessor (with dependency injection, in
+    tasks) after every matcher run: a third of an ordinary group message's cost. The bot opens
+    only plain sessions (`session()`, closed by their `async with`) and never a scoped one
+    (tests/test_schema.py checks that no code asks for one), so there is nothing to clean up.
+    """
+    from sqlalchemy.ext.asyncio import async_scoped_session
+
+    from nonebot import message
+
+    ours = {
+        d for d in message._run_postprocessors  # noqa: SLF001
+        if isinstance(getattr(d.call, "__self__", None), async_scoped_session)
+    }
+    message._run_postprocessors.difference_update(ours)  # noqa: SLF001
+    return len(ours)
+
+
 class _Quiet:
     """Alembic's progress output goes nowhere; failures still raise."""
 
@@ -155,3 +176,91 @@ def _keep_revisions(scripts: list[Any], message: str) -> None:
         target = versions / f"{n:04d}_{slug}.py"
         shutil.copy(script.path, target)
         print(f"kept {target.relative_to(MIGRATIONS.parent)} (revision {script.revision})")
+
+
+# --- small reads on the hot path --------------------------------------------------------------
+
+_readers: dict[str, Any] = {}  # database file -> a read-only sqlite3 connection, most recent last
+_MAX_READERS = 4  # tests point session() at a new file each; production has one
+_compiled: dict[int, tuple[Any, str, tuple[str, ...]]] = {}  # id(statement) -> (statement, SQL, bind order)
+_file_of: tuple[object, str | None] | None = None  # (engine or factory, its SQLite file)
+
+
+def _sqlite_file() -> str | None:
+    """The SQLite file `session()` opens, or None (PostgreSQL, in-memory, not set up yet)."""
+    global _file_of
+    if _override is not None:
+        source: object = _override
+        bind = getattr(_override, "kw", {}).get("bind")
+    else:
+        try:
+            import nonebot_plugin_orm as orm
+
+            bind = source = orm._engines[""]  # noqa: SLF001 - the default engine sessions use
+        except (AttributeError, KeyError, NameError, ValueError):
+            return None
+    if _file_of is not None and _file_of[0] is source:
+        return _file_of[1]
+    url = getattr(bind, "url", None)
+    path = None
+    if url is not None and url.drivername.startswith("sqlite") and url.database not in (None, "", ":memory:"):
+        path = None if url.query.get("mode") == "memory" else str(Path(url.database).resolve())
+    _file_of = (source, path)
+    return path
+
+
+def _reader(path: str) -> Any:
+    import sqlite3
+
+    conn = _readers.get(path)
+    if conn is None:
+        try:
+            # Autocommit: every SELECT is a read transaction of its own and sees what any
+            # connection of any process committed before it. Read-only, and never waits on a lock.
+            conn = sqlite3.connect(
+                f"{Path(path).as_uri()}?mode=ro", uri=True, timeout=0, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error:
+            return None  # tried again next time: the file may not exist yet
+        _readers[path] = conn
+        while len(_readers) > _MAX_READERS:
+            _readers.pop(next(iter(_readers))).close()
+    return conn
+
+
+def _sqlite_sql(stmt: Any) -> tuple[str, tuple[str, ...]]:
+    cached = _compiled.get(id(stmt))
+    if cached is None or cached[0] is not stmt:
+        compiled = stmt.compile(dialect=sqlite.dialect())
+        cached = (stmt, str(compiled), tuple(compiled.positiontup or ()))
+        _compiled[id(stmt)] = cached
+    return cached[1], cached[2]
+
+
+async def quick_read(stmt: Any, params: Mapping[str, Any]) -> tuple[Any, ...]:
+    """The one row of a small SELECT over indexed keys (e.g. "has this person a flow open?").
+
+    On SQLite the statement runs on a read-only connection of its own, here on the event loop:
+    a look-up by primary key in the page cache takes microseconds, where a session through
+    aiosqlite's thread costs several hops of a fraction of a millisecond each. It never waits
+    for a lock: while another connection commits, the read takes the ordinary way, as it always
+    does on PostgreSQL (one round trip).
+    """
+    import sqlite3
+
+    path = _sqlite_file()
+    if path is not None and (conn := _reader(path)) is not None:
+        sql, order = _sqlite_sql(stmt)
+        try:
+            row = conn.execute(sql, tuple(params[name] for name in order)).fetchone()
+        except sqlite3.Error:  # locked for a commit, a hot journal, a table not there yet
+            pass
+        else:
+            return tuple(row)
+    async with session() as s:
+        return tuple((await s.execute(stmt, dict(params))).one())
+
+
+def close_readers() -> None:
+    while _readers:
+        _readers.popitem()[1].close()

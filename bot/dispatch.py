@@ -1,18 +1,23 @@
-"""The one message matcher: command lookup in a dict, then the group/private hooks.
+"""The one matcher: command lookup in a dict, then the group/private hooks.
 
 Loaded as a NoneBot plugin by bot.app. Every other plugin registers into bot.commands and adds
-no per-message matcher of its own.
+no per-message matcher of its own. NoneBot checks every matcher's rule, in tasks of its own, for
+every event: this one also answers the private messages bot.ingress could not read, so an
+ordinary group message pays for one matcher only.
 """
 
 from __future__ import annotations
 
 import traceback
 
-from nonebot import logger, on_message, on_type
-from nonebot.adapters.onebot.v11 import Bot, MessageEvent
+from typing import cast
 
-from bot import runtime
-from bot.commands import registry
+from nonebot import get_driver, logger, on
+from nonebot.adapters.onebot.v11 import Bot, MessageEvent
+from nonebot.matcher import current_bot, current_event
+
+from bot import db, flows, runtime
+from bot.commands import Hook, registry
 from bot.context import Ctx, MessageCtx
 from bot.ingress import UnreadableEvent
 from bot.platform import Target, Text, port_for
@@ -21,14 +26,32 @@ SORRY = "抱歉，处理时出了点问题，请稍后再试。如果一直不�
 PRIVATE_HINT = "你好，我是连心。发送 /帮助 可以看到我能做的事。"
 UNREADABLE = "抱歉，这条消息我没能读懂，请再发一次。"
 
-matcher = on_message(priority=1, block=False)
+# Every event type: an unreadable message is a "notice" (bot.ingress), so no message rule sees it.
+matcher = on(priority=1, block=False)
 # Messages seen since start-up (shown by /状态; the load benchmark counts dropped events with it).
 handled = 0
 
 
 @matcher.handle()
-async def _dispatch(bot: Bot, event: MessageEvent) -> None:
-    await dispatch(bot, event)
+async def _dispatch() -> None:
+    # No parameters: NoneBot checks and solves each handler parameter in a task of its own,
+    # which costs an ordinary group message more than the bot's own work on it.
+    event = current_event.get()
+    if isinstance(event, MessageEvent):
+        await dispatch(cast(Bot, current_bot.get()), event)
+    elif isinstance(event, UnreadableEvent):
+        await _unreadable(cast(Bot, current_bot.get()), event)
+
+
+@get_driver().on_startup
+async def _no_session_cleanup() -> None:
+    # After nonebot-plugin-orm's start-up hook (bot.core requires the plugin before this one loads).
+    db.drop_scoped_session_cleanup()
+
+
+@get_driver().on_shutdown
+async def _close_readers() -> None:
+    db.close_readers()  # bot.flows' read-only SQLite connection
 
 
 async def dispatch(bot: Bot, event: MessageEvent) -> None:
@@ -41,7 +64,7 @@ async def dispatch(bot: Bot, event: MessageEvent) -> None:
     parsed = registry.parse(text)
     if parsed is None:
         ctx = MessageCtx(bot=bot, event=event, text=text, org=org)
-        hooks = registry.group_hooks if ctx.group_id is not None else registry.private_hooks
+        hooks = registry.group_hooks if ctx.group_id is not None else await _private_hooks(ctx)
         for hook in hooks:
             if await _guard(ctx, hook.__qualname__, hook(ctx)):
                 return
@@ -63,6 +86,15 @@ async def dispatch(bot: Bot, event: MessageEvent) -> None:
     await _guard(ctx, cmd.name, cmd.handler(ctx), answer=True)
 
 
+async def _private_hooks(ctx: MessageCtx) -> list[Hook]:
+    """Only the hooks whose flow this person has open (one indexed look-up, bot.flows)."""
+    try:
+        return await flows.hooks_for(ctx.user_id, registry.private_hooks)
+    except Exception as e:  # noqa: BLE001 - each hook looks for itself and answers a failure
+        logger.warning(f"open-flow look-up failed: {type(e).__name__}")
+        return list(registry.private_hooks)
+
+
 async def _guard(ctx: MessageCtx, what: str, work, answer: bool = False):  # type: ignore[no-untyped-def]
     """Run a handler; a failure is logged without message text and answered politely."""
     try:
@@ -79,10 +111,6 @@ async def _guard(ctx: MessageCtx, what: str, work, answer: bool = False):  # typ
         return False
 
 
-unreadable_matcher = on_type(UnreadableEvent, priority=1, block=True)
-
-
-@unreadable_matcher.handle()
 async def _unreadable(bot: Bot, event: UnreadableEvent) -> None:
     """A private message the adapter could not read (bot.ingress counted and logged it)."""
     if event.message_type != "private" or event.user_id is None or str(event.user_id) == bot.self_id:

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from nonebot_plugin_orm import Model
-from sqlalchemy import JSON, BigInteger, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Double, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db import UTCDateTime
@@ -77,3 +77,15 @@ class Outbox(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     message_id: Mapped[str | None] = mapped_column(String(64))
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class OutboxPace(Base):
+    """When a bot account may send its next outbox message: one row per account, shared by
+    every process on the database, so two processes holding one account still space its sends."""
+
+    __tablename__ = "outbox_pace"
+    bot_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # Seconds since the epoch by the database's clock (one clock for every process and host).
+    next_at: Mapped[float] = mapped_column(Double)
+    # The worker sending for the account now (next_at is then the end of its lease), else NULL.
+    holder: Mapped[str | None] = mapped_column(String(64))

@@ -4,8 +4,12 @@ A ledger row per (purpose, period, target) under a unique constraint makes enque
 idempotent: a schedule that fires twice, in two processes, or again after a restart, finds the
 row already there. A worker per connected bot account claims one due row at a time (SKIP LOCKED
 on PostgreSQL; a guarded UPDATE everywhere), sends it through the platform port, and paces
-sends (1.5 s + jitter by default) because bursts trip the platform's risk control. A send that
-timed out may have been delivered, so it is marked "unknown", never retried blindly.
+sends (1.5 s + jitter by default) because bursts trip the platform's risk control. The pacing
+is per account, not per process: a row of `outbox_pace` holds when the account may send next,
+by the database's clock, and a worker takes that slot with one guarded UPDATE before sending
+and sets the next one when its send has returned, so two processes holding one account
+(a rolling restart, a second instance) still send one message per interval between them. A
+send that timed out may have been delivered, so it is marked "unknown", never retried blindly.
 
 A row may hold a reference (`Ref`) instead of the message: a renderer registered under its name
 builds the parts at send time, so private content (a concern's text) is never copied into the
@@ -24,12 +28,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from nonebot import logger
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Double, and_, cast, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import clock
-from bot.db import insert_ignore
-from bot.models import Outbox
+from bot.db import dialect_of, insert_ignore
+from bot.models import Outbox, OutboxPace
 from bot.platform import (
     NotConnected,
     Part,
@@ -159,6 +163,14 @@ async def existing_targets(
         return {Target(kind, tid) for kind, tid in rows.all()}  # type: ignore[arg-type]
 
 
+def _db_now(s: AsyncSession) -> ColumnElement[float]:
+    """Now, in seconds since the epoch, by the database's clock: the one clock every process
+    and host sharing the database agrees on (SQLite's 'now' is fixed within a statement)."""
+    if dialect_of(s) == "postgresql":
+        return cast(func.extract("epoch", func.clock_timestamp()), Double)
+    return (func.julianday(literal("now")) - 2440587.5) * 86400.0
+
+
 _wake = asyncio.Event()
 
 
@@ -178,6 +190,7 @@ class Worker:
         interval: float = 1.5,
         jitter: float = 0.5,
         lease: float = 120.0,
+        pace_lease: float = 60.0,
         poll: float = 2.0,
         max_attempts: int = 3,
         worker_id: str | None = None,
@@ -187,9 +200,13 @@ class Worker:
         self.sessions = sessions
         self.port_for = port_for or port_by_id
         self.interval, self.jitter, self.lease, self.poll = interval, jitter, lease, poll
+        # How long a slot stays taken by a worker that never gives it back (it died mid-send).
+        # Shorter than `lease`: a row claimed and waiting for its slot must not be swept meanwhile.
+        self.pace_lease = pace_lease
         self.max_attempts = max_attempts
         self.id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{random.randrange(1 << 30):x}"
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._paced: set[str] = set()  # accounts whose pace row is known to exist
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -213,15 +230,14 @@ class Worker:
                 if loop.time() - last_sweep > min(self.lease / 4, 30):
                     await self.sweep()
                     last_sweep = loop.time()
-                sent = await self.step(bot_id)
+                sent = await self.step(bot_id)  # waits for the account's slot (pacing) itself
             except asyncio.CancelledError:
                 raise
             except Exception as e:  # noqa: BLE001 - a database hiccup must not kill the worker
                 logger.warning(f"outbox worker for {bot_id}: {type(e).__name__}; retrying")
+                await asyncio.sleep(1.0)
                 sent = False
-            if sent:
-                await asyncio.sleep(self.interval + random.uniform(0, self.jitter))
-            else:
+            if not sent:
                 _wake.clear()
                 try:
                     await asyncio.wait_for(_wake.wait(), self.poll)
@@ -230,13 +246,78 @@ class Worker:
 
     # --- one step --------------------------------------------------------------------------
 
-    async def step(self, bot_id: str) -> bool:
-        """Claim and send one due row for `bot_id`; False when nothing was due."""
+    async def step(self, bot_id: str, *, paced: bool = True) -> bool:
+        """Claim and send one due row for `bot_id`, in the account's next slot; False when
+        nothing was due."""
         row = await self.claim(bot_id)
         if row is None:
             return False
-        await self.deliver(row)
+        if not paced:
+            await self.deliver(row)
+            return True
+        try:
+            await self.take_slot(bot_id)
+        except BaseException:  # stopped (the connection dropped) or the database failed while waiting
+            await asyncio.shield(self._unclaim(row, bot_id))
+            raise
+        spacing = 0.0
+        try:
+            if await self.deliver(row) != DROPPED:  # something may have gone out
+                spacing = self.interval + random.uniform(0, self.jitter)
+        finally:
+            # Shielded: a worker stopped mid-send (the connection dropped) still gives the slot back.
+            await asyncio.shield(self.give_slot(bot_id, spacing))
         return True
+
+    # --- pacing per account, across processes ----------------------------------------------
+
+    async def take_slot(self, bot_id: str) -> None:
+        """Wait until the account may send, and hold its slot (one guarded UPDATE wins it)."""
+        if bot_id not in self._paced:
+            async with self.sessions() as s:
+                row = {"bot_id": bot_id, "next_at": 0.0, "holder": None}
+                await s.execute(insert_ignore(s, OutboxPace.__table__, [row], ("bot_id",)))
+                await s.commit()
+            self._paced.add(bot_id)
+        while True:
+            async with self.sessions() as s:
+                now = _db_now(s)
+                taken = await s.execute(
+                    update(OutboxPace)
+                    # Or still ours: this worker was stopped between taking the slot and sending.
+                    .where(OutboxPace.bot_id == bot_id, or_(OutboxPace.next_at <= now, OutboxPace.holder == self.id))
+                    .values(holder=self.id, next_at=now + self.pace_lease)
+                )
+                if taken.rowcount == 1:  # type: ignore[attr-defined]
+                    await s.commit()
+                    return
+                wait, holder = (
+                    await s.execute(select(OutboxPace.next_at - now, OutboxPace.holder).where(OutboxPace.bot_id == bot_id))
+                ).one()
+                await s.commit()
+            # Mid-send elsewhere: its end is not known, so look again soon; else sleep to the slot.
+            await asyncio.sleep(0.2 if holder is not None else min(max(wait, 0.0) + 0.005, self.poll))
+
+    async def _unclaim(self, row: Outbox, bot_id: str) -> None:
+        """Nothing was sent: the row is pending again, and the slot (if we got it) free."""
+        async with self.sessions() as s:
+            await s.execute(
+                update(Outbox)
+                .where(Outbox.id == row.id, Outbox.status == SENDING, Outbox.claimed_by == self.id)
+                .values(status=PENDING, attempts=Outbox.attempts - 1, claimed_by=None, claimed_at=None)
+            )
+            await s.commit()
+        await self.give_slot(bot_id, 0.0)
+
+    async def give_slot(self, bot_id: str, spacing: float) -> None:
+        """The send has returned: the account's next slot is `spacing` seconds from now."""
+        async with self.sessions() as s:
+            await s.execute(
+                update(OutboxPace)
+                .where(OutboxPace.bot_id == bot_id, OutboxPace.holder == self.id)
+                .values(holder=None, next_at=_db_now(s) + spacing)
+            )
+            await s.commit()
 
     async def claim(self, bot_id: str) -> Outbox | None:
         for _ in range(5):
@@ -272,7 +353,8 @@ class Worker:
             # Another process took it between our SELECT and UPDATE (SQLite): try the next.
         return None
 
-    async def deliver(self, row: Outbox) -> None:
+    async def deliver(self, row: Outbox) -> str:
+        """Send one claimed row and record the outcome; returns the row's new status."""
         target = Target(row.target_kind, row.target_id)  # type: ignore[arg-type]
         values: dict[str, object]
         try:
@@ -300,6 +382,7 @@ class Worker:
         async with self.sessions() as s:
             await s.execute(update(Outbox).where(Outbox.id == row.id, Outbox.status == SENDING).values(**values))
             await s.commit()
+        return str(values["status"])
 
     async def sweep(self) -> int:
         """Rows left "sending" by a process that died: they may have gone out, so "unknown"."""
@@ -316,7 +399,7 @@ class Worker:
     async def drain(self, bot_id: str, limit: int = 10_000) -> int:
         """Send everything due now, without pacing (tests and benchmarks)."""
         n = 0
-        while n < limit and await self.step(bot_id):
+        while n < limit and await self.step(bot_id, paced=False):
             n += 1
         return n
 

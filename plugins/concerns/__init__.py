@@ -6,7 +6,7 @@ from nonebot import logger
 from nonebot.plugin import PluginMetadata
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot import schedule
+from bot import flows, schedule
 from bot.commands import command, on_private_message
 from bot.context import Ctx, MessageCtx
 from bot.org import Role
@@ -67,6 +67,7 @@ async def _submit(ctx: Ctx) -> None:
 
 
 @on_private_message
+@flows.while_open(flow.DRAFT_OPEN)
 async def _guided(ctx: MessageCtx) -> bool:
     try:
         answer = await flow.step(ctx.user_id, ctx.bot.self_id, ctx.text)

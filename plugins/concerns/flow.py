@@ -6,7 +6,9 @@ restart and NoneBot's in-memory session timeout plays no part.
 
 from __future__ import annotations
 
-from bot import clock, runtime
+from sqlalchemy import bindparam, exists
+
+from bot import clock, flows, runtime
 from bot import text as textutil
 from bot.db import session
 from plugins.concerns import receipts, service
@@ -15,6 +17,13 @@ from plugins.concerns.models import ConcernDraft
 CANCEL_WORDS = {"0", "０", "取消", "退出", "算了"}
 YES_WORDS = {"1", "１", "确认", "提交", "是", "好"}
 ANONYMOUS_WORDS = {"0", "０", "不", "不用", "匿名", "否", "不留"}
+
+
+# Is a draft open? (the private hook runs only then; bot.flows asks all such questions at once)
+DRAFT_OPEN = flows.Probe(
+    exists().where(ConcernDraft.key == bindparam("concern_draft_key")),
+    lambda user_id: {"concern_draft_key": receipts.person_key("draft", user_id)},
+)
 
 
 def category_menu() -> str:

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from nonebot.plugin import PluginMetadata
 
-from bot import schedule
+from bot import flows, schedule
 from bot.commands import command, on_private_message
 from bot.context import Ctx, MessageCtx
 from bot.org import Group, Role
@@ -86,6 +86,7 @@ async def _publish(ctx: Ctx) -> None:
 
 
 @on_private_message
+@flows.while_open(data_source.QUIZ_OPEN)
 async def _quiz_answer(ctx: MessageCtx) -> bool:
     """Answers ("A", "2", "退出") while a quiz is open; the state is in the database."""
     reply = await data_source.answer(materials.library(), where(ctx), ctx.text)

@@ -14,9 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, exists, select, update
 
-from bot import clock
+from bot import clock, flows
 from bot.db import insert_ignore, session
 from bot.text import clean
 from bot.org import Group
@@ -26,6 +26,10 @@ from plugins.study.models import StudyCheckin, StudyQuizSession
 from plugins.study.posting import how_to_take_part
 
 QUIZ_TIMEOUT = timedelta(minutes=10)
+# Is a quiz open? (the private hook runs only then; bot.flows asks all such questions at once)
+QUIZ_OPEN = flows.Probe(
+    exists().where(StudyQuizSession.user_id == bindparam("quiz_user_id")), lambda user_id: {"quiz_user_id": user_id}
+)
 EXIT_WORDS = frozenset({"退出", "结束", "取消", "退出答题", "结束答题", "不答了", "exit", "quit"})
 RANK_SHOWN = 10
 

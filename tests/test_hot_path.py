@@ -1,0 +1,91 @@
+"""What every message pays for: one matcher, no per-run clean-up, no unneeded lookups."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from nonebot.adapters.onebot.v11 import Bot
+from nonebug import App
+
+from bot.dispatch import UNREADABLE
+from tests.helpers import group_event
+
+ROOT = Path(__file__).resolve().parent.parent
+USER = 30001
+
+
+def _unreadable_private(user_id: int):  # type: ignore[no-untyped-def]
+    from bot import ingress
+
+    payload = {
+        "time": 1_700_000_000, "self_id": 10000, "post_type": "message", "message_type": "private",
+        "sub_type": "friend", "message_id": 88, "user_id": user_id, "raw_message": "看不懂的内容",
+        "message": [{"type": "text", "data": {"text": "看不懂的内容"}}],  # no font, no sender: unreadable
+    }
+    event = ingress.Adapter.json_to_event(payload)
+    assert isinstance(event, ingress.UnreadableEvent)
+    return event
+
+
+async def test_one_matcher_sees_every_event(app: App) -> None:
+    """NoneBot checks each matcher's rule in tasks of its own for every event: the bot keeps
+    exactly one, which answers unreadable private messages as well."""
+    from nonebot.matcher import matchers
+
+    own = [m for ms in matchers.values() for m in ms if m.plugin_id is None or not m.plugin_id.startswith("nonebug")]
+    assert len(own) == 1, own
+    assert own[0].module_name == "bot.dispatch"
+
+
+async def test_an_unreadable_private_message_is_answered_by_the_one_matcher(app: App) -> None:
+    event = _unreadable_private(USER)
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id="10000")
+        ctx.receive_event(bot, event)
+        ctx.should_call_api("send_private_msg", _PrivateText(USER, UNREADABLE), {"message_id": 5})
+        # A group message the bot reads fine still costs no API call (nonebug fails on any).
+        ctx.receive_event(bot, group_event(40001, USER, "今天食堂吃什么"))
+
+
+class _PrivateText:
+    """The call's data: to this user (the port may add the group it shares), with this text."""
+
+    def __init__(self, user_id: int, text: str) -> None:
+        self.user_id, self.text = user_id, text
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, dict) and other.get("user_id") == self.user_id and str(other.get("message")) == self.text
+
+
+async def test_no_session_clean_up_runs_after_each_matcher(app: App) -> None:
+    """nonebot-plugin-orm registers a run-postprocessor per `_init_orm()` (once at start-up,
+    again for every engine reset); after start-up none is left."""
+    from nonebot import message
+    from sqlalchemy.ext.asyncio import async_scoped_session
+
+    def orm_cleanups() -> list[object]:
+        return [d for d in message._run_postprocessors if isinstance(getattr(d.call, "__self__", None), async_scoped_session)]
+
+    assert orm_cleanups() == []
+    import nonebot_plugin_orm
+
+    from bot import db
+
+    nonebot_plugin_orm._init_orm()  # what start-up (and the benchmark's seeding) does
+    assert len(orm_cleanups()) == 1
+    assert db.drop_scoped_session_cleanup() == 1
+    assert orm_cleanups() == []
+
+
+def test_no_code_opens_a_scoped_session() -> None:
+    """Dropping the plugin's clean-up is safe only while nothing opens a scoped session (they
+    would pile up, one per event and matcher)."""
+    pattern = re.compile(r"get_scoped_session|async_scoped_session")
+    users = [
+        p.relative_to(ROOT).as_posix()
+        for folder in ("bot", "plugins")
+        for p in (ROOT / folder).rglob("*.py")
+        if pattern.search(p.read_text(encoding="utf-8"))
+    ]
+    assert users == ["bot/db.py"]  # the function that drops the clean-up
