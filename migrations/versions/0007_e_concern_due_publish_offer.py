@@ -1,7 +1,7 @@
 """concerns: the deadline of a concern's phase is stored once it is set; study: /发布学习 offers
 
 Revision ID: 5e1d0c3a7b21
-Revises: a0fd0a44c427
+Revises: 7b0c1d2e3f40
 Create Date: 2026-12-03 12:00:00.000000
 
 concerns_concern.due_at: the deadline shown to the leader and the submitter; escalation steps
@@ -22,7 +22,7 @@ from alembic import op
 import bot.db
 
 revision: str = '5e1d0c3a7b21'
-down_revision: str | Sequence[str] | None = 'a0fd0a44c427'
+down_revision: str | Sequence[str] | None = '7b0c1d2e3f40'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
