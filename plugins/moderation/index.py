@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from bot import runtime
 from bot.db import session
-from plugins.moderation.config import load_lexicons
+from plugins.moderation.config import lexicon_dir, load_lexicons
 from plugins.moderation.models import INNOCENT, ModerationCorpus
 from plugins.moderation.screening import Params, Screener
 
@@ -57,6 +57,7 @@ class Index:
         self._generation = 0  # bumped by reset(): a load started before must not install
         self._retry_at = 0.0
         self._source: object = _database()
+        self._phrase_stamp: object = None
 
     def reset(self) -> None:
         """Forget everything (tests: each runs on a fresh database)."""
@@ -122,13 +123,8 @@ class Index:
         started = time.perf_counter()
         generation = self._generation
         screener = Screener(self.params)
-        for phrase, category in load_lexicons():
-            screener.add_phrase(phrase, category)
-        for group in runtime.org().groups.values():
-            if group.moderation is not None:
-                for phrase in group.moderation.banned:
-                    screener.add_phrase(phrase, "banned", group.id)
-        screener.build_phrases()
+        self._phrase_stamp = _phrase_source()
+        _add_phrases(screener)
         keys: list[int] = []
         norms: list[str] = []
         kinds: list[Literal["rumour", "innocent"]] = []
@@ -174,6 +170,21 @@ class Index:
         )
         return screener
 
+    def reload_phrases(self, *, only_if_changed: bool = False) -> bool:
+        """The banned phrases again from the lexicon files and the org file (edited by hand,
+        in the console, or by another process). True when they were rebuilt."""
+        screener = self.screener
+        if screener is None:
+            return False  # the load in progress reads them itself
+        stamp = _phrase_source()
+        if only_if_changed and stamp == self._phrase_stamp:
+            return False
+        self._phrase_stamp = stamp
+        screener.clear_phrases()
+        _add_phrases(screener)
+        logger.info(f"moderation: banned phrases reloaded: {screener.phrase_count}")
+        return True
+
     async def refresh(self) -> None:
         """Pick up decisions recorded by other processes (tick)."""
         screener = self.screener
@@ -181,6 +192,7 @@ class Index:
             if self._loading is None:
                 await self.get()
             return
+        self.reload_phrases(only_if_changed=True)
         async with session() as s:
             new = (
                 await s.execute(
@@ -227,6 +239,31 @@ class Index:
             self.screener.remove(corpus_id)
         elif self._loading is not None:
             self._pending.append(("forget", corpus_id, "", "", None))
+
+
+def _add_phrases(screener: Screener) -> None:
+    for phrase, category in load_lexicons():
+        screener.add_phrase(phrase, category)
+    for group in runtime.org().groups.values():
+        if group.moderation is not None:
+            for phrase in group.moderation.banned:
+                screener.add_phrase(phrase, "banned", group.id)
+    screener.build_phrases()
+
+
+def _phrase_source() -> object:
+    """What the phrases are built from: the lexicon files as they are now, and the org's."""
+    folder = lexicon_dir()
+    files: list[tuple[str, float, int]] = []
+    if folder.is_dir():
+        for path in sorted(folder.glob("*.txt")):
+            try:
+                st = path.stat()
+            except OSError:
+                continue
+            files.append((path.name, st.st_mtime, st.st_size))
+    banned = tuple((g.id, tuple(g.moderation.banned)) for g in runtime.org().groups.values() if g.moderation is not None)
+    return (str(folder), tuple(files), banned)
 
 
 def _trim() -> None:

@@ -131,6 +131,9 @@ class Screener:
         self._phrases_ready = False
         return True
 
+    def clear_phrases(self) -> None:
+        self._phrase_groups = {}
+
     def build_phrases(self) -> None:
         automaton = ahocorasick.Automaton()
         for norm, value in self._phrase_groups.items():
