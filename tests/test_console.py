@@ -655,9 +655,10 @@ ALLOWED: dict[str, set[int]] = {
     "/console/materials/send": {PAY_LEADER, SUPERUSER},
     "/console/clarifications": {PAY_LEADER, MODERATOR, SUPERUSER},
     "/console/reports": {PAY_LEADER, HEAD, SUPERUSER},
+    "/console/lexicons/{stem}": {PAY_LEADER, MODERATOR, SUPERUSER},
     "/console/reports/export": {PAY_LEADER, HEAD, SUPERUSER},
 }
-SAMPLE = {"{number}": "1", "{action}": "ack", "{decision}": "dismiss", "{row}": "1", "{qq}": "30002", "{kind}": "category", "{key}": "pay"}
+SAMPLE = {"{stem}": "nosuch", "{number}": "1", "{action}": "ack", "{decision}": "dismiss", "{row}": "1", "{qq}": "30002", "{kind}": "category", "{key}": "pay"}
 
 
 def console_routes() -> list[tuple[str, str]]:
@@ -825,3 +826,29 @@ async def test_reports_page_shows_last_months_report_with_its_chart_and_a_downlo
     assert SECRET.encode() not in file.content
     await login(app, web, MODERATOR)
     assert (await web.get("/console/reports")).status_code == 403
+
+
+async def test_moderator_edits_a_lexicon_and_screening_uses_it_at_once(app: App, db, web: httpx.AsyncClient, console_on: None, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    from plugins.moderation.index import index
+    from tests.conftest import ROOT
+
+    folder = tmp_path / "lexicons"
+    shutil.copytree(ROOT / "data" / "lexicons", folder)
+    monkeypatch.setenv("LIANXIN_LEXICONS", str(folder))
+    screener = await index.get()
+    assert screener is not None
+    before = screener.phrase_count
+    await login(app, web, MODERATOR)
+    page = await web.get("/console/clarifications")
+    assert "疑似诈骗话术" in page.text and "点击链接领取" in page.text
+    csrf = csrf_of(page.text)
+    text = (folder / "fraud.txt").read_text(encoding="utf-8")
+    bad = await web.post("/console/lexicons/fraud", data={"csrf": csrf, "text": text + "\n钱\n"})
+    assert bad.status_code == 400 and "太短" in bad.text and (folder / "fraud.txt").read_text(encoding="utf-8") == text
+    r = await web.post("/console/lexicons/fraud", data={"csrf": csrf, "text": text + "\n扫码领取防疫补贴\n"})
+    assert r.status_code == 303
+    assert "扫码领取防疫补贴" in (folder / "fraud.txt").read_text(encoding="utf-8")
+    assert screener.phrase_count == before + 1  # in use without a restart
+    assert (await web.post("/console/lexicons/../secret", data={"csrf": csrf, "text": "x"})).status_code in (400, 404)

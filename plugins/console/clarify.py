@@ -44,3 +44,45 @@ def save(name: str, title: str, keywords: str, body: str) -> Clarification:
         f.write(text)
     os.replace(f.name, folder / f"{name}.md")
     return loaded[0]
+
+
+# --- banned-phrase lists (data/lexicons/<category>.txt) ----------------------------------------
+
+LEXICON_NAMES = {"fraud": "疑似诈骗话术", "abuse": "不文明用语", "banned": "禁用词"}
+
+
+def lexicons() -> list[tuple[str, str, str]]:
+    """(file stem, name in words, the file's text) of every lexicon file."""
+    from plugins.moderation.config import lexicon_dir
+
+    folder = lexicon_dir()
+    out = []
+    for path in sorted(folder.glob("*.txt")) if folder.is_dir() else []:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        out.append((path.stem, LEXICON_NAMES.get(path.stem, path.stem), text))
+    return out
+
+
+def save_lexicon(stem: str, text: str) -> int:
+    """Replace a lexicon file (comments kept as typed); returns how many phrases it holds.
+    A phrase shorter than 2 characters would match inside ordinary words: refused."""
+    from plugins.moderation.config import lexicon_dir
+    from plugins.moderation.index import index
+    from plugins.moderation.normalise import normalise
+
+    if stem not in {s for s, _, _ in lexicons()}:
+        raise ClarifyError("没有这个词表。")
+    phrases = [line.split("#", 1)[0].strip() for line in text.splitlines()]
+    short = [p for p in phrases if p and len(normalise(p)) < 2]
+    if short:
+        raise ClarifyError("这些词太短，会误伤正常说话（至少 2 个字）：" + "、".join(short[:10]))
+    folder = lexicon_dir()
+    body = text.replace("\r\n", "\n").rstrip() + "\n"
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=folder, prefix=".", suffix=".tmp", delete=False) as f:
+        f.write(body)
+    os.replace(f.name, folder / f"{stem}.txt")
+    index.reload_phrases()  # this process at once; the others at their next minute tick
+    return sum(1 for p in phrases if p)

@@ -574,7 +574,7 @@ async def clarifications_page(request: Request, notice: str = "") -> Response:
         return _login_again()
     if not cases.may_see(v.user_id):
         return message("没有权限", "辟谣文本只有群管理员和政工干部可以编辑。", status=403, viewer=v)
-    return page("clarifications.html", title="辟谣文本", viewer=v, texts=clarify.all_texts(), notice=notice, draft={})
+    return page("clarifications.html", title="辟谣文本和词表", viewer=v, texts=clarify.all_texts(), notice=notice, draft={}, lexicons=clarify.lexicons())
 
 
 @router.post("/clarifications")
@@ -593,7 +593,7 @@ async def save_clarification(request: Request) -> Response:
     try:
         saved = clarify.save(**fields)
     except clarify.ClarifyError as e:
-        return page("clarifications.html", status=400, title="辟谣文本", viewer=v, texts=clarify.all_texts(), notice=f"没有保存：{e}", draft=fields)
+        return page("clarifications.html", status=400, title="辟谣文本和词表", viewer=v, texts=clarify.all_texts(), notice=f"没有保存：{e}", draft=fields, lexicons=clarify.lexicons())
     await auth.audit(v.user_id, "clarification_save", saved.name)
     done = f"已保存“{saved.title}”，下次辟谣就会用到。"
     return RedirectResponse(f"clarifications?{urlencode({'notice': done})}", status_code=303, headers=HEADERS)
@@ -659,3 +659,25 @@ async def reports_export(request: Request, month: str = "") -> Response:
     await auth.audit(v.user_id, "report_export", period.key)
     kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" if name.endswith(".xlsx") else "text/csv; charset=utf-8"
     return Response(data, media_type=kind, headers={**HEADERS, "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})
+
+
+@router.post("/lexicons/{stem}")
+async def save_lexicon(request: Request, stem: str) -> Response:
+    up = "../"
+    if auth.base_url() is None:
+        return _off()
+    v = await _viewer(request)
+    if v is None:
+        return _login_again(up)
+    form = await request.form()
+    if not auth.csrf_ok(v, str(form.get("csrf", ""))):
+        return message("页面已过期", "页面已过期，请返回刷新后再操作。", status=403, viewer=v, root=up)
+    if not cases.may_see(v.user_id):
+        return message("没有权限", "词表只有群管理员和政工干部可以编辑。", status=403, viewer=v, root=up)
+    try:
+        n = clarify.save_lexicon(stem, str(form.get("text", "")))
+    except clarify.ClarifyError as e:
+        return page("clarifications.html", status=400, root=up, title="辟谣文本和词表", viewer=v, texts=clarify.all_texts(), notice=f"没有保存：{e}", draft={}, lexicons=clarify.lexicons())
+    await auth.audit(v.user_id, "lexicon_save", stem)
+    done = f"词表已保存，共 {n} 条，马上生效。"
+    return RedirectResponse(f"{up}clarifications?{urlencode({'notice': done})}", status_code=303, headers=HEADERS)
