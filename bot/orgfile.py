@@ -24,6 +24,10 @@ from bot.errors import StartupError
 from bot.org import Org, Person, load_org
 
 
+# A deployment may mount the org file read-only: the console then says so and changes nothing.
+READ_ONLY = "服务器上的这个文件夹不能写（只读），这次没有保存。请管理员让连心可以写 data 目录（见 docs/deploy.md）。"
+
+
 @dataclass
 class State:
     stamp: tuple[float, int] | None = None  # (mtime, size) of the file last read
@@ -113,18 +117,25 @@ async def edit(mutate: Callable[[Any], None]) -> Org:
     mutate(data)
     buf = io.StringIO()
     y.dump(data, buf)
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=target.parent, prefix=".org-", suffix=".yaml", delete=False) as tmp:
-        tmp.write(buf.getvalue())
-        tmp_path = Path(tmp.name)
+    try:
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=target.parent, prefix=".org-", suffix=".yaml", delete=False) as tmp:
+            tmp.write(buf.getvalue())
+            tmp_path = Path(tmp.name)
+    except OSError:
+        raise StartupError(READ_ONLY) from None
     try:
         load_org(tmp_path)  # the same checks as at start-up, before anything is replaced
     except StartupError as e:
         tmp_path.unlink(missing_ok=True)
         raise StartupError(str(e).replace(f"组织文件 {tmp_path} ", "组织文件")) from None
-    if target.exists():
-        backup = target.with_name(f"{target.name}.{clock.now():%Y%m%d-%H%M%S}.bak")
-        backup.write_bytes(target.read_bytes())
-    os.replace(tmp_path, target)
+    try:
+        if target.exists():
+            backup = target.with_name(f"{target.name}.{clock.now():%Y%m%d-%H%M%S}.bak")
+            backup.write_bytes(target.read_bytes())
+        os.replace(tmp_path, target)
+    except OSError:
+        tmp_path.unlink(missing_ok=True)
+        raise StartupError(READ_ONLY) from None
     new = load_org(target)
     await apply(new)
     return new

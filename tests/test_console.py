@@ -852,3 +852,22 @@ async def test_moderator_edits_a_lexicon_and_screening_uses_it_at_once(app: App,
     assert "扫码领取防疫补贴" in (folder / "fraud.txt").read_text(encoding="utf-8")
     assert screener.phrase_count == before + 1  # in use without a restart
     assert (await web.post("/console/lexicons/../secret", data={"csrf": csrf, "text": "x"})).status_code in (400, 404)
+
+
+async def test_a_read_only_org_file_is_explained_and_nothing_changes(app: App, db, web: httpx.AsyncClient, console_on: None, org_copy, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    import tempfile
+
+    from bot import orgfile, runtime
+
+    def read_only(*args: Any, **kwargs: Any) -> Any:
+        raise PermissionError(30, "Read-only file system")  # what a read-only mount answers, even to root
+
+    await login(app, web, PAY_LEADER)
+    csrf = csrf_of((await web.get("/console/org")).text)
+    before = org_copy.read_text(encoding="utf-8")
+    monkeypatch.setattr(orgfile.tempfile, "NamedTemporaryFile", read_only)
+    r = await web.post("/console/org/category/pay", data={"csrf": csrf, "leader": "20004"})
+    monkeypatch.setattr(orgfile.tempfile, "NamedTemporaryFile", tempfile.NamedTemporaryFile)
+    assert org_copy.read_text(encoding="utf-8") == before
+    assert r.status_code == 400 and "不能写（只读）" in r.text
+    assert runtime.org().categories["pay"].leader == 20002

@@ -39,10 +39,13 @@ def save(name: str, title: str, keywords: str, body: str) -> Clarification:
     if not loaded:
         raise ClarifyError(f"正文里要有完整的句子（以句号等结尾），而且第一句不能超过 {MAX_GROUP_POST} 字。")
     folder = clarification_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=folder, prefix=".", suffix=".md", delete=False) as f:
-        f.write(text)
-    os.replace(f.name, folder / f"{name}.md")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=folder, prefix=".", suffix=".md", delete=False) as f:
+            f.write(text)
+        os.replace(f.name, folder / f"{name}.md")
+    except OSError:
+        raise ClarifyError(_read_only()) from None
     return loaded[0]
 
 
@@ -81,8 +84,17 @@ def save_lexicon(stem: str, text: str) -> int:
         raise ClarifyError("这些词太短，会误伤正常说话（至少 2 个字）：" + "、".join(short[:10]))
     folder = lexicon_dir()
     body = text.replace("\r\n", "\n").rstrip() + "\n"
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=folder, prefix=".", suffix=".tmp", delete=False) as f:
-        f.write(body)
-    os.replace(f.name, folder / f"{stem}.txt")
+    try:
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=folder, prefix=".", suffix=".tmp", delete=False) as f:
+            f.write(body)
+        os.replace(f.name, folder / f"{stem}.txt")
+    except OSError:
+        raise ClarifyError(_read_only()) from None
     index.reload_phrases()  # this process at once; the others at their next minute tick
     return sum(1 for p in phrases if p)
+
+
+def _read_only() -> str:
+    from bot.orgfile import READ_ONLY
+
+    return READ_ONLY.replace("这次没有保存。", "")

@@ -223,11 +223,16 @@ def folder() -> Path:
 def save(draft: Draft, *, replace: bool) -> Material:
     m = check(draft, replace=replace)
     target_dir = folder()
-    target_dir.mkdir(parents=True, exist_ok=True)
     target = target_dir / f"{draft.file_id()}.md"
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=target_dir, prefix=".", suffix=".md", delete=False) as tmp:
-        tmp.write(draft.text())
-    os.replace(tmp.name, target)
+    try:
+        target_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=target_dir, prefix=".", suffix=".md", delete=False) as tmp:
+            tmp.write(draft.text())
+        os.replace(tmp.name, target)
+    except OSError:
+        from bot.orgfile import READ_ONLY
+
+        raise MaterialError(READ_ONLY.replace("这次没有保存。", "")) from None
     from bot import watch
 
     watch.reload_materials()
