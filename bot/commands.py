@@ -22,7 +22,10 @@ Handler = Callable[["Ctx"], Awaitable[None]]
 # A hook returns True when it consumed the message (e.g. a step of a guided flow).
 Hook = Callable[["MessageCtx"], Awaitable[bool]]
 
-PREFIXES = ("/", "／")
+PREFIXES = ("/", "／", "、")
+# A Chinese keyboard types "、" for "/"; it also starts ordinary lists, so after it only a known
+# command counts (no "没有这个命令" answer to a group message like "、二、三").
+SOFT_PREFIXES = ("、",)
 MAX_NAME = 8
 
 
@@ -58,7 +61,22 @@ class Registry:
         """(command or None, name typed, args) for a command-looking text, else None."""
         if not text or text[0] not in PREFIXES:
             return None
-        body = text[1:].lstrip()
+        parsed = self._parse_body(text[1:].lstrip())
+        if parsed is not None and parsed[0] is None and text[0] in SOFT_PREFIXES:
+            return None
+        return parsed
+
+    def parse_bare(self, text: str) -> tuple[Command, str, str] | None:
+        """A known command word without the slash ("积分", "诉求 食堂太贵"): for private chat,
+        where nothing else is expected. The word must stand alone, so "建议你们……" stays text."""
+        body = text.strip()
+        head = body.split(maxsplit=1)[0] if body else ""
+        cmd = self.commands.get(head)
+        if cmd is None:
+            return None
+        return cmd, head, body[len(head):].strip()
+
+    def _parse_body(self, body: str) -> tuple[Command | None, str, str] | None:
         head, _, rest = body.partition(" ")
         head = head.split("\n", 1)[0]
         if not head:
