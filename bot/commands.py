@@ -23,8 +23,8 @@ Handler = Callable[["Ctx"], Awaitable[None]]
 Hook = Callable[["MessageCtx"], Awaitable[bool]]
 
 PREFIXES = ("/", "／", "、")
-# A Chinese keyboard types "、" for "/"; it also starts ordinary lists, so after it only a known
-# command counts (no "没有这个命令" answer to a group message like "、二、三").
+# A Chinese keyboard types "、" for "/"; it may also start ordinary chat, so after it only a
+# known command word standing alone counts ("、帮助", not "、学习很重要" nor "、二、三").
 SOFT_PREFIXES = ("、",)
 MAX_NAME = 8
 
@@ -61,10 +61,9 @@ class Registry:
         """(command or None, name typed, args) for a command-looking text, else None."""
         if not text or text[0] not in PREFIXES:
             return None
-        parsed = self._parse_body(text[1:].lstrip())
-        if parsed is not None and parsed[0] is None and text[0] in SOFT_PREFIXES:
-            return None
-        return parsed
+        if text[0] in SOFT_PREFIXES:
+            return self.parse_bare(text[1:])
+        return self._parse_body(text[1:].lstrip())
 
     def parse_bare(self, text: str) -> tuple[Command, str, str] | None:
         """A known command word without the slash ("积分", "诉求 食堂太贵"): for private chat,

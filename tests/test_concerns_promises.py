@@ -187,6 +187,7 @@ async def test_superscripts_and_invisible_text_get_clear_answers(app: App, db) -
     await say(app, PAY_LEADER, "/办结 1", "内容是空的，没有发出。请写上要转达的话，例如：/办结 1 已补发到位")
     await say(app, WORKER, f"/补充 {done.code}", f"请在回执码后面写上要补充的内容，例如：/补充 {done.code} 事情发生在上周五晚班")
     await say(app, WORKER, "/补充", "请在回执码后面写上要补充的内容，例如：/补充 ABCD-EFGH-JKLM 事情发生在上周五晚班")
+    await say(app, WORKER, f"/评价 {done.code}", f"请在回执码后面写 1 到 5 的分数（1 分很不满意，5 分很满意），例如：/评价 {done.code} 5")
     await say(app, WORKER, f"/评价 {done.code} ²", "评分请用 1 到 5 的整数，例如：/评价 ABCD-EFGH-JKLM 5")
     # The guided flow: a superscript number, then invisible-only text, then a disclosure of nothing.
     await say(app, WORKER, "/诉求", Matching("回复序号"))

@@ -25,6 +25,7 @@ async def test_a_chinese_comma_works_as_the_slash(db) -> None:  # type: ignore[n
     assert (await _say("、积分"))[0] == (await _say("/积分"))[0]
     # Chat that merely starts with "、" is not a command: no "没有这个命令" answer in the group.
     assert await _say("、二、三都可以", GROUP) == []
+    assert await _say("、学习很重要", GROUP) == []
 
 
 async def test_a_command_word_without_slash_works_in_private_only(db) -> None:  # type: ignore[no-untyped-def]

@@ -126,11 +126,14 @@ async def _supplement(ctx: Ctx) -> None:
     await _answer(ctx, service.supplement(code, rest))
 
 
-@command("评价", summary="诉求办结后打分（1-5）", usage="/评价 <回执码> <1-5>", order=13)
+@command("评价", summary="诉求办结后打分（1 分很不满意，5 分很满意）", usage="/评价 <回执码> <1-5>", order=13)
 async def _rate(ctx: Ctx) -> None:
     if await _private_only(ctx):
         return
     code, rest = _code_and_rest(ctx.args)
+    if code and not clean(rest):
+        await ctx.reply(f"请在回执码后面写 1 到 5 的分数（1 分很不满意，5 分很满意），例如：/评价 {code.strip()} 5")
+        return
     await _answer(ctx, service.rate(code, rest))
 
 
