@@ -22,7 +22,10 @@ Handler = Callable[["Ctx"], Awaitable[None]]
 # A hook returns True when it consumed the message (e.g. a step of a guided flow).
 Hook = Callable[["MessageCtx"], Awaitable[bool]]
 
-PREFIXES = ("/", "／")
+PREFIXES = ("/", "／", "、")
+# A Chinese keyboard types "、" for "/"; it may also start ordinary chat, so after it only a
+# known command word standing alone counts ("、帮助", not "、学习很重要" nor "、二、三").
+SOFT_PREFIXES = ("、",)
 MAX_NAME = 8
 
 
@@ -58,7 +61,21 @@ class Registry:
         """(command or None, name typed, args) for a command-looking text, else None."""
         if not text or text[0] not in PREFIXES:
             return None
-        body = text[1:].lstrip()
+        if text[0] in SOFT_PREFIXES:
+            return self.parse_bare(text[1:])
+        return self._parse_body(text[1:].lstrip())
+
+    def parse_bare(self, text: str) -> tuple[Command, str, str] | None:
+        """A known command word without the slash ("积分", "诉求 食堂太贵"): for private chat,
+        where nothing else is expected. The word must stand alone, so "建议你们……" stays text."""
+        body = text.strip()
+        head = body.split(maxsplit=1)[0] if body else ""
+        cmd = self.commands.get(head)
+        if cmd is None:
+            return None
+        return cmd, head, body[len(head):].strip()
+
+    def _parse_body(self, body: str) -> tuple[Command | None, str, str] | None:
         head, _, rest = body.partition(" ")
         head = head.split("\n", 1)[0]
         if not head:

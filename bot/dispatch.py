@@ -68,9 +68,14 @@ async def dispatch(bot: Bot, event: MessageEvent) -> None:
         for hook in hooks:
             if await _guard(ctx, hook.__qualname__, hook(ctx)):
                 return
-        if ctx.group_id is None and text:
+        if ctx.group_id is not None or not text:
+            return
+        # Private chat with no guided flow open: a command word without the slash is meant as
+        # the command (in groups it would be ordinary chat).
+        parsed = registry.parse_bare(text)
+        if parsed is None:
             await _guard(ctx, "hint", ctx.reply(PRIVATE_HINT))
-        return
+            return
     cmd, name, args = parsed
     ctx = Ctx(bot=bot, event=event, text=text, org=org, command=cmd, args=args)
     if cmd is None:

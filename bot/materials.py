@@ -10,7 +10,7 @@ A material file looks like::
     quiz:                      # optional
       - question: 发现电梯困人，第一步应当怎么做？
         choices: [自行撬门救人, 拨打电梯内的应急电话或 96333, 等下班再说]
-        answer: B              # a letter, or the choice's number (1 = first)
+        answer: B              # a letter, the choice's number (1 = first) or its exact text
         explanation: 可选的解析
     ---
     正文（Markdown）……
@@ -23,6 +23,7 @@ better found by the deployer at start.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -115,23 +116,27 @@ class Question(BaseModel):
     @field_validator("answer", mode="before")
     @classmethod
     def _answer(cls, value: Any, info: Any) -> int:
-        n = len(info.data.get("choices") or [])
+        choices: list[str] = info.data.get("choices") or []
+        n = len(choices)
         if n == 0:
             raise ValueError("请先写好 choices")
-        index: int | None = None
-        if isinstance(value, bool):
-            index = None
-        elif isinstance(value, int):
-            index = value - 1
-        elif isinstance(value, str) and len(value.strip()) == 1 and value.strip().upper() in LETTERS:
-            index = LETTERS.index(value.strip().upper())
-        elif isinstance(value, str) and value.strip().isdigit():
-            index = int(value.strip()) - 1
-        if index is None:
-            raise ValueError(f"答案应写选项字母（A–{LETTERS[n - 1]}）或序号（1–{n}），当前为 {value!r}")
-        if not 0 <= index < n:
-            raise ValueError(f"答案 {value} 超出选项范围（共 {n} 个选项，应为 A–{LETTERS[n - 1]}）")
-        return index
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise ValueError(f"答案应写选项字母（A–{LETTERS[n - 1]}）、序号（1–{n}）或某个选项的原文，当前为 {value!r}")
+        raw = str(value).strip()
+        # Cadres write the answer as the letter, the number or the choice's own text.
+        found: set[int] = set()
+        if len(raw) == 1 and raw.upper() in LETTERS[:n]:
+            found.add(LETTERS.index(raw.upper()))
+        if raw.isascii() and raw.isdigit() and 1 <= int(raw) <= n:
+            found.add(int(raw) - 1)
+        found |= {i for i, c in enumerate(choices) if _same_text(c, raw)}
+        if len(found) > 1:
+            raise ValueError(f"答案 {raw} 既像序号（或字母）又像另一个选项的原文，请改写为选项字母（A–{LETTERS[n - 1]}）")
+        if found:
+            return found.pop()
+        if (len(raw) == 1 and raw.upper() in LETTERS) or (raw.isascii() and raw.isdigit()):
+            raise ValueError(f"答案 {raw} 超出选项范围（共 {n} 个选项，应为 A–{LETTERS[n - 1]}）")
+        raise ValueError(f"答案应写选项字母（A–{LETTERS[n - 1]}）、序号（1–{n}）或某个选项的原文，当前为 {raw!r}")
 
     @property
     def answer_letter(self) -> str:
@@ -391,6 +396,14 @@ def _describe(raw: Any, err: Any) -> str:
     else:
         msg = _MESSAGES.get(kind, err["msg"])
     return f"{path or '前置信息'}：{msg}"
+
+
+def _same_text(choice: str, answer: str) -> bool:
+    """The choice's own text, ignoring width, case, spaces and a final full stop."""
+    def norm(t: str) -> str:
+        return "".join(unicodedata.normalize("NFKC", t).split()).rstrip("。.").casefold()
+
+    return norm(choice) == norm(answer) and bool(norm(answer))
 
 
 # --- text for chat ------------------------------------------------------------------------

@@ -193,6 +193,13 @@ class ConcernPolicy(_Strict):
     max_chars: int = Field(default=2000, ge=50, le=10000)
 
 
+class StudySettings(_Strict):
+    """Organisation-wide study options (all optional)."""
+
+    # The public ranking (/排行) and the monthly 学习之星 post; each person still opts in.
+    ranking: bool = True
+
+
 class OrgFile(_Strict):
     organisation: str = Field(min_length=1)
     timezone: str = "Asia/Shanghai"
@@ -203,6 +210,7 @@ class OrgFile(_Strict):
     people: list[Person] = []
     groups: list[Group] = []
     concerns: ConcernPolicy = ConcernPolicy()
+    study: StudySettings = StudySettings()
 
 
 @dataclass(frozen=True)

@@ -282,6 +282,31 @@ async def test_suggestion_is_classified_and_forwarded_to_the_category_leader(db)
     assert "提出人：张三（质量科），QQ 30001" in text_of(rows[0]) and "建议食堂晚饭延长到七点" in text_of(rows[0])
 
 
+async def test_a_named_category_beats_keyword_counts(db) -> None:  # type: ignore[no-untyped-def]
+    """With the example org's seven categories: 值班 and 加班 must not pull a canteen
+    suggestion into 工作任务分配."""
+    from pathlib import Path
+
+    from bot import text as textutil
+    from bot.org import load_org
+
+    old = runtime.org()
+    example = load_org(Path(__file__).resolve().parent.parent / "data" / "org.example.yaml")
+    runtime.set_org(example)
+    try:
+        canteen = "食堂晚上留一个窗口，方便加班值班的同事吃饭"
+        assert textutil.categorize(canteen, example.spec.categories) == "tasks"  # counting alone
+        assert suggest.classify(canteen) == "canteen"
+        clock.set_now(at(2026, 11, 17, 10, 0))
+        done = await suggest.submit(author=30001, author_name=None, group_id=None, text=canteen)
+        assert done.category_name == "食堂后勤"
+        assert suggest.classify("工资条和食堂饭卡能不能合并") == "pay"  # the first one named
+        assert suggest.classify("打印机经常卡纸，硒鼓也该换了") == "equipment"  # no name: counts
+        assert suggest.classify("其他同事也觉得路灯太暗") == "other"
+    finally:
+        runtime.set_org(old)
+
+
 async def test_unclassified_suggestions_go_to_other_and_bad_ones_are_refused(db) -> None:  # type: ignore[no-untyped-def]
     clock.set_now(at(2026, 11, 17, 10, 0))
     done = await suggest.submit(author=99999, author_name="路人甲", group_id=None, text="单位门口的路灯坏了")

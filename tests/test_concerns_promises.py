@@ -51,8 +51,9 @@ async def say(app: App, user: int, words: str, answer: Any, calls: Sequence[Call
         ctx.should_call_send(event, text(answer) if isinstance(answer, str) else answer, result={"message_id": 1})
 
 
-def to_submitter(code: str, message: str, **kw: Any) -> Call:
-    body = f"【连心】回执码 {code}\n{message}\n发送“/进度 {code}”可查看全部进展。"
+def to_submitter(code: str, message: str, tail: str | None = None, **kw: Any) -> Call:
+    tail = tail or f"发送“/进度 {code}”可查看全部进展。"
+    body = f"【连心】回执码 {code}\n{message}\n{tail}"
     return ("send_private_msg", {"user_id": WORKER, "group_id": 40001, "message": Message(MessageSegment.text(body))}, kw or {"result": {"message_id": 9}})
 
 
@@ -161,8 +162,11 @@ async def test_the_leader_hears_what_became_of_each_relay(app: App, db) -> None:
     await say(app, WORKER, f"/进度 {done.code}", Matching(r"领导已受理.*领导答复：已向财务核实，下月补发"))
 
     # Closed with a delivered relay: now, and only now, "已告知提交人".
-    close = "你反映的诉求已办结：\n已补发到位\n欢迎发送“/评价 回执码 1-5”为办理情况打分。"
-    await say(app, PAY_LEADER, "/办结 1 已补发到位", "已办结 #1。已告知提交人。", [to_submitter(done.code, close)])
+    # The invitation to rate carries the code and says what 1 and 5 mean.
+    close = "你反映的诉求已办结：\n已补发到位"
+    invite = f"欢迎为办理情况打分：发送“/评价 {done.code} 5”，1 分是很不满意，5 分是很满意。"
+    await say(app, PAY_LEADER, "/办结 1 已补发到位", "已办结 #1。已告知提交人。", [to_submitter(done.code, close, invite)])
+    await say(app, WORKER, f"/进度 {done.code.lower()}", Matching(f"已办结。{invite}$"))
     async with db() as s:
         states = (await s.scalars(select(ConcernEvent.relay).where(ConcernEvent.relay.is_not(None)).order_by(ConcernEvent.id))).all()
     assert states == ["unknown", "sent", "sent"]
@@ -178,15 +182,21 @@ async def test_superscripts_and_invisible_text_get_clear_answers(app: App, db) -
     await say(app, PAY_LEADER, "/回复 1 \u200b\u2060\ufeff", "内容是空的，没有发出。请写上要转达的话，例如：/回复 1 已向财务核实，下月补发")
     await say(app, PAY_LEADER, "/办结 1 \u200b", "内容是空的，没有发出。请写上要转达的话，例如：/办结 1 已补发到位")
     await say(app, WORKER, "/诉求 \u200b\ufeff", Matching("^内容是空的"))
+    # No text at all: each command answers with its own example, not the /诉求 one.
+    await say(app, PAY_LEADER, "/回复 1", "内容是空的，没有发出。请写上要转达的话，例如：/回复 1 已向财务核实，下月补发")
+    await say(app, PAY_LEADER, "/办结 1", "内容是空的，没有发出。请写上要转达的话，例如：/办结 1 已补发到位")
+    await say(app, WORKER, f"/补充 {done.code}", f"请在回执码后面写上要补充的内容，例如：/补充 {done.code} 事情发生在上周五晚班")
+    await say(app, WORKER, "/补充", "请在回执码后面写上要补充的内容，例如：/补充 ABCD-EFGH-JKLM 事情发生在上周五晚班")
+    await say(app, WORKER, f"/评价 {done.code}", f"请在回执码后面写 1 到 5 的分数（1 分很不满意，5 分很满意），例如：/评价 {done.code} 5")
     await say(app, WORKER, f"/评价 {done.code} ²", "评分请用 1 到 5 的整数，例如：/评价 ABCD-EFGH-JKLM 5")
     # The guided flow: a superscript number, then invisible-only text, then a disclosure of nothing.
     await say(app, WORKER, "/诉求", Matching("回复序号"))
-    await say(app, WORKER, "¹", "请回复 1 到 3 的序号（阿拉伯数字）选择类别，回复 0 取消。")
+    await say(app, WORKER, "¹", "请回复 1 到 3 的序号或类别名称选择类别。回复“取消”可以随时放弃。")
     await say(app, WORKER, "１", Matching("请写下你想反映的内容"))  # full-width digits are fine
-    await say(app, WORKER, "\u200b\u2060", "内容是空的，请写下你想反映的事；回复 0 取消。")
+    await say(app, WORKER, "\u200b\u2060", "内容是空的，请写下你想反映的事。回复“取消”可以随时放弃。")
     await say(app, WORKER, "食堂\u202e饭菜太咸", Matching("是否愿意留下"))
-    await say(app, WORKER, "\ufeff", "请回复要留下的部门或姓名；不愿意留下请回复 0，保持匿名。")
-    await say(app, WORKER, "０", Matching("署名：匿名"))
+    await say(app, WORKER, "\ufeff", "保持匿名请回复 1；愿意留下，请直接写部门或姓名。回复“取消”可以随时放弃。")
+    await say(app, WORKER, "１", Matching("署名：匿名"))
     await say(app, WORKER, "1", Matching("回执码："))
     # A reply with a bidi override reaches the submitter without it.
     await say(

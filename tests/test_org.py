@@ -86,3 +86,11 @@ def test_unreadable_and_non_yaml_files(tmp_path: Path) -> None:
     bad.write_text("- just\n- a list\n", encoding="utf-8")
     with pytest.raises(StartupError, match="顶层"):
         load_org(bad)
+
+
+def test_the_study_ranking_can_be_switched_off_per_org(tmp_path: Path) -> None:
+    assert load_org(ROOT / "tests" / "data" / "org.yaml").spec.study.ranking is True
+    org = load_org(write(tmp_path, with_change(lambda d: d.update(study={"ranking": False}))))
+    assert org.spec.study.ranking is False
+    with pytest.raises(StartupError, match="study"):
+        load_org(write(tmp_path, with_change(lambda d: d.update(study={"rankings": False}))))

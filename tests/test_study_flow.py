@@ -278,6 +278,10 @@ async def test_ranking_ties_names_and_only_people_with_points(db, study_org) -> 
                 await points.award(s, uid, "answer", f"m#{i}", now, name)
         await points.award(s, 30001, "checkin", "old", at(2026, 11, 5, 10, 0))
         await s.commit()
+        assert await points.ranking(s, "2026-12") == []  # points are private until one opts in
+        for uid in (30001, 30002, 88881234, 77775678, 20003):
+            await points.set_public(s, uid, True)
+        await s.commit()
         ranks = await points.ranking(s, "2026-12")
     assert points.ranking_lines(ranks) == ["1. 周六 3 分", "1. 张三 3 分", "3. 老刘 2 分", "4. QQ尾号5678 1 分"]
 
@@ -288,6 +292,9 @@ async def test_monthly_ranking_on_the_first_at_ten(db, study_org) -> None:  # ty
         await points.award(s, 30002, "answer", "m#1", at(2026, 11, 20, 10, 0))
         await points.award(s, 30002, "answer", "m#2", at(2026, 11, 20, 10, 0))
         await points.award(s, 30001, "checkin", "n", at(2026, 12, 1, 8, 0))  # December's: not counted
+        await points.award(s, 20003, "checkin", "m", at(2026, 11, 5, 10, 0))  # never opted in: not listed
+        await points.set_public(s, 30001, True)
+        await points.set_public(s, 30002, True)
         await s.commit()
     await tick(at(2026, 12, 1, 9, 59))
     assert await ledger(db, "study-star") == []
@@ -296,7 +303,7 @@ async def test_monthly_ranking_on_the_first_at_ten(db, study_org) -> None:  # ty
     assert await ledger(db, "study-star") == [("study-star", "2026-11", "group", g) for g in ("40001", "40003", "40004", "40005", "40006")]
     (part,) = await payload(db, "study-star", "40001")
     assert part["text"] == (
-        "【学习之星】2026年11月学习积分排行\n1. 周六 2 分\n2. 张三 1 分\n\n"
+        "【学习之星】2026年11月学习积分排行（只列愿意公开的同事）\n1. 周六 2 分\n2. 张三 1 分\n\n"
         "感谢大家认真学习！新的一月，学习日见。发送 /积分 可以查看自己的积分。"
     )
     # Nobody had points in October: nothing is posted for it.
@@ -312,7 +319,7 @@ async def test_check_in_once_per_material_with_points(db, lib) -> None:  # type:
     group = runtime.org().groups[40001]
     now = at(2026, 12, 5, 10, 0)
     first = await data_source.check_in(lib, Where(30001, group, "张三"), "", now)
-    assert first == "张三打卡成功：《安全生产测试材料》。积分 +1（本月共 1 分）。\n私聊我发送 /答题 参加本期测验（共 3 题），答对还有积分。"
+    assert first == "张三打卡成功：《安全生产测试材料》。积分 +1。\n私聊我发送 /答题 参加本期测验（共 3 题），答对还有积分。"
     again = await data_source.check_in(lib, Where(30001, None, "张三"), "", now + timedelta(days=2))
     assert again == "你已经打过卡了：《安全生产测试材料》（12月5日）。"
     old = await data_source.check_in(lib, Where(30001, None, "张三"), "十一月", now)
@@ -361,7 +368,7 @@ async def test_quiz_one_question_at_a_time_with_points_and_bonus(db, lib) -> Non
     assert await data_source.start_quiz(lib, me, "", now) == "继续上次的测验：\n第 2/3 题：第二题对不对？\nA. 对\nB. 错"
     assert await data_source.answer(lib, me, "选A", now) == "回答正确！积分 +1。\n解析：解析内容。\n\n第 3/3 题：第三题选几？\nA. 一\nB. 二\nC. 三\nD. 四"
     assert await data_source.answer(lib, me, "4", now) == (
-        "回答正确！积分 +1。\n\n全部答对，真棒！额外奖励 2 分。\n测验结束：答对 3/3 题，本次获得 5 分，本月累计 5 分。发送 /排行 看看本月排名。"
+        "回答正确！积分 +1。\n\n全部答对，真棒！额外奖励 2 分。\n测验结束：答对 3/3 题，本次获得 5 分，本月累计 5 分。"
     )
     assert await data_source.answer(lib, me, "A", now) is None
     # A second attempt: the same questions earn nothing again, and no second bonus.
@@ -369,7 +376,7 @@ async def test_quiz_one_question_at_a_time_with_points_and_bonus(db, lib) -> Non
     await data_source.answer(lib, me, "B", now)
     await data_source.answer(lib, me, "A", now)
     assert await data_source.answer(lib, me, "D", now) == (
-        "回答正确！\n\n全部答对，真棒！\n测验结束：答对 3/3 题，本次获得 0 分，本月累计 5 分。发送 /排行 看看本月排名。"
+        "回答正确！\n\n全部答对，真棒！\n测验结束：答对 3/3 题，本次获得 0 分，本月累计 5 分。"
     )
 
 

@@ -105,7 +105,7 @@ async def test_check_in_in_a_group_once(app: App, db) -> None:  # type: ignore[n
         ctx.receive_event(bot, e1)
         ctx.should_call_send(
             e1,
-            text("张三打卡成功：《安全生产测试材料》。积分 +1（本月共 1 分）。\n私聊我发送 /答题 参加本期测验（共 3 题），答对还有积分。"),
+            text("张三打卡成功：《安全生产测试材料》。积分 +1。\n私聊我发送 /答题 参加本期测验（共 3 题），答对还有积分。"),
             result={"message_id": 1},
         )
         e2 = private_event(WORKER, "/已学")
@@ -121,7 +121,7 @@ async def test_check_in_of_someone_not_in_the_org_file_uses_the_group_card(app: 
     async with app.test_matcher() as ctx:
         bot = ctx.create_bot(base=Bot, self_id="10000")
         ctx.receive_event(bot, event)
-        ctx.should_call_send(event, text("用户55555打卡成功：《十一月测试材料》。积分 +1（本月共 1 分）。"), result={"message_id": 1})
+        ctx.should_call_send(event, text("用户55555打卡成功：《十一月测试材料》。积分 +1。"), result={"message_id": 1})
 
 
 async def test_quiz_in_a_group_asks_for_private_chat_and_stores_nothing(app: App, db) -> None:  # type: ignore[no-untyped-def]
@@ -144,7 +144,7 @@ async def test_quiz_in_private_from_start_to_finish(app: App, db) -> None:  # ty
         ("E", "这道题只有 A–C 3 个选项，请回复其中一个字母（或 1–3）。"),
         ("B", "回答正确！积分 +1。\n\n第 2/3 题：第二题对不对？\nA. 对\nB. 错"),
         ("2", "回答错误，正确答案是 A. 对。\n解析：解析内容。\n\n第 3/3 题：第三题选几？\nA. 一\nB. 二\nC. 三\nD. 四"),
-        ("D", "回答正确！积分 +1。\n\n测验结束：答对 2/3 题，本次获得 2 分，本月累计 2 分。发送 /排行 看看本月排名。"),
+        ("D", "回答正确！积分 +1。\n\n测验结束：答对 2/3 题，本次获得 2 分，本月累计 2 分。"),
         ("A", PRIVATE_HINT),  # the quiz is over: an "A" is ordinary text again
     ]
     async with app.test_matcher() as ctx:
@@ -172,37 +172,63 @@ async def test_a_timed_out_question_is_answered_gracefully(app: App, db) -> None
 
 
 async def test_points_and_ranking(app: App, db) -> None:  # type: ignore[no-untyped-def]
+    rules = "积分规则：/已学 打卡 +1；测验每答对一题 +1；一次全部答对再 +2。每天各有上限。"
+    private_note = "积分只有你自己能看到，用于自我激励，不作考核依据。"
+    opt_in = "积分默认不公开。愿意出现在排行和每月的学习之星里，发送 /排行 公开。"
+    steps = [
+        (private_event(OTHER, "/积分"), "周六的学习积分：本月还没有积分。\n发送 /已学 打卡、私聊我发送 /答题 参加测验，都能获得积分。\n" + rules),
+        (group_event(GROUP, WORKER, "/排行"), "2026年12月的排行里还没有人。" + opt_in),
+        (group_event(GROUP, WORKER, "/已学"), "张三打卡成功：《安全生产测试材料》。积分 +1。\n私聊我发送 /答题 参加本期测验（共 3 题），答对还有积分。"),
+        # Points are private: /积分 in the group is turned to private chat, the group sees none.
+        (group_event(GROUP, WORKER, "/积分"), "/积分 请私聊我使用。"),
+        (private_event(WORKER, "/积分"), "张三的学习积分：本月 1 分，累计 1 分。\n今天已得：学习打卡 1/2，答题 0/5，全对奖励 0/2。\n" + rules + "\n" + private_note),
+        # Someone with points who has not opted in is not ranked.
+        (private_event(OTHER, "/排行"), "2026年12月的排行里还没有人。" + opt_in),
+        (private_event(WORKER, "/排行 公开"), "好的，你的学习积分会出现在 /排行 和每月的学习之星里。不想公开时，发送 /排行 不公开。"),
+        (private_event(OTHER, "/排行"), "2026年12月学习积分排行（只列愿意公开的同事）：\n1. 张三 1 分\n" + opt_in),
+        (private_event(WORKER, "/排行"), "2026年12月学习积分排行（只列愿意公开的同事）：\n1. 张三 1 分"),
+        (private_event(WORKER, "/积分"), "张三的学习积分：本月 1 分（排行第 1 名），累计 1 分。\n今天已得：学习打卡 1/2，答题 0/5，全对奖励 0/2。\n" + rules + "\n" + private_note),
+        (private_event(WORKER, "/排行 不公开"), "好的，你的学习积分不再公开，只有你自己能看到。"),
+        (private_event(WORKER, "/排行 不公开"), "你的学习积分本来就没有公开，只有你自己能看到。"),
+        (group_event(GROUP, OTHER, "/排行"), "2026年12月的排行里还没有人。" + opt_in),
+        (private_event(WORKER, "/排行 第一"), "用法：/排行 查看本月排行；/排行 公开 或 /排行 不公开 选择是否上榜。"),
+    ]
     async with app.test_matcher() as ctx:
         bot = ctx.create_bot(base=Bot, self_id="10000")
-        e0 = private_event(OTHER, "/积分")
-        ctx.receive_event(bot, e0)
-        ctx.should_call_send(
-            e0,
-            text(
-                "周六的学习积分：本月还没有积分。\n发送 /已学 打卡、私聊我发送 /答题 参加测验，都能获得积分。\n"
-                "积分规则：/已学 打卡 +1；测验每答对一题 +1；一次全部答对再 +2。每天各有上限。"
-            ),
-            result={"message_id": 1},
-        )
-        e1 = group_event(GROUP, WORKER, "/排行")
-        ctx.receive_event(bot, e1)
-        ctx.should_call_send(e1, text("2026年12月还没有人获得学习积分。发送 /已学 打卡就能上榜。"), result={"message_id": 2})
-        e2 = group_event(GROUP, WORKER, "/已学")
-        ctx.receive_event(bot, e2)
-        ctx.should_call_send(e2, text("张三打卡成功：《安全生产测试材料》。积分 +1（本月共 1 分）。\n私聊我发送 /答题 参加本期测验（共 3 题），答对还有积分。"), result={"message_id": 3})
-        e3 = group_event(GROUP, WORKER, "/积分")
-        ctx.receive_event(bot, e3)
-        ctx.should_call_send(
-            e3,
-            text(
-                "张三的学习积分：本月 1 分（第 1 名），累计 1 分。\n今天已得：学习打卡 1/2，答题 0/5，全对奖励 0/2。\n"
-                "积分规则：/已学 打卡 +1；测验每答对一题 +1；一次全部答对再 +2。每天各有上限。"
-            ),
-            result={"message_id": 4},
-        )
-        e4 = private_event(OTHER, "/排行")
-        ctx.receive_event(bot, e4)
-        ctx.should_call_send(e4, text("2026年12月学习积分排行：\n1. 张三 1 分"), result={"message_id": 5})
+        for i, (event, answer) in enumerate(steps):
+            ctx.receive_event(bot, event)
+            ctx.should_call_send(event, text(answer), result={"message_id": i + 1})
+
+
+async def test_an_org_can_turn_the_ranking_off(app: App, db) -> None:  # type: ignore[no-untyped-def]
+    from bot import runtime
+    from bot.org import build_org
+    from plugins.study import points
+
+    old = runtime.org()
+    runtime.set_org(build_org(old.source, old.spec.model_copy(update={"study": old.spec.study.model_copy(update={"ranking": False})})))
+    try:
+        off = "本单位没有开启积分排行。积分只有你自己能看到，发送 /积分 查看。"
+        async with app.test_matcher() as ctx:
+            bot = ctx.create_bot(base=Bot, self_id="10000")
+            for i, said in enumerate(["/排行", "/排行 公开"]):
+                event = private_event(WORKER, said)
+                ctx.receive_event(bot, event)
+                ctx.should_call_send(event, text(off), result={"message_id": i + 1})
+        async with db() as s:
+            await points.set_public(s, WORKER, True)
+            await points.award(s, WORKER, "checkin", "m", clock.now())
+            await s.commit()
+            assert await points.ranking(s, clock.now().strftime("%Y-%m")) == []
+        # No 学习之星 on the 1st either.
+        first = datetime(NOW.year + (NOW.month == 12), NOW.month % 12 + 1, 1, 10, 30, tzinfo=clock.zone())
+        await posting.monthly_ranking(first, runtime.org())
+        async with db() as s:
+            assert (await s.scalars(select(Outbox).where(Outbox.purpose == "study-star"))).all() == []
+    finally:
+        runtime.set_org(old)
+    posting.forget()
+    assert await posting.monthly_ranking(first, runtime.org()) > 0  # the same month, ranking on: posted
 
 
 async def test_publish_is_for_cadres_shows_the_plan_and_sends_on_confirmation(app: App, db) -> None:  # type: ignore[no-untyped-def]
@@ -260,6 +286,6 @@ async def test_invisible_or_bidi_titles_are_read_as_what_is_visible(app: App, db
         ctx.receive_event(bot, e3)
         ctx.should_call_send(
             e3,
-            text("张三打卡成功：《安全生产测试材料》。积分 +1（本月共 1 分）。\n私聊我发送 /答题 参加本期测验（共 3 题），答对还有积分。"),
+            text("张三打卡成功：《安全生产测试材料》。积分 +1。\n私聊我发送 /答题 参加本期测验（共 3 题），答对还有积分。"),
             result={"message_id": 3},
         )

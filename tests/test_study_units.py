@@ -95,13 +95,25 @@ BAD = [
     ("---\ntitle: 材料\nperiod: 2026-12\n---\n\n   \n", "正文为空"),
     (GOOD.replace("answer: B", "answer: E"), "quiz[0].answer：答案 E 超出选项范围（共 3 个选项，应为 A–C）"),
     (GOOD.replace("answer: B", "answer: 4"), "quiz[0].answer：答案 4 超出选项范围"),
-    (GOOD.replace("answer: B", "answer: 对"), "quiz[0].answer：答案应写选项字母（A–C）或序号（1–3）"),
+    (GOOD.replace("answer: B", "answer: 对"), "quiz[0].answer：答案应写选项字母（A–C）、序号（1–3）或某个选项的原文，当前为 '对'"),
+    (GOOD.replace("[1, 2, 3]", "[3, 1, 2]").replace("answer: B", "answer: 1"), "quiz[0].answer：答案 1 既像序号（或字母）又像另一个选项的原文"),
     (GOOD.replace("    answer: B\n", ""), "quiz[0].answer：缺少必填项"),
     (GOOD.replace("[1, 2, 3]", "[1]"), "quiz[0].choices：至少要有 2 个选项"),
     (GOOD.replace("[1, 2, 3]", "[1, 2, '']"), "quiz[0].choices：选项不能为空"),
     (GOOD.replace("  - question: 一加一等于几？\n", "  - 问题: 一加一等于几？\n"), "quiz[0].问题：未知的键"),
     (GOOD.replace("quiz:\n", "quiz: 五道题\nx:\n"), "quiz：应为列表"),
 ]
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [("B", 1), ("b", 1), ("2", 1), ("拨打 96333", 1), ("拨打９６３３３。", 1), ("等下班再说", 2), ("1", 0)],
+)
+def test_quiz_answer_as_letter_number_or_choice_text(tmp_path: Path, answer: str, expected: int) -> None:
+    text = GOOD.replace("[1, 2, 3]", "[自行撬门救人, 拨打 96333, 等下班再说]").replace("answer: B", f"answer: {answer}")
+    question = load_one(tmp_path, text).materials[0].quiz[0]
+    assert question.answer == expected
+    assert question.answer_letter == "ABC"[expected]
 
 
 @pytest.mark.parametrize(("text", "problem"), BAD)

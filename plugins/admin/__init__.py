@@ -17,9 +17,10 @@ __plugin_meta__ = PluginMetadata(
 )
 
 
-@command("帮助", summary="查看我能使用的命令", order=0)
+@command("帮助", summary="查看我能使用的命令", usage="/帮助 [主题]", order=0)
 async def _help(ctx: Ctx) -> None:
-    await ctx.reply(data_source.help_text(ctx.roles, ctx.scene))
+    roles = data_source.help_roles(ctx.org, ctx.user_id, ctx.roles)
+    await ctx.reply(data_source.help_text(roles, ctx.scene, clean(ctx.args)))
 
 
 @command("状态", summary="查看连接、数据库、待发消息和下次定时任务", roles=[Role.cadre], order=90)

@@ -6,7 +6,7 @@ import time
 from datetime import datetime, timedelta
 
 from bot import clock, outbox, platform, runtime, schedule
-from bot.commands import Scene, registry
+from bot.commands import Command, Scene, registry
 from bot.org import Org, Role
 from bot.text import parse_int
 
@@ -107,13 +107,85 @@ async def resend_confirm(user_id: int) -> str:
     return f"好的，已重新排队发送 {n} 条消息。"
 
 
-def help_text(roles: frozenset[Role], scene: Scene) -> str:
-    lines = ["连心可以帮你做这些事："]
-    for cmd in registry.visible_to(roles):
-        note = SCENE_NOTE.get(cmd.scenes, "")
-        lines.append(f"{cmd.usage}{note}：{cmd.summary}")
+# /帮助 opens with the few commands a person of each role uses most (staff roles first), then
+# points to topics; the full list of a capability is one topic away.
+FAVOURITES: list[tuple[Role, tuple[str, ...]]] = [
+    (Role.superuser, ("状态", "重发", "发布学习", "月报", "案件")),
+    (Role.cadre, ("发布学习", "月报", "审核", "状态")),
+    (Role.head, ("月报", "待办")),
+    (Role.leader, ("待办", "回复", "办结")),
+    (Role.moderator, ("案件", "确认", "驳回")),
+]
+EVERYONE = ("诉求", "进度", "学习", "答题", "积分", "建议")
+MAX_FAVOURITES = 8
+# Topic per plugin, in the order offered; aliases a person may type after /帮助.
+TOPICS: list[tuple[str, str, tuple[str, ...]]] = [
+    ("诉求", "concerns", ("办理", "回执码")),
+    ("学习", "study", ("积分", "排行", "测验")),
+    ("关爱", "care", ("表扬", "建议")),
+    ("群管理", "moderation", ("举报", "申诉", "案件", "管理")),
+    ("报表", "reports", ("月报", "周报", "导出")),
+    ("系统", "admin", ("状态", "重发")),
+]
+# Moderation commands open to anyone; the others (case decisions, the case list) are checked per
+# case inside the plugin, so the registry cannot tell: only moderators and cadres see them here.
+MODERATION_PUBLIC = {"举报", "申诉"}
+MODERATION_STAFF = frozenset({Role.moderator, Role.cadre})
+
+
+def help_roles(org: Org, user_id: int, roles: frozenset[Role]) -> frozenset[Role]:
+    """A group's own moderator has no moderator role in private chat, but uses /案件 there."""
+    if any(user_id in g.moderators for g in org.groups.values()):
+        return roles | {Role.moderator}
+    return roles
+
+
+def _topic_of(cmd: Command) -> str:
+    module = cmd.handler.__module__.split(".")
+    plugin = module[1] if len(module) > 1 and module[0] == "plugins" else ""
+    return next((name for name, p, _ in TOPICS if p == plugin), "")
+
+
+def shown(cmd: Command, roles: frozenset[Role]) -> bool:
+    """Whether /帮助 lists the command to this person: only what they can use."""
+    if not cmd.allowed(roles):
+        return False
+    if _topic_of(cmd) == "群管理" and not cmd.roles and cmd.name not in MODERATION_PUBLIC:
+        return Role.superuser in roles or bool(roles & MODERATION_STAFF)
+    return True
+
+
+def _line(cmd: Command) -> str:
+    return f"{cmd.usage}{SCENE_NOTE.get(cmd.scenes, '')}：{cmd.summary}"
+
+
+def favourites(roles: frozenset[Role]) -> list[Command]:
+    names: list[str] = []
+    for role, wanted in FAVOURITES:
+        if role in roles:
+            names += [n for n in wanted if n not in names]
+    names += [n for n in EVERYONE if n not in names]
+    cmds = [registry.commands[n] for n in names if n in registry.commands]
+    return [c for c in cmds if shown(c, roles)][:MAX_FAVOURITES]
+
+
+def topics_for(roles: frozenset[Role]) -> list[str]:
+    return [
+        name for name, _, _ in TOPICS
+        if any(_topic_of(c) == name and c.name != "帮助" and shown(c, roles) for c in registry.commands.values())
+    ]
+
+
+def help_text(roles: frozenset[Role], scene: Scene, topic: str = "") -> str:
+    topic = topic.strip().lstrip("/／、")
+    if topic:
+        return _topic_text(roles, topic)
+    lines = ["我最常用的命令："]
+    lines += [_line(c) for c in favourites(roles)]
+    if topics := topics_for(roles):
+        lines.append("想看更多，发送：" + "、".join(f"/帮助 {t}" for t in topics))
     if scene == "group":
-        lines.append("反映诉求请私聊我，内容只有分管领导能看到，且不会显示你是谁。")
+        lines.append("反映诉求请私聊我，内容只有负责的领导能看到，且不会显示你是谁。")
     return "\n".join(lines)
 
 
@@ -148,6 +220,18 @@ async def _recent(s, since: datetime) -> tuple[dict[str, int], list[outbox.Unsur
         outbox.Unsure(r.id, r.purpose, r.period, platform.Target(r.target_kind, r.target_id), r.claimed_at or r.created_at)  # type: ignore[arg-type]
         for r in failed
     ]
+
+
+def _topic_text(roles: frozenset[Role], topic: str) -> str:
+    cmd = registry.commands.get(topic)
+    name = next((n for n, _, aliases in TOPICS if topic == n or topic in aliases), None)
+    if name is None and cmd is not None and shown(cmd, roles):
+        return _line(cmd)
+    cmds = [c for c in registry.visible_to(roles) if name and _topic_of(c) == name and c.name != "帮助" and shown(c, roles)]
+    if not cmds:
+        offered = "、".join(topics_for(roles))
+        return f"没有“{topic[:12]}”这个帮助主题。可以发送：/帮助 {offered.replace('、', '、/帮助 ')}"
+    return "\n".join([f"{name}："] + [_line(c) for c in cmds])
 
 
 async def status_text() -> str:

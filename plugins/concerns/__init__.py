@@ -10,6 +10,7 @@ from bot import flows, schedule
 from bot.commands import command, on_private_message
 from bot.context import Ctx, MessageCtx
 from bot.org import Role
+from bot.text import clean
 from plugins.concerns import flow, service
 
 __plugin_meta__ = PluginMetadata(name="concerns", description="匿名诉求", usage="/诉求 <内容>")
@@ -18,6 +19,7 @@ LEADERS = [Role.leader, Role.cadre, Role.head]
 PRIVATE_ONLY = "为了保护你的隐私，这个命令请私聊我使用，群里的这条消息我会尽量撤回。"
 NOT_SAVED = "抱歉，系统暂时无法保存，这次没有提交成功，内容没有被记录。请稍后再发送一次。"
 ACCEPTED_SEGMENTS = {"text", "face", "at", "reply"}
+SUPPLEMENT_USAGE = "请在回执码后面写上要补充的内容，例如：/补充 {code} 事情发生在上周五晚班"
 
 
 async def _private_only(ctx: Ctx) -> bool:
@@ -116,14 +118,23 @@ async def _supplement(ctx: Ctx) -> None:
     if await _private_only(ctx):
         return
     code, rest = _code_and_rest(ctx.args)
+    if not code:
+        await ctx.reply(SUPPLEMENT_USAGE.format(code="ABCD-EFGH-JKLM"))
+        return
+    if not clean(rest):
+        await ctx.reply(SUPPLEMENT_USAGE.format(code=code.strip()))
+        return
     await _answer(ctx, service.supplement(code, rest))
 
 
-@command("评价", summary="诉求办结后打分（1-5）", usage="/评价 <回执码> <1-5>", order=13)
+@command("评价", summary="诉求办结后打分（1 分很不满意，5 分很满意）", usage="/评价 <回执码> <1-5>", order=13)
 async def _rate(ctx: Ctx) -> None:
     if await _private_only(ctx):
         return
     code, rest = _code_and_rest(ctx.args)
+    if code and not clean(rest):
+        await ctx.reply(f"请在回执码后面写 1 到 5 的分数（1 分很不满意，5 分很满意），例如：/评价 {code.strip()} 5")
+        return
     await _answer(ctx, service.rate(code, rest))
 
 

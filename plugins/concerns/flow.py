@@ -14,9 +14,16 @@ from bot.db import session
 from plugins.concerns import receipts, service
 from plugins.concerns.models import ConcernDraft
 
-CANCEL_WORDS = {"0", "０", "取消", "退出", "算了"}
+# One scheme for every step: numbers choose among the options shown, "取消" cancels at any step.
+# "0" means nothing (it once meant "cancel" in one step and "stay anonymous" in another).
+CANCEL_WORDS = {"取消", "退出", "算了", "不提交", "不发了"}
 YES_WORDS = {"1", "１", "确认", "提交", "是", "好"}
-ANONYMOUS_WORDS = {"0", "０", "不", "不用", "匿名", "否", "不留"}
+ANONYMOUS_WORDS = {"1", "１", "匿名", "保持匿名", "不", "不用", "否", "不留"}
+CANCEL_HINT = "回复“取消”可以随时放弃。"
+CANCELLED = "已取消，草稿已删除。需要时随时发送 /诉求。"
+TEXT_PROMPT = "请写下你想反映的内容（{n} 字以内），尽量写清楚事情和你的期望。" + CANCEL_HINT
+DISCLOSE_PROMPT = "是否愿意留下你的部门或姓名，方便领导了解情况？\n1. 保持匿名（回复 1）\n愿意留下就直接写（例如：质量科）。" + CANCEL_HINT
+CONFIRM_HINT = "回复 1 提交，回复“取消”放弃。"
 
 
 # Is a draft open? (the private hook runs only then; bot.flows asks all such questions at once)
@@ -28,10 +35,33 @@ DRAFT_OPEN = flows.Probe(
 
 def category_menu() -> str:
     cats = runtime.org().spec.categories
-    lines = ["好的，我们一步步来。你想反映哪一类问题？回复序号："]
+    lines = ["好的，我们一步步来。你想反映哪一类问题？回复序号或类别名称："]
     lines += [f"{i}. {c.name}" for i, c in enumerate(cats, 1)]
-    lines.append("回复 0 可以随时取消。内容只有负责的领导能看到，不会显示你是谁。")
+    lines.append(CANCEL_HINT + "内容只有负责的领导能看到，不会显示你是谁。")
     return "\n".join(lines)
+
+
+def pick_category(answer: str) -> str | None:
+    """The category id for a number (1-based), a name ("食堂后勤"), part of one ("食堂") or a
+    keyword of exactly one category; None when it is unclear."""
+    cats = runtime.org().spec.categories
+    n = textutil.parse_int(answer)
+    if n is not None:
+        return cats[n - 1].id if 1 <= n <= len(cats) else None
+    word = answer.strip().rstrip("类。.")
+    if not word:
+        return None
+    for test in (
+        lambda c: word in (c.name, c.id),
+        lambda c: word in c.name or c.name in word,
+        lambda c: any(k == word or k in word for k in c.keywords),
+    ):
+        found = [c.id for c in cats if test(c)]
+        if len(found) == 1:
+            return found[0]
+        if found:
+            return None
+    return None
 
 
 async def start(user_id: int) -> str:
@@ -55,32 +85,32 @@ async def step(user_id: int, bot_id: str, answer: str) -> str | None:
         draft = await s.get(ConcernDraft, key)
         if draft is None:
             return None
-        if answer in CANCEL_WORDS and draft.step != "disclose":
+        if answer in CANCEL_WORDS:
             await s.delete(draft)
             await s.commit()
-            return "已取消，草稿已删除。需要时随时发送 /诉求。"
+            return CANCELLED
         draft.updated_at = service.hour(clock.utcnow())
         reply: str
         match draft.step:
             case "category":
-                cats = runtime.org().spec.categories
-                n = textutil.parse_int(answer)
-                if n is None or not 1 <= n <= len(cats):
-                    return f"请回复 1 到 {len(cats)} 的序号（阿拉伯数字）选择类别，回复 0 取消。"
-                draft.category, draft.step = cats[n - 1].id, "text"
-                reply = f"请写下你想反映的内容（{service.policy().max_chars} 字以内），尽量写清楚事情和你的期望。"
+                category = pick_category(answer)
+                if category is None:
+                    n = len(runtime.org().spec.categories)
+                    return f"请回复 1 到 {n} 的序号或类别名称选择类别。{CANCEL_HINT}"
+                draft.category, draft.step = category, "text"
+                reply = TEXT_PROMPT.format(n=service.policy().max_chars)
             case "text":
                 if not answer:
-                    return "内容是空的，请写下你想反映的事；回复 0 取消。"
+                    return "内容是空的，请写下你想反映的事。" + CANCEL_HINT
                 try:
                     draft.text = service.check_text(answer)
                 except service.ConcernError as e:
                     return str(e).replace("这次没有提交，一个字也没有删。", "请精简后重新发送。")
                 draft.step = "disclose"
-                reply = "是否愿意留下你的部门或姓名，方便领导了解情况？愿意就直接回复要留下的内容（例如：质量科）；不愿意请回复 0，保持匿名。"
+                reply = DISCLOSE_PROMPT
             case "disclose":
-                if not answer:
-                    return "请回复要留下的部门或姓名；不愿意留下请回复 0，保持匿名。"
+                if not answer or textutil.parse_int(answer) is not None and answer not in ANONYMOUS_WORDS:
+                    return "保持匿名请回复 1；愿意留下，请直接写部门或姓名。" + CANCEL_HINT
                 draft.disclosed = None if answer in ANONYMOUS_WORDS else answer[:50]
                 draft.step = "confirm"
                 cat = runtime.org().categories[draft.category or "other"].name
@@ -90,12 +120,12 @@ async def step(user_id: int, bot_id: str, answer: str) -> str | None:
                         f"类别：{cat}",
                         f"内容：{draft.text}",
                         f"署名：{draft.disclosed or '匿名'}",
-                        "回复 1 提交，回复 0 取消。",
+                        CONFIRM_HINT,
                     ]
                 )
             case _:
                 if answer not in YES_WORDS:
-                    return "回复 1 提交，回复 0 取消。"
+                    return CONFIRM_HINT
                 submitted = await service.submit(
                     user_id=user_id, bot_id=bot_id, text=draft.text or "", category=draft.category, disclosed=draft.disclosed
                 )

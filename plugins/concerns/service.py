@@ -166,7 +166,7 @@ async def progress(raw_code: str) -> str:
         lines.append("进展：")
         lines.extend(history)
     if c.status == "closed" and c.rating is None:
-        lines.append("已办结。欢迎发送“/评价 回执码 1-5”为办理情况打分（5 分最满意）。")
+        lines.append("已办结。" + rate_invitation(receipts.parse_code(raw_code) or "回执码"))
     elif c.rating is not None:
         lines.append(f"你的评价：{c.rating} 分。")
     return "\n".join(lines)
@@ -405,7 +405,7 @@ async def close(actor: int, raw_number: str, text: str) -> str:
         if route is not None:
             route.destroy_after = now + timedelta(days=policy().retention_days)
         cid, eid = await _act(c, s, ConcernEvent(concern_id=c.id, at=now, kind="closed", actor=actor, text=text, relay="pending"))
-    status = await relay(cid, eid, RELAY_MESSAGES["closed"].format(text=text))
+    status = await relay(cid, eid, RELAY_MESSAGES["closed"].format(text=text), invite_rating=True)
     return f"已办结 #{cid}。{RELAY_ANSWERS[status]}" + await _tell_owner(actor, owner, cid, eid)
 
 
@@ -483,14 +483,18 @@ async def transfer(actor: int, raw_number: str, target: str) -> str:
 RELAY_MESSAGES = {
     "acknowledged": "你反映的诉求已由负责的领导受理，请耐心等待答复。",
     "reply": "你反映的诉求有了新答复：\n{text}",
-    "closed": "你反映的诉求已办结：\n{text}\n欢迎发送“/评价 回执码 1-5”为办理情况打分。",
+    "closed": "你反映的诉求已办结：\n{text}",
     "transferred": "你反映的诉求{text}。",
     "escalated": "你反映的诉求{text}。",
 }
 MAX_REFUSALS = 3  # definite refusals before a relay is given up ("failed"); not-connected never counts
 
 
-async def relay(concern_id: int, event_id: int, message: str) -> str:
+def rate_invitation(code: str) -> str:
+    return f"欢迎为办理情况打分：发送“/评价 {code} 5”，1 分是很不满意，5 分是很满意。"
+
+
+async def relay(concern_id: int, event_id: int, message: str, *, invite_rating: bool = False) -> str:
     """Send to the submitter through the sealed route, now; the event row records the outcome.
 
     Direct rather than through the outbox: an outbox row would store the submitter's id next
@@ -514,7 +518,9 @@ async def relay(concern_id: int, event_id: int, message: str) -> str:
             status = "failed"
         else:
             _, bot_id, user_id, code = receipts.open_route(concern_id, route.sealed)
-            text = f"【连心】回执码 {code}\n{message}\n发送“/进度 {code}”可查看全部进展。"
+            text = f"【连心】回执码 {code}\n{message}\n" + (
+                rate_invitation(code) if invite_rating else f"发送“/进度 {code}”可查看全部进展。"
+            )
             status = await _send_private(bot_id, user_id, text)
         if status == "refused":
             refusals += 1
@@ -913,4 +919,4 @@ async def relay_retry_tick() -> None:
         if template is None or ("{text}" in template and e.text is None):
             continue
         text = escalation_phrase(e.text) if e.kind == "escalated" else e.text
-        await relay(e.concern_id, e.id, template.format(text=text))
+        await relay(e.concern_id, e.id, template.format(text=text), invite_rating=e.kind == "closed")

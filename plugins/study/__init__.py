@@ -66,14 +66,15 @@ async def _quiz(ctx: Ctx) -> None:
     await ctx.reply(await data_source.start_quiz(materials.library(), where(ctx), ctx.args))
 
 
-@command("积分", summary="查看我的学习积分", order=23)
+# Points are private to each person: /积分 answers in private chat only.
+@command("积分", summary="查看我的学习积分（只有自己能看到）", group=False, order=23)
 async def _points(ctx: Ctx) -> None:
     await ctx.reply(await data_source.my_points(where(ctx)))
 
 
-@command("排行", summary="本月学习积分排行", order=24)
+@command("排行", summary="本月积分排行（只列自愿公开的人）；公开或不公开我的积分", usage="/排行 [公开|不公开]", order=24)
 async def _ranking(ctx: Ctx) -> None:
-    await ctx.reply(await data_source.ranking_text(where(ctx)))
+    await ctx.reply(await data_source.ranking_text(where(ctx), arg=ctx.args))
 
 
 @command("发布学习", summary="把学习材料发到各学习群（先看清单，再确认）", usage="/发布学习 [标题]", roles=[Role.cadre], order=80)

@@ -176,7 +176,8 @@ async def check_in(lib: Library, where: Where, title: str, now: datetime | None 
     rule = points.RULES["checkin"]
     head = f"{who}打卡成功：《{m.title}》。"
     if got:
-        head += f"积分 +{got}（本月共 {total} 分）。"
+        # The month's total is the person's own business: not shown in the group.
+        head += f"积分 +{got}。" if where.group is not None else f"积分 +{got}（本月共 {total} 分）。"
     else:
         head += f"今天的打卡积分已满（每天最多 {rule.cap} 分），这次不再加分。"
     if m.quiz:
@@ -327,7 +328,7 @@ async def answer(lib: Library, where: Where, text: str, now: datetime | None = N
     lines.append("")
     if correct == total_q:
         lines.append("全部答对，真棒！" + (f"额外奖励 {bonus} 分。" if bonus else ""))
-    lines.append(f"测验结束：答对 {correct}/{total_q} 题，本次获得 {earned} 分，本月累计 {month_total} 分。发送 /排行 看看本月排名。")
+    lines.append(f"测验结束：答对 {correct}/{total_q} 题，本次获得 {earned} 分，本月累计 {month_total} 分。")
     return "\n".join(lines)
 
 
@@ -350,23 +351,49 @@ async def my_points(where: Where, now: datetime | None = None) -> str:
         lines.append("发送 /已学 打卡、私聊我发送 /答题 参加测验，都能获得积分。")
         lines.append(rules)
         return "\n".join(lines)
+    # A place only among those who chose to be ranked, and only for someone who did.
     rank = next((r.rank for r in ranks if r.user_id == where.user_id), None)
-    place = f"（第 {rank} 名）" if rank else ""
+    place = f"（排行第 {rank} 名）" if rank else ""
     today_line = "，".join(f"{r.label} {used[a]}/{r.cap}" for a, r in points.RULES.items())
-    return "\n".join([f"{who}学习积分：本月 {mine} 分{place}，累计 {total} 分。", f"今天已得：{today_line}。", rules])
+    return "\n".join([f"{who}学习积分：本月 {mine} 分{place}，累计 {total} 分。", f"今天已得：{today_line}。", rules, PRIVATE_NOTE])
 
 
-async def ranking_text(where: Where, now: datetime | None = None) -> str:
+PRIVATE_NOTE = "积分只有你自己能看到，用于自我激励，不作考核依据。"
+RANKING_OFF = "本单位没有开启积分排行。积分只有你自己能看到，发送 /积分 查看。"
+OPT_IN_HINT = "积分默认不公开。愿意出现在排行和每月的学习之星里，发送 /排行 公开。"
+RANKING_USAGE = "用法：/排行 查看本月排行；/排行 公开 或 /排行 不公开 选择是否上榜。"
+PUBLIC_WORDS = {"公开", "上榜", "参加", "加入"}
+PRIVATE_WORDS = {"不公开", "取消公开", "不上榜", "退出", "隐藏"}
+
+
+async def ranking_text(where: Where, now: datetime | None = None, arg: str = "") -> str:
+    """/排行, /排行 公开, /排行 不公开."""
+    arg = clean(arg)
+    if not points.ranking_enabled():
+        return RANKING_OFF
+    if arg in PUBLIC_WORDS or arg in PRIVATE_WORDS:
+        public = arg in PUBLIC_WORDS
+        async with session() as s:
+            changed = await points.set_public(s, where.user_id, public)
+            await s.commit()
+        if public:
+            return ("好的，" if changed else "你已经选择公开了。") + "你的学习积分会出现在 /排行 和每月的学习之星里。不想公开时，发送 /排行 不公开。"
+        return ("好的，你的学习积分不再公开，" if changed else "你的学习积分本来就没有公开，") + "只有你自己能看到。"
+    if arg:
+        return RANKING_USAGE
     now = now or clock.now()
     month = Period.month(now.year, now.month)
     async with session() as s:
         ranks = await points.ranking(s, month.text)
+        public = await points.is_public(s, where.user_id)
     if not ranks:
-        return f"{month.label}还没有人获得学习积分。发送 /已学 打卡就能上榜。"
-    lines = [f"{month.label}学习积分排行（前 {RANK_SHOWN} 名）：" if len(ranks) > RANK_SHOWN else f"{month.label}学习积分排行："]
-    lines += points.ranking_lines(ranks, RANK_SHOWN)
+        return f"{month.label}的排行里还没有人。" + ("发送 /已学 打卡就能上榜。" if public else OPT_IN_HINT)
+    head = f"{month.label}学习积分排行（只列愿意公开的同事" + (f"，前 {RANK_SHOWN} 名）：" if len(ranks) > RANK_SHOWN else "）：")
+    lines = [head, *points.ranking_lines(ranks, RANK_SHOWN)]
     shown = {r.user_id for r in ranks[:RANK_SHOWN]}
     me = next((r for r in ranks if r.user_id == where.user_id), None)
     if me is not None and me.user_id not in shown:
         lines.append(f"你目前第 {me.rank} 名，{me.points} 分。")
+    if not public:
+        lines.append(OPT_IN_HINT)
     return "\n".join(lines)

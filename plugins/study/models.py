@@ -81,3 +81,12 @@ class StudyPublishOffer(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     reported: Mapped[bool] = mapped_column(default=False)
+
+
+class StudyRankingOptIn(Base):
+    """Who chose to appear in /排行 and the monthly 学习之星 post (/排行 公开). Points are
+    private by default: no row, not ranked. /排行 不公开 deletes the row."""
+
+    __tablename__ = "study_ranking_optin"
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

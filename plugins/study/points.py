@@ -9,6 +9,11 @@
 An award that would pass the cap is cut to what is left (possibly nothing, and then nothing is
 recorded, so the same question can still earn its point on another day). Caps count by the
 organisation's local date; ranks by its local month.
+
+Points are for encouragement, not assessment (国办函〔2026〕12号, as reported: points rankings
+must not be compulsory nor used in assessments). They are private to each person: the public
+ranking (/排行, 学习之星) lists only people who chose it (/排行 公开), and an organisation can
+switch it off altogether (`study: {ranking: false}` in the org file).
 """
 
 from __future__ import annotations
@@ -19,9 +24,9 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import runtime
+from bot import clock, runtime
 from bot.db import insert_ignore
-from plugins.study.models import StudyPoints
+from plugins.study.models import StudyPoints, StudyRankingOptIn
 
 
 @dataclass(frozen=True)
@@ -90,11 +95,35 @@ class Rank:
     points: int
 
 
+def ranking_enabled() -> bool:
+    return runtime.org().spec.study.ranking
+
+
+async def is_public(s: AsyncSession, user_id: int) -> bool:
+    return await s.get(StudyRankingOptIn, user_id) is not None
+
+
+async def set_public(s: AsyncSession, user_id: int, public: bool) -> bool:
+    """Record the person's choice (the caller commits); returns whether it changed anything."""
+    row = await s.get(StudyRankingOptIn, user_id)
+    if public and row is None:
+        s.add(StudyRankingOptIn(user_id=user_id, created_at=clock.utcnow()))
+        return True
+    if not public and row is not None:
+        await s.delete(row)
+        return True
+    return False
+
+
 async def ranking(s: AsyncSession, month: str) -> list[Rank]:
-    """Everyone with points in `month`, best first; ties share a rank and are ordered by name."""
+    """The public ranking of `month`: people who opted in and have points, best first; ties
+    share a rank and are ordered by name. Empty when the organisation has no ranking."""
+    if not ranking_enabled():
+        return []
     rows = (
         await s.execute(
             select(StudyPoints.user_id, func.sum(StudyPoints.points))
+            .join(StudyRankingOptIn, StudyRankingOptIn.user_id == StudyPoints.user_id)
             .where(StudyPoints.month == month)
             .group_by(StudyPoints.user_id)
         )

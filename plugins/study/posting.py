@@ -95,7 +95,7 @@ def full_text(m: Material) -> list[Part]:
 
 
 def star_post(month: Period, ranks: list[points.Rank]) -> str:
-    lines = [f"【学习之星】{month.label}学习积分排行", *points.ranking_lines(ranks)]
+    lines = [f"【学习之星】{month.label}学习积分排行（只列愿意公开的同事）", *points.ranking_lines(ranks)]
     lines += ["", "感谢大家认真学习！新的一月，学习日见。发送 /积分 可以查看自己的积分。"]
     return "\n".join(lines)
 

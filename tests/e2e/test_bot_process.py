@@ -35,7 +35,7 @@ async def test_help_in_private_and_group_over_reverse_websocket(tmp_path: Path) 
         await peer.private_message(WORKER, "/帮助")
         call = await peer.wait_call("send_msg", where=lambda c: c.params.get("message_type") == "private")
         assert call.params["user_id"] == WORKER
-        assert call.text.startswith("连心可以帮你做这些事")
+        assert call.text.startswith("我最常用的命令：")
         assert "/状态" not in call.text  # a worker is not offered cadre commands
 
         mark = peer.mark()
@@ -64,7 +64,7 @@ async def test_forward_websocket_mode(tmp_path: Path) -> None:
             await peer.wait_connected(timeout=30)
             await peer.private_message(WORKER, "/帮助")
             call = await peer.wait_call("send_msg")
-            assert call.text.startswith("连心可以帮你做这些事")
+            assert call.text.startswith("我最常用的命令：")
 
 
 async def test_access_token_is_enforced(tmp_path: Path) -> None:
@@ -134,7 +134,7 @@ async def test_malformed_events_do_not_crash_the_bot(tmp_path: Path) -> None:
         mark = peer.mark()
         await peer.private_message(WORKER, "/帮助")
         call = await peer.wait_call("send_msg", since=mark)
-        assert call.text.startswith("连心可以帮你做这些事")
+        assert call.text.startswith("我最常用的命令：")
         # A frame that is not JSON at all is skipped; the connection stays (issue 10, item 18).
         link = peer._link
         await peer.raw_frame("this is not json {")

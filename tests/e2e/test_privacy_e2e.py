@@ -176,7 +176,7 @@ async def test_non_json_frame_keeps_a_forward_connection(tmp_path: Path) -> None
             await peer.raw_frame(f"{SECRET} {{")
             await peer.private_message(CADRE, "/帮助")
             call = await peer.wait_call("send_msg")
-            assert call.text.startswith("连心可以帮你做这些事") and peer._link is link
+            assert call.text.startswith("我最常用的命令：") and peer._link is link
             out = proc.output()
     assert "Ignored a WebSocket frame that is not JSON" in out and "Trying to reconnect" not in out
     assert SECRET not in out

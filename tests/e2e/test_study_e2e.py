@@ -154,15 +154,18 @@ async def test_check_in_quiz_points_ranking_and_catch_up_from_chat(tmp_path: Pat
                 await peer.group_message(group, user, text)
             return (await peer.wait_call(REPLIES, where=reply_to(user, group), since=mark)).text
 
-        assert (await say(30001, "/已学", 40001)).startswith("张三打卡成功：《安全生产测试材料》。积分 +1（本月共 1 分）。")
+        assert (await say(30001, "/已学", 40001)).startswith("张三打卡成功：《安全生产测试材料》。积分 +1。")
         assert (await say(30001, "/已学", 40001)) == "张三已经打过卡了：《安全生产测试材料》（12月5日）。"
         assert (await say(30001, "/答题", 40001)) == "/答题 请私聊我使用。"
         assert (await say(30001, "/答题")).endswith("第 1/3 题：第一题问什么？\nA. 甲\nB. 乙\nC. 丙")
         assert (await say(30001, "B")).startswith("回答正确！积分 +1。")
         assert (await say(30001, "A")).startswith("回答正确！积分 +1。\n解析：解析内容。")
-        assert (await say(30001, "D")).endswith("测验结束：答对 3/3 题，本次获得 5 分，本月累计 6 分。发送 /排行 看看本月排名。")
-        assert (await say(30001, "/积分")).startswith("张三的学习积分：本月 6 分（第 1 名），累计 6 分。")
-        assert (await say(30002, "/排行", 40001)) == "2026年12月学习积分排行：\n1. 张三 6 分"
+        assert (await say(30001, "D")).endswith("测验结束：答对 3/3 题，本次获得 5 分，本月累计 6 分。")
+        assert (await say(30001, "/积分")).startswith("张三的学习积分：本月 6 分，累计 6 分。")
+        # Points are private until one opts in to the ranking.
+        assert (await say(30002, "/排行", 40001)).startswith("2026年12月的排行里还没有人。")
+        assert (await say(30001, "/排行 公开")).startswith("好的，你的学习积分会出现在 /排行")
+        assert (await say(30002, "/排行", 40001)).startswith("2026年12月学习积分排行（只列愿意公开的同事）：\n1. 张三 6 分\n")
 
         # Three days later: the private copy to everyone in the group who has not checked in.
         mark = peer.mark()
@@ -182,7 +185,7 @@ async def test_check_in_quiz_points_ranking_and_catch_up_from_chat(tmp_path: Pat
         set_clock(clock_file, "2027-01-01T10:00:00+08:00")
         star = await peer.wait_call("send_group_msg", where=lambda c: "学习之星" in c.text, since=mark, timeout=15)
         assert star.params["group_id"] == 40001
-        assert star.text.startswith("【学习之星】2026年12月学习积分排行\n1. 张三 6 分\n")
+        assert star.text.startswith("【学习之星】2026年12月学习积分排行（只列愿意公开的同事）\n1. 张三 6 分\n")
 
 
 async def test_bad_material_stops_start_up_with_a_clear_message(tmp_path: Path) -> None:
