@@ -14,7 +14,7 @@ from bot.org import Role
 from tests.helpers import RecordingBot, group_event, private_event
 
 PEOPLE = {"worker": 30001, "leader": 20004, "cadre": 20002, "moderator": 20003, "superuser": 10001}
-MOD_ONLY = {"确认", "驳回", "案件"}
+MOD_ONLY = {"确认", "驳回", "案件", "撤销", "维持", "防骗"}
 MAX_LINES = 10
 
 

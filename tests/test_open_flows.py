@@ -68,7 +68,7 @@ async def test_a_draft_opened_elsewhere_is_continued_here_and_a_closed_one_is_go
     await as_other(other_process, flow.start(WORKER))
     assert ASK_TEXT in await say(bot, WORKER, "1")  # the category step, taken here
     # The person cancels through the other process: this one does not act on a stale draft.
-    assert "已取消" in await as_other(other_process, flow.step(WORKER, "10000", "0"))
+    assert "已取消" in await as_other(other_process, flow.step(WORKER, "10000", "取消"))
     assert await say(bot, WORKER, "夜班补贴没发") == PRIVATE_HINT
 
 

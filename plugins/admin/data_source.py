@@ -126,6 +126,7 @@ TOPICS: list[tuple[str, str, tuple[str, ...]]] = [
     ("群管理", "moderation", ("举报", "申诉", "案件", "管理")),
     ("报表", "reports", ("月报", "周报", "导出")),
     ("系统", "admin", ("状态", "重发")),
+    ("工作台", "console", ("网页", "网页版")),
 ]
 # Moderation commands open to anyone; the others (case decisions, the case list) are checked per
 # case inside the plugin, so the registry cannot tell: only moderators and cadres see them here.
