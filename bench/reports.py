@@ -120,7 +120,8 @@ def child(mode: str) -> None:
     print(json.dumps(asyncio.run(measure())))
 
 
-def run_child(mode: str, tmp: Path, db: Path) -> dict[str, list[float]]:
+def run_child(mode: str, tmp: Path, db: Path, script: str = __file__, extra: list[str] | None = None) -> dict:
+    """`script --child mode` (or `script --child` plus `extra` for another benchmark) on `db`."""
     env = os.environ | {
         "SQLALCHEMY_DATABASE_URL": f"sqlite+aiosqlite:///{db}",
         "LIANXIN_ORG": str(tmp / "org.yaml"),
@@ -128,7 +129,8 @@ def run_child(mode: str, tmp: Path, db: Path) -> dict[str, list[float]]:
         "LIANXIN_CLOCK_FILE": str(tmp / "clock"),
         "PYTHONPATH": str(ROOT),
     }
-    out = subprocess.run([sys.executable, __file__, "--child", mode], cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    argv = [sys.executable, script, "--child", mode] if extra is None else [sys.executable, script, "--child", *extra]
+    out = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     if out.returncode != 0:
         raise SystemExit(f"{mode} run failed:\n{out.stderr[-3000:]}")
     if os.environ.get("BENCH_SHOW"):

@@ -67,6 +67,18 @@ DEEDS = [
 ]
 
 
+async def _visible(concern_id: int) -> None:
+    """What the leader's digest slot does (the example has no bot to send the digest)."""
+    from sqlalchemy import update
+
+    from bot.db import session
+    from plugins.concerns.models import Concern
+
+    async with session() as s:
+        await s.execute(update(Concern).where(Concern.id == concern_id).values(visible=True, notified=True))
+        await s.commit()
+
+
 async def seed(year: int = 2026, month: int = 11) -> None:
     from bot import clock, runtime
     from plugins.care import commend, suggest
@@ -87,6 +99,7 @@ async def seed(year: int = 2026, month: int = 11) -> None:
             clock.set_now(when)
             done = await service.submit(user_id=user, bot_id="10000", text=text, category=cat)
             numbered.append((done.concern_id, cat, when))
+            await _visible(done.concern_id)
             if rng.random() < 0.12:  # a few stay untouched (overdue)
                 continue
             clock.set_now(when + timedelta(hours=rng.randint(2, 40)))

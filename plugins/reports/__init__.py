@@ -16,7 +16,7 @@ from bot.org import Role
 # The concerns section reads concerns' tables: load that plugin first (NoneBot refuses a plugin
 # module that was imported before it was loaded as a plugin).
 require("plugins.concerns")
-from plugins.reports import other_sections, providers, report, service  # noqa: E402
+from plugins.reports import models, other_sections, providers, report, service  # noqa: E402, F401 - models: its table
 from plugins.reports.concerns_section import concerns_section  # noqa: E402
 
 __plugin_meta__ = PluginMetadata(name="reports", description="月报、周报与导出", usage="/月报 /周报 /导出")
@@ -60,5 +60,15 @@ async def _tick() -> None:
     await service.monthly_tick()
 
 
-# The worker process (hot words, chart, CSV) must not outlive the bot or hold up its stop.
-get_driver().on_shutdown(offload.shutdown)
+@get_driver().on_startup
+async def _startup() -> None:
+    # Not in in-process tests (their NoneBot runs without the scheduler): no stray worker.
+    if getattr(get_driver().config, "apscheduler_autostart", True):
+        service.start_warm_up()
+
+
+@get_driver().on_shutdown
+async def _shutdown() -> None:
+    # The worker process (hot words, chart, export) must not outlive the bot or hold up its stop.
+    service.stop_warm_up()
+    offload.shutdown()

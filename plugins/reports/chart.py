@@ -34,6 +34,9 @@ FONT_FILES = re.compile(r"(?i)(notosanscjk|notoserifcjk|notosanssc|sourcehansans
 STATUS_COLOURS = {"待受理": "#d9534f", "已受理": "#f0ad4e", "已答复": "#5bc0de", "已办结": "#5cb85c"}
 PALETTE = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7"]
 HIDDEN = "#bbbbbb"
+# Part of the stored charts' version (plugins/reports/cache.py): change it when the drawing
+# changes, so charts stored by an older release are drawn again.
+VERSION = "portrait-1"
 _lock = threading.Lock()  # rcParams are global: one chart at a time
 
 
@@ -92,6 +95,28 @@ def bundled_font() -> str | None:
 def _known(font_manager) -> str | None:  # type: ignore[no-untyped-def]
     names = {f.name for f in font_manager.fontManager.ttflist}
     return next((n for n in PREFERRED if n in names), None)
+
+
+def warm_up() -> None:
+    """In the worker process, soon after start: the imports and tables a first report needs
+    (jieba's dictionary and IDF table, matplotlib and the CJK font, openpyxl), so a cadre's
+    first /月报 or /导出 does not wait for them."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: F401
+    from matplotlib.figure import Figure  # noqa: F401
+
+    from bot import text as textutil
+
+    tfidf = textutil.tfidf()
+    tfidf.tokenizer.initialize()
+    list(tfidf.tokenizer.cut("食堂饭菜太咸"))
+    cjk_font()
+    try:
+        import openpyxl  # noqa: F401
+    except ImportError:
+        pass
 
 
 # --- panels ------------------------------------------------------------------------------

@@ -3,8 +3,8 @@ items, satisfaction; the texts feed the hot words. Reads only what leaders may s
 
 from __future__ import annotations
 
-import statistics
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import case, func, or_, select
 
@@ -24,6 +24,35 @@ def status_at(c: Concern, when: datetime) -> str:
     if c.acknowledged_at and c.acknowledged_at <= when:
         return "acknowledged"
     return "new"
+
+
+def _hours(dialect: str, later: Any, earlier: Any) -> Any:
+    """Hours between two stored times, in SQL (SQLite keeps them as ISO text, naive UTC)."""
+    if dialect == "sqlite":
+        return (func.julianday(later) - func.julianday(earlier)) * 24.0
+    return func.extract("epoch", later - earlier) / 3600.0
+
+
+async def _medians(s: Any, dialect: str, visible: Any, column: Any, start: datetime, end: datetime) -> dict[int, tuple[float, int]]:
+    """Per leader: the median hours from submission to `column` for those reached in the
+    period, and how many. Computed in the database (a window over the period's rows): a busy
+    month's thousands of times are not loaded into the bot to be sorted."""
+    hours = _hours(dialect, column, Concern.created_at)
+    ranked = (
+        select(
+            Concern.leader.label("leader"),
+            hours.label("hours"),
+            func.row_number().over(partition_by=Concern.leader, order_by=hours).label("rn"),
+            func.count().over(partition_by=Concern.leader).label("n"),
+        )
+        .where(visible, column >= start, column < end)
+        .subquery()
+    )
+    # The middle row, or the two middle rows of an even count: their mean is the median.
+    middle = ranked.c.rn.in_([(ranked.c.n + 1) // 2, (ranked.c.n + 2) // 2])
+    rows = (await s.execute(select(ranked.c.leader, func.avg(ranked.c.hours), func.max(ranked.c.n)).where(middle).group_by(ranked.c.leader))).all()
+    # Stored times are whole hours: the rounding hides the float noise of julianday.
+    return {int(leader): (round(float(h), 6), int(n)) for leader, h, n in rows}
 
 
 def duration_text(hours: float) -> str:
@@ -51,20 +80,16 @@ async def concerns_section(start: datetime, end: datetime) -> Section:
         texts = (
             await s.scalars(select(Concern.text).where(visible, created, Concern.text.is_not(None), Concern.text != "").order_by(Concern.id))
         ).all()
-        acks = (
+        dialect = (await s.connection()).dialect.name
+        ack = await _medians(s, dialect, visible, Concern.acknowledged_at, start, end)
+        close = await _medians(s, dialect, visible, Concern.closed_at, start, end)
+        rated = (
             await s.execute(
-                select(Concern.leader, Concern.created_at, Concern.acknowledged_at).where(
-                    visible, Concern.acknowledged_at >= start, Concern.acknowledged_at < end
-                )
-            )
-        ).all()
-        closes = (
-            await s.execute(
-                select(Concern.leader, Concern.created_at, Concern.closed_at, Concern.rating).where(
+                select(func.avg(Concern.rating), func.count(Concern.rating)).where(
                     visible, Concern.closed_at >= start, Concern.closed_at < end
                 )
             )
-        ).all()
+        ).one()
         overdue = (
             await s.scalars(
                 select(Concern.id)
@@ -91,29 +116,15 @@ async def concerns_section(start: datetime, end: datetime) -> Section:
         row_label="类别",
     )
 
-    ack: dict[int, list[float]] = {}
-    close: dict[int, list[float]] = {}
-    ratings: list[int] = []
-    for leader, created_at, acked in acks:
-        if acked is None:  # the query selects acknowledged ones; this keeps the types honest
-            continue
-        ack.setdefault(leader, []).append((acked - created_at).total_seconds() / 3600)
-    for leader, created_at, closed, rating in closes:
-        if closed is None:
-            continue
-        close.setdefault(leader, []).append((closed - created_at).total_seconds() / 3600)
-        if rating is not None:
-            ratings.append(rating)
     metrics: list[Metric] = []
     for leader in sorted(set(ack) | set(close), key=lambda q: org.display_name(q)):
         name = org.display_name(leader)
-        for label, data in (("受理", ack.get(leader, [])), ("办结", close.get(leader, []))):
-            median = statistics.median(data) if data else None
+        for label, (median, n) in (("受理", ack.get(leader, (None, 0))), ("办结", close.get(leader, (None, 0)))):
             metrics.append(
                 Metric(
                     f"{name} {label}用时中位数",
                     median,
-                    len(data),
+                    n,
                     unit="小时",
                     text=duration_text(median) if median is not None else None,
                     row=name,
@@ -121,7 +132,7 @@ async def concerns_section(start: datetime, end: datetime) -> Section:
                 )
             )
     metrics.append(
-        Metric("办结诉求满意度（1–5 分）", statistics.fmean(ratings) if ratings else None, len(ratings), unit=" 分")
+        Metric("办结诉求满意度（1–5 分）", float(rated[0]) if rated[1] else None, int(rated[1]), unit=" 分")
     )
     notes = ["逾期未办（截至生成时）：" + ("、".join(f"#{n}" for n in overdue) if overdue else "无")]
     return Section(

@@ -145,7 +145,7 @@ async def build(period: Period) -> Report:
     sections = await providers.collect(period.start, period.end)
     protected = [(s, [protect_table(t.cells, t.totals) if t.rows and t.columns else None for t in s.tables]) for s in sections]
     texts = [t for s in sections for t in s.texts]
-    return Report(period, clock.now(), protected, await cached_hot_words(texts))  # type: ignore[arg-type]
+    return Report(period, clock.now(), protected, await cached_hot_words(texts, period.key))  # type: ignore[arg-type]
 
 
 # The report's modules, imported in the worker process without the plugin's __init__.
@@ -154,20 +154,30 @@ _hot_cache: OrderedDict[str, list[tuple[str, int]]] = OrderedDict()
 HOT_CACHE = 32  # periods' worth of results kept (a few hundred bytes each)
 
 
-async def cached_hot_words(texts: list[str]) -> list[tuple[str, int]]:
-    """`hot_words(texts)`, computed in the worker process and cached by the texts' content:
-    the same texts (an unchanged period) are not segmented again; any added, removed or
-    edited text is a different key, so a stale list is never shown."""
+async def cached_hot_words(texts: list[str], period: str = "") -> list[tuple[str, int]]:
+    """`hot_words(texts)`, computed in the worker process and cached by the texts' content, in
+    memory and in the database (`plugins.reports.cache`, per period): the same texts (an
+    unchanged period) are not segmented again, not in a new process either; any added, removed
+    or edited text is a different version, so a stale list is never shown."""
     if len(texts) < SMALL:
         return []
+    import json
+
+    from bot import offload
+    from plugins.reports import cache
+
     extra = sorted({k for c in runtime.org().spec.categories for k in c.keywords})
     digest = hashlib.sha256("\x00".join([*extra, "\x01", *texts]).encode()).hexdigest()
     if digest in _hot_cache:
         _hot_cache.move_to_end(digest)
         return _hot_cache[digest]
-    from bot import offload
-
-    words = await offload.run(hot_words, texts, HOT_WORDS, extra, packages=PACKAGES)
+    stored = await cache.get(period, "hot_words", digest) if period else None
+    if stored is not None:
+        words = [(str(w), int(n)) for w, n in json.loads(stored)]
+    else:
+        words = await offload.run(hot_words, texts, HOT_WORDS, extra, packages=PACKAGES)
+        if period:
+            await cache.put(period, "hot_words", digest, json.dumps(words, ensure_ascii=False).encode())
     _hot_cache[digest] = words
     while len(_hot_cache) > HOT_CACHE:
         _hot_cache.popitem(last=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import hashlib
 from collections import OrderedDict
@@ -55,22 +56,58 @@ def _shown(report: Report) -> Report:
 
 
 async def chart_png(report: Report) -> bytes | None:
+    """The period's chart: from memory, else from the database (a new process), else drawn in
+    the worker process and stored, keyed by a digest of everything it shows."""
+    from plugins.reports import cache
+
     name = runtime.org().name
     shown = _shown(report)
-    digest = hashlib.sha256(repr((name, shown)).encode()).hexdigest()
-    cached = _charts.get(report.period.key)
+    digest = hashlib.sha256(repr((name, chart.VERSION, shown)).encode()).hexdigest()
+    key = report.period.key
+    cached = _charts.get(key)
     if cached is not None and cached[0] == digest:
-        _charts.move_to_end(report.period.key)
+        _charts.move_to_end(key)
         return cached[1]
-    try:
-        png = await offload.run(chart.render, shown, name, packages=PACKAGES)
-    except Exception as e:
-        logger.error(f"report chart failed: {type(e).__name__}")
-        return None
-    _charts[report.period.key] = (digest, png)
+    png = await cache.get(key, "chart", digest)
+    if png is None:
+        try:
+            png = await offload.run(chart.render, shown, name, packages=PACKAGES)
+        except Exception as e:
+            logger.error(f"report chart failed: {type(e).__name__}")
+            return None
+        await cache.put(key, "chart", digest, png)
+    _charts[key] = (digest, png)
     while len(_charts) > CHARTS:
         _charts.popitem(last=False)
     return png
+
+
+# The worker process is started and warmed this long after start-up: not during it (start-up
+# stays lean and quick), but well before a cadre's first report as a rule.
+WARM_AFTER = 5.0
+warm_task: asyncio.Task[None] | None = None
+
+
+async def _warm() -> None:
+    await asyncio.sleep(WARM_AFTER)
+    try:
+        await offload.run(chart.warm_up, packages=PACKAGES)
+    except Exception as e:  # noqa: BLE001 - a report then warms the worker itself
+        logger.warning(f"report worker warm-up failed: {type(e).__name__}")
+
+
+def start_warm_up() -> None:
+    """Warm the worker in the background, once per process (bot start-up)."""
+    global warm_task
+    if warm_task is None:
+        warm_task = asyncio.get_running_loop().create_task(_warm(), name="reports-warm-up")
+
+
+def stop_warm_up() -> None:
+    global warm_task
+    if warm_task is not None:
+        warm_task.cancel()
+        warm_task = None
 
 
 async def report_parts(period: Period) -> list[Part]:
