@@ -437,7 +437,38 @@ async def test_hot_words_chart_and_csv_of_a_report_are_computed_off_the_loop(db,
     period = report.month_period(2026, 11)
     parts = await service.report_parts(period)
     assert any(type(p).__name__ == "Image" for p in parts)
-    assert {"hot_words", "render"} <= set(ran)
+    assert {"hot_words_from", "render"} <= set(ran)
     ran.clear()
     await service.report_parts(period)  # same data: the chart is reused, not drawn again
     assert "render" not in ran
+    # A new process (empty memory caches) reads both from the database: no worker job at all.
+    monkeypatch.setattr(report, "_hot_cache", type(report._hot_cache)())
+    monkeypatch.setattr(service, "_charts", type(service._charts)())
+    again = await service.report_parts(period)
+    assert ran == []
+    assert [p.data for p in again if type(p).__name__ == "Image"] == [p.data for p in parts if type(p).__name__ == "Image"]  # type: ignore[attr-defined]
+
+
+def test_hot_words_from_stored_counts_segment_only_the_added_texts(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    texts = [f"食堂饭菜太咸，打印机卡纸，第{i}次" for i in range(8)] + ["绩效工资不透明"] * 5
+    words, state = report.hot_words_from(texts, 10, ["食堂"], None)
+    assert words == report.hot_words(texts, 10, ["食堂"])
+    segmented: list[str] = []
+    real = report._count
+
+    def counting(tfidf, text: str):  # type: ignore[no-untyped-def]
+        segmented.append(text)
+        return real(tfidf, text)
+
+    monkeypatch.setattr(report, "_count", counting)
+    monkeypatch.setattr(report, "_tokens", {})  # as in a new worker process
+    more = [*texts, "绩效工资考核细则希望公开"]
+    words, state = report.hot_words_from(more, 10, ["食堂"], state)
+    assert segmented == ["绩效工资考核细则希望公开"]
+    assert words == report.hot_words(more, 10, ["食堂"]) and ("绩效工资", 6) in words
+    # A text gone (purged): counted afresh, never from stale counts.
+    segmented.clear()
+    monkeypatch.setattr(report, "_tokens", {})
+    fewer = more[1:]
+    words, _ = report.hot_words_from(fewer, 10, ["食堂"], state)
+    assert len(segmented) == len(fewer) and words == report.hot_words(fewer, 10, ["食堂"])

@@ -174,10 +174,14 @@ async def cached_hot_words(texts: list[str], period: str = "") -> list[tuple[str
     stored = await cache.get(period, "hot_words", digest) if period else None
     if stored is not None:
         words = [(str(w), int(n)) for w, n in json.loads(stored)]
+    elif period:
+        # The period's word counts so far: only texts added since are segmented.
+        state = await cache.get(period, "hot_state", "counts")
+        words, state = await offload.run(hot_words_from, texts, HOT_WORDS, extra, state, packages=PACKAGES)
+        await cache.put(period, "hot_state", "counts", state)
+        await cache.put(period, "hot_words", digest, json.dumps(words, ensure_ascii=False).encode())
     else:
         words = await offload.run(hot_words, texts, HOT_WORDS, extra, packages=PACKAGES)
-        if period:
-            await cache.put(period, "hot_words", digest, json.dumps(words, ensure_ascii=False).encode())
     _hot_cache[digest] = words
     while len(_hot_cache) > HOT_CACHE:
         _hot_cache.popitem(last=False)
@@ -194,8 +198,12 @@ def hot_words(texts: list[str], top: int = HOT_WORDS, extra_words: Iterable[str]
     """
     if len(texts) < SMALL:
         return []
+    return _listed(texts, keywords(texts, top * 4, extra_words), top)
+
+
+def _listed(texts: list[str], candidates: list[tuple[str, float]], top: int) -> list[tuple[str, int]]:
     out: list[tuple[str, int]] = []
-    for word, _ in keywords(texts, top * 4, extra_words):
+    for word, _ in candidates:
         n = sum(1 for t in texts if word in t)
         if n >= SMALL and not word.isdigit() and word not in STOPWORDS:
             out.append((word, n))
@@ -217,6 +225,11 @@ def keywords(texts: list[str], top: int, extra_words: Iterable[str] = ()) -> lis
     """Exactly `jieba.analyse.extract_tags("\\n".join(texts), topK=top, withWeight=True)`, from
     per-text counts: jieba segments each line on its own, so the joined text's word counts are
     the sum of the texts' (and the first-seen order, which breaks ties, is the same)."""
+    _use_dictionary(extra_words)
+    return _weights(_add_counts({}, texts), top)
+
+
+def _use_dictionary(extra_words: Iterable[str]) -> None:
     new = set(extra_words) - _dictionary
     if new:
         textutil.add_words(sorted(new))
@@ -224,18 +237,66 @@ def keywords(texts: list[str], top: int, extra_words: Iterable[str] = ()) -> lis
         _tokens.clear()
     if len(_tokens) > TOKEN_CACHE:
         _tokens.clear()
+
+
+def _weights(freq: dict[str, float], top: int) -> list[tuple[str, float]]:
     tfidf = textutil.tfidf()
-    freq: dict[str, float] = {}
+    total = sum(freq.values()) or 1.0
+    idf, median = tfidf.idf_freq, tfidf.median_idf
+    weights = {w: n * (idf.get(w, median) / total) for w, n in freq.items()}
+    return sorted(weights.items(), key=lambda wn: wn[1], reverse=True)[:top]
+
+
+def _add_counts(freq: dict[str, float], texts: Iterable[str]) -> dict[str, float]:
+    tfidf = textutil.tfidf()
     for text in texts:
         counted = _tokens.get(text)
         if counted is None:
             counted = _tokens[text] = _count(tfidf, text)
         for w, n in counted.items():
             freq[w] = freq.get(w, 0.0) + n
-    total = sum(freq.values())
-    idf, median = tfidf.idf_freq, tfidf.median_idf
-    weights = {w: n * (idf.get(w, median) / total) for w, n in freq.items()}
-    return sorted(weights.items(), key=lambda wn: wn[1], reverse=True)[:top]
+    return freq
+
+
+def _digest(text: str) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+
+def hot_words_from(
+    texts: list[str], top: int, extra_words: list[str], state: bytes | None
+) -> tuple[list[tuple[str, int]], bytes]:
+    """`hot_words(texts, top, extra_words)` (in the worker), starting from a period's stored word
+    counts: when the stored texts are all still there (a month only gains concerns as a rule),
+    only the added texts are segmented, so a new process after one more concern does not
+    segment thousands again. Anything else (a text gone, a new dictionary) counts afresh.
+    Returns the words and the state to store: compressed JSON of texts' digests and counts,
+    no text. (Words tied exactly in weight may come in another order than counted afresh.)"""
+    import json
+    import zlib
+    from collections import Counter
+
+    _use_dictionary(extra_words)
+    digests = [_digest(t) for t in texts]
+    freq: dict[str, float] = {}
+    new = texts
+    if state is not None:
+        try:
+            old = json.loads(zlib.decompress(state))
+            kept, now = Counter(old["digests"]), Counter(digests)
+            if old["extra"] == list(extra_words) and not kept - now:
+                freq = {str(w): float(n) for w, n in old["freq"].items()}
+                new = []
+                for text, d in zip(texts, digests):
+                    if kept[d] > 0:
+                        kept[d] -= 1
+                    else:
+                        new.append(text)
+        except (ValueError, KeyError, TypeError, zlib.error):
+            freq, new = {}, texts
+    freq = _add_counts(freq, new)
+    words = _listed(texts, _weights(freq, top * 4), top) if len(texts) >= SMALL else []
+    out = {"extra": list(extra_words), "digests": digests, "freq": freq}
+    return words, zlib.compress(json.dumps(out, ensure_ascii=False).encode())
 
 
 def _count(tfidf, text: str) -> dict[str, float]:  # type: ignore[no-untyped-def]
