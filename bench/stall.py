@@ -10,7 +10,9 @@ on anything else (a report's queries, formatting, a CSV) counts against the mess
 behind it. Phases of `--seconds` alternate: quiet (messages only) and busy (the same messages
 while two cadres, in private chat, ask `/月报 2026-11` one after the other without pause, with
 a `/导出` every few and one more concern arriving in the month every few, so reports are both
-cached and rebuilt). One warm-up report runs before the first phase (the first ever is built
+cached and rebuilt). The start-up ticks are let finish and the scheduler is paused before the
+phases (a tick's own cost would land in one phase or the other at random). One warm-up
+report runs before the first phase (the first ever is built
 off the loop as well; its cost is bench/reports.py's subject).
 
 Prints p50/p99 per kind of phase; the last line is `ratio: X` = p99 busy / p99 quiet (goal ≤ 1.5).
@@ -44,14 +46,44 @@ CHAT = [
 ]
 
 
+PEOPLE, GROUPS = month.people(), month.groups()
+
+
 def group(text: str, n: int, rng: random.Random) -> dict:
     return {
         "time": 1_700_000_000 + n, "self_id": 10000, "post_type": "message", "message_type": "group",
-        "sub_type": "normal", "message_id": 100_000 + n, "group_id": rng.choice(month.groups()),
-        "user_id": rng.choice(month.people()), "font": 0, "raw_message": text,
+        "sub_type": "normal", "message_id": 100_000 + n, "group_id": rng.choice(GROUPS),
+        "user_id": rng.choice(PEOPLE), "font": 0, "raw_message": text,
         "message": [{"type": "text", "data": {"text": text}}],
         "sender": {"user_id": 30001, "nickname": "职工", "role": "member"},
     }
+
+
+def watchdog(loop: asyncio.AbstractEventLoop, limit: float = float(os.environ.get("BENCH_SLOW_MS", "20")) / 1000) -> None:
+    """Diagnosis (BENCH_SLOW=1): print the loop thread's stack whenever the loop has not come
+    round for `limit` seconds, to stderr."""
+    import threading
+    import traceback
+
+    beat = [time.perf_counter()]
+
+    def tick() -> None:
+        beat[0] = time.perf_counter()
+        loop.call_later(0.002, tick)
+
+    loop.call_soon(tick)
+    main = threading.get_ident()
+
+    def watch() -> None:
+        while True:
+            time.sleep(limit / 2)
+            if time.perf_counter() - beat[0] > limit:
+                frame = sys._current_frames().get(main)
+                stack = "".join(traceback.format_stack(frame, limit=12)) if frame else "?"
+                print(f"--- loop held {time.perf_counter() - beat[0]:.3f} s:\n{stack}", file=sys.stderr)
+                time.sleep(limit)
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 def p99(values: list[float]) -> float:
@@ -63,13 +95,8 @@ async def measure(rate: int, seconds: float, rounds: int) -> dict:
     from nonebot.message import handle_event
 
     bot, adapter = await bench_reports.boot(False)
-    if os.environ.get("BENCH_SLOW"):  # diagnosis: asyncio logs each callback that held the loop > 5 ms
-        import logging
-
-        logging.basicConfig(level=logging.WARNING)
-        loop = asyncio.get_running_loop()
-        loop.set_debug(True)
-        loop.slow_callback_duration = 0.005
+    if os.environ.get("BENCH_SLOW"):
+        watchdog(asyncio.get_running_loop())
     rng = random.Random(12)
     n = 0
 
@@ -83,6 +110,18 @@ async def measure(rate: int, seconds: float, rounds: int) -> dict:
         await handle_event(bot, event(bench_reports.private(text, cadre, n)))
         return time.perf_counter() - start
 
+    # The start-up ticks (escalation checks over 5,000 concerns, ...) finish first, then the
+    # scheduler pauses: a tick landing in one phase and not the other is not what is compared.
+    from nonebot_plugin_apscheduler import scheduler
+
+    from bot import schedule
+
+    await asyncio.sleep(2)  # the ticks' first run starts just after start-up
+    for _ in range(1200):
+        if not schedule._running:  # noqa: SLF001
+            break
+        await asyncio.sleep(0.1)
+    scheduler.pause()
     for i in range(300):  # warm-up: imports, caches
         await handle_event(bot, event(group(rng.choice(CHAT), i, rng)))
     await ask(f"/月报 {month.MONTH}", month.CADRES[0])
