@@ -28,10 +28,10 @@ providers.register_section("study", other_sections.study_section)
 providers.register_section("moderation", other_sections.moderation_section)
 
 
-async def _period(ctx: Ctx, parse):  # type: ignore[no-untyped-def]
+async def _period(ctx: Ctx, parse, args: str | None = None):  # type: ignore[no-untyped-def]
     """The period the cadre asked for, or None after telling them what was wrong."""
     try:
-        return parse(ctx.args, clock.now())
+        return parse(ctx.args if args is None else args, clock.now())
     except report.ReportError as e:
         await ctx.reply(str(e))
         return None
@@ -49,10 +49,11 @@ async def _weekly(ctx: Ctx) -> None:
         await ctx.reply_parts(await service.report_parts(period))
 
 
-@command("导出", summary="导出月度报表的 CSV 表格（默认上个月）", usage="/导出 [本月|2026-11]", roles=ROLES, group=False, order=62)
+@command("导出", summary="导出月度报表的表格文件（Excel，默认上个月；加 csv 为 CSV）", usage="/导出 [本月|2026-11] [csv]", roles=ROLES, group=False, order=62)
 async def _export(ctx: Ctx) -> None:
-    if (period := await _period(ctx, report.parse_month)) is not None:
-        await ctx.reply(await service.export(ctx.port, ctx.user_id, period))
+    args, as_csv = report.split_format(ctx.args)
+    if (period := await _period(ctx, report.parse_month, args)) is not None:
+        await ctx.reply(await service.export(ctx.port, ctx.user_id, period, as_csv))
 
 
 @schedule.tick("reports", seconds=60)

@@ -10,8 +10,12 @@ from sqlalchemy import case, func, or_, select
 
 from bot import clock, runtime
 from plugins.concerns.models import Concern
-from plugins.reports.providers import Metric, Section, Table
+from plugins.reports.providers import Figure, Metric, Section, Table
+from plugins.reports.suppress import TOTAL
 
+SATISFACTION = "办结诉求满意度（1–5 分）"
+# Overdue concerns named by number in the text; a busy month says how many more.
+OVERDUE_LISTED = 20
 STATUSES = [("new", "待受理"), ("acknowledged", "已受理"), ("replied", "已答复"), ("closed", "已办结")]
 
 
@@ -129,17 +133,25 @@ async def concerns_section(start: datetime, end: datetime) -> Section:
                     text=duration_text(median) if median is not None else None,
                     row=name,
                     col=label,
+                    count_unit="件",
                 )
             )
     metrics.append(
-        Metric("办结诉求满意度（1–5 分）", float(rated[0]) if rated[1] else None, int(rated[1]), unit=" 分")
+        Metric(SATISFACTION, float(rated[0]) if rated[1] else None, int(rated[1]), unit=" 分", count_unit="件")
     )
-    notes = ["逾期未办（截至生成时）：" + ("、".join(f"#{n}" for n in overdue) if overdue else "无")]
+    listed = "、".join(f"#{n}" for n in overdue[:OVERDUE_LISTED]) + (" 等" if len(overdue) > OVERDUE_LISTED else "")
+    notes = [f"逾期未办（截至生成时）：{len(overdue)} 件（{listed}）" if overdue else "逾期未办（截至生成时）：无"]
     return Section(
         title="职工诉求",
         tables=[table],
         metrics=metrics,
         notes=notes,
         texts=[t for t in texts if t],
-        grid_title="各位领导的受理、办结用时中位数（从提交算起，不足 5 件不显示）",
+        grid_title="各位领导的受理、办结用时中位数（从提交算起）",
+        summary=[
+            Figure("收到诉求"),
+            Figure("已办结", key=(TOTAL, len(STATUSES) - 1)),
+            f"逾期未办 {len(overdue)} 件" if overdue else "没有逾期未办",
+            Figure("满意度", metric=SATISFACTION),
+        ],
     )

@@ -20,8 +20,8 @@ from typing import Literal
 from bot import clock, runtime
 from bot import text as textutil
 from plugins.reports import providers
-from plugins.reports.providers import Metric, Section, Table
-from plugins.reports.suppress import SMALL, TOTAL, Protected, protect_table
+from plugins.reports.providers import Figure, Metric, Section, Table
+from plugins.reports.suppress import PRIMARY, SECONDARY, SHOWN, SMALL, TOTAL, Key, Protected, protect_table
 
 NUMERALS = "一二三四五六七八九十"
 LEGEND = "说明：「<5」表示不足 5 人（件），为保护个人不予显示；「*」表示为防止用合计反推而一并隐去的数字；「—」表示没有数据。"
@@ -114,6 +114,14 @@ def parse_month(arg: str, now: datetime) -> Period:
     if (year, month) > (now.year, now.month):
         raise ReportError(f"{year}年{month}月还没到，没有可统计的数据。")
     return month_period(year, month)
+
+
+def split_format(arg: str) -> tuple[str, bool]:
+    """"2026-11 csv" -> ("2026-11", True): /导出 asked for a CSV instead of .xlsx."""
+    words = textutil.clean(arg).split()
+    if words and words[-1].lower() in ("csv", "ｃｓｖ"):
+        return " ".join(words[:-1]), True
+    return " ".join(words), False
 
 
 def parse_week(arg: str, now: datetime) -> Period:
@@ -311,20 +319,92 @@ def _count(tfidf, text: str) -> dict[str, float]:  # type: ignore[no-untyped-def
 # --- text -------------------------------------------------------------------------------
 
 
-def table_lines(t: Table, p: Protected) -> list[str]:
-    rows, columns = t.rows, t.columns
-    head = [t.row_label, *columns] + (["合计"] if p.row_totals is not None else [])
-    lines = [f"{t.title}（单位：{t.unit}）", "｜".join(head)]
-    for r, name in enumerate(rows):
-        cells = [p.shows((r, c)) for c in range(len(columns))]
-        if p.row_totals is not None:
-            cells.append(p.shows((r, TOTAL)))
-        lines.append("｜".join([name, *cells]))
+HIDDEN_WORDS = {PRIMARY: "不足5", SECONDARY: "隐去"}
+
+
+def explanation(report: Report) -> str:
+    """Suppression, said once, in words."""
+    secondary = any(p is not None and SECONDARY in p.state.values() for _, tables in report.sections for p in tables)
+    return (
+        "说明：为保护个人，不足 5 人（件）的数字只写“不足5”，用时、平均分也只在 5 人（件）以上时计算"
+        + ("；个别数字会被合计反推出来，也一并写作“隐去”" if secondary else "")
+        + "。没有数据的项目不列出。"
+    )
+
+
+def cell_words(p: Protected, key: Key, unit: str) -> str:
+    """A protected figure with its unit: "19 件", "不足5件", "隐去"."""
+    state = p.state[key]
+    if state == SHOWN:
+        return f"{p.value(key)} {unit}"
+    return HIDDEN_WORDS[state] + (unit if state == PRIMARY else "")
+
+
+def total_key(p: Protected) -> Key | None:
+    if p.grand is not None:
+        return (TOTAL, TOTAL)
     if p.col_totals is not None:
-        cells = [p.shows((TOTAL, c)) for c in range(len(columns))]
+        return (TOTAL, 0)
+    if p.row_totals is not None and len(p.cells) == 1:
+        return (0, TOTAL)
+    return None
+
+
+def table_lines(t: Table, p: Protected) -> list[str]:
+    """A table as a phone shows it well: one line per row that has anything, zero cells left
+    out, every figure with its unit; a one-column table on a single line."""
+    rows = [r for r in range(len(t.rows)) if any(t.cells[r])]
+    if not rows:
+        return [f"{t.title}：无"]
+    if len(t.columns) == 1:
+        items = [f"{t.rows[r]} {cell_words(p, (r, 0), t.unit)}" for r in rows]
+        total = total_key(p)
+        return [f"{t.title}：" + "、".join(items) + (f"；合计 {cell_words(p, total, t.unit)}" if total else "")]
+    lines = [f"{t.title}："]
+    for r in rows:
+        cells = [f"{t.columns[c]} {cell_words(p, (r, c), t.unit)}" for c in range(len(t.columns)) if t.cells[r][c]]
+        if p.row_totals is not None:
+            cells.append(f"合计 {cell_words(p, (r, TOTAL), t.unit)}")
+        lines.append(f"· {t.rows[r]}：" + "，".join(cells))
+    if p.col_totals is not None and len(rows) > 1:
+        cells = [f"{t.columns[c]} {cell_words(p, (TOTAL, c), t.unit)}" for c in range(len(t.columns)) if p.col_totals[c]]
         if p.grand is not None:
-            cells.append(p.shows((TOTAL, TOTAL)))
-        lines.append("｜".join(["合计", *cells]))
+            cells.append(f"共 {cell_words(p, (TOTAL, TOTAL), t.unit)}")
+        lines.append("· 合计：" + "，".join(cells))
+    return lines
+
+
+def summary_items(section: Section, tables: list[Protected | None]) -> list[str]:
+    """The section's figures for the opening summary, suppressed as in the section."""
+    items: list[str] = []
+    figures = section.summary or ([Figure(section.title)] if section.tables else [])
+    for f in figures:
+        if isinstance(f, str):
+            items.append(f)
+        elif f.metric is not None:
+            m = next((m for m in section.metrics if m.label == f.metric), None)
+            if m is not None and m.value is not None and m.n:
+                items.append(f"{f.label} {m.words()}" if m.n >= SMALL else f"{f.label}{m.words()}")
+        elif f.table < len(tables) and (p := tables[f.table]) is not None:
+            key = f.key or total_key(p)
+            # A zero says nothing worth a line of the summary: "暂无" says it shorter.
+            if key is not None and key in p.state and not (p.state[key] == SHOWN and p.value(key) == 0):
+                items.append(f"{f.label} {cell_words(p, key, section.tables[f.table].unit)}")
+    return items
+
+
+def summary_lines(report: Report) -> list[str]:
+    """Three lines: the first section (concerns), what people write about most, the rest."""
+    parts = [(s, summary_items(s, tables)) for s, tables in report.sections]
+    lines: list[str] = []
+    if parts:
+        first, items = parts[0]
+        lines.append(f"· {first.title}：" + ("，".join(items) if items else "暂无") + "。")
+    words = "、".join(f"{w}（{n} 条）" for w, n in report.hot_words[:3])
+    lines.append(f"· 提到最多的：{words}。" if words else "· 提到最多的：暂无（同一个词不足 5 条）。")
+    rest = ["，".join(items) if items else f"{s.title}暂无" for s, items in parts[1:]]
+    if rest:
+        lines.append("· " + "；".join(rest) + "。")
     return lines
 
 
@@ -336,6 +416,11 @@ def render_text(report: Report) -> str:
     lines = [
         f"【连心·{period.title}】{org.name} {period.label}",
         f"统计期间：{period.span}" + ("（尚未结束，统计到生成时）" if report.partial else "") + f"　生成：{when}",
+        "",
+        "概况",
+        *summary_lines(report),
+        "",
+        explanation(report),
     ]
     for i, (section, tables) in enumerate(report.sections):
         lines += ["", f"{NUMERALS[i] if i < len(NUMERALS) else i + 1}、{section.title}"]
@@ -345,9 +430,8 @@ def render_text(report: Report) -> str:
         lines += metric_lines(section)
         lines += section.notes
     n = len(report.sections)
-    lines += ["", f"{NUMERALS[n] if n < len(NUMERALS) else n + 1}、热词（诉求和建议中至少 5 条提到的词）"]
+    lines += ["", f"{NUMERALS[n] if n < len(NUMERALS) else n + 1}、热词（诉求和建议中至少 5 条提到的词，括号内为条数）"]
     lines.append("、".join(f"{w}（{c}）" for w, c in report.hot_words) if report.hot_words else "暂无（提到同一个词的不足 5 条）")
-    lines += ["", LEGEND]
     return "\n".join(lines)
 
 
@@ -360,8 +444,8 @@ def metric_lines(section: Section) -> list[str]:
         for m in grid:
             rows.setdefault(m.row or "", []).append(m)
         for row, items in rows.items():
-            lines.append(f"{row}：" + "，".join(f"{m.col} {m.shown()}" for m in items))
-    lines += [f"{m.label}：{m.shown()}" for m in section.metrics if m.row is None or m.col is None]
+            lines.append(f"· {row}：" + "，".join(f"{m.col} {m.words()}" for m in items))
+    lines += [f"{m.label}：{m.words()}" for m in section.metrics if m.row is None or m.col is None]
     return lines
 
 
@@ -403,7 +487,3 @@ def render_csv(report: Report, org_name: str | None = None) -> bytes:
         w.writerow([label, "热词", word, "", "条数", n])
     w.writerow([label, "说明", "", "", "", LEGEND])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
-
-
-def csv_name(report: Report) -> str:
-    return f"lianxin-{'monthly' if report.period.kind == 'month' else 'weekly'}-{report.period.key}.csv"

@@ -20,7 +20,6 @@ from plugins.reports.report import (
     Period,
     Report,
     build,
-    csv_name,
     previous_month,
     render_csv,
     render_text,
@@ -138,19 +137,37 @@ async def monthly_tick() -> int:
     return await outbox.enqueue(MONTHLY, period.key, [outbox.Item(t, parts) for t in targets])
 
 
-async def export(port: Port, user_id: int, period: Period) -> str:
-    """Send the CSV as a file; where the platform cannot, answer with the CSV as text."""
+async def export(port: Port, user_id: int, period: Period, as_csv: bool = False) -> str:
+    """Send the report as an .xlsx file (one sheet per section), or a CSV when asked or when
+    openpyxl is missing; where the platform cannot send files, answer with the CSV as text."""
+    from plugins.reports import export as xlsx
+
     report = await build(period)
-    data = await offload.run(render_csv, _without_texts(report), runtime.org().name, packages=PACKAGES)
-    name = csv_name(report)
+    org = runtime.org().name
+    slim = _without_texts(report)
+    data: bytes | None = None
+    name = xlsx.file_name(report, org, "csv" if as_csv else "xlsx")
+    if not as_csv:
+        try:
+            data = await offload.run(xlsx.render_xlsx, slim, org, packages=PACKAGES)
+        except ImportError:
+            logger.warning("openpyxl is not installed: /导出 sends a CSV instead (pip install -e .)")
+            name = xlsx.file_name(report, org, "csv")
+    if data is None:
+        data = await offload.run(render_csv, slim, org, packages=PACKAGES)
+    what = f"{period.label}{period.title}"
     send_file = getattr(port, "send_file", None)
     if send_file is not None:
         try:
             await send_file(Target.private(user_id), name, data)
-            return f"已发送 {name}（{period.label}{period.title}，数字已按“不足 5 人不显示”处理），可用 Excel 或 WPS 打开。"
+            if name.endswith(".xlsx"):
+                return f"已发送表格文件“{name}”：{what}，每个部分一页，可直接用 Excel 或 WPS 打开、打印。不足 5 人（件）的数字已写作“不足5”。"
+            return f"已发送 CSV 表格“{name}”：{what}，可用 Excel 或 WPS 打开。不足 5 人（件）的数字已写作“<5”。"
         except SendUnknown:
-            return f"文件 {name} 发送超时，可能稍后才到；如果一直没有收到，请再发送一次 /导出。"
+            return f"文件“{name}”发送超时，可能稍后才到；如果一直没有收到，请再发送一次 /导出。"
         except SendFailed as e:
             logger.info(f"file upload refused ({type(e).__name__}); answering with text")
+    if not name.endswith(".csv"):
+        data = await offload.run(render_csv, slim, org, packages=PACKAGES)
     text = data.decode("utf-8").lstrip("\ufeff")
     return "抱歉，当前平台不支持发送文件。下面是同样内容的 CSV 文本，复制后保存为 .csv 文件即可用表格软件打开：\n" + text
