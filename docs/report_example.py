@@ -1,6 +1,7 @@
 """Render the example monthly report (docs/report-example.png) from a seeded month.
 
     python docs/report_example.py            # writes docs/report-example.png, prints the text
+    python docs/report_example.py --xlsx /tmp/example.xlsx   # and the /导出 workbook
 
 It runs the real code on an in-memory SQLite database with the example organisation
 (data/org.example.yaml): November 2026 with concerns, replies, ratings, suggestions and
@@ -157,6 +158,12 @@ async def main() -> None:
     out = ROOT / "docs" / "report-example.png"
     out.write_bytes(chart.render(built))
     print(f"\n-> {out.relative_to(ROOT)}")
+    if len(sys.argv) > 2 and sys.argv[1] == "--xlsx":  # also the /导出 workbook, to look at
+        from bot import runtime
+        from plugins.reports import export
+
+        Path(sys.argv[2]).write_bytes(export.render_xlsx(built, runtime.org().name))
+        print(f"-> {sys.argv[2]}")
     await engine.dispose()
 
 

@@ -2,7 +2,7 @@
 
 One sheet per section (and 概况 first, 热词 last), each a small table per figure set with its
 unit in the header, figures as numbers where shown and as words where suppressed ("不足5",
-"隐去"), all-zero rows left out, set up to print on A4 portrait, one page wide, with the
+"隐去"), all-zero rows and columns left out, set up to print on A4 portrait, one page wide, with the
 organisation and period in the page header. The same figures as the text: nothing about
 fewer than 5 people.
 """
@@ -11,15 +11,10 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Sequence
 
 from plugins.reports.providers import Section
-from plugins.reports.report import (
-    NUMERALS,
-    Report,
-    explanation,
-    summary_lines,
-    total_key,
-)
+from plugins.reports.report import NUMERALS, Report, explanation, summary_lines
 from plugins.reports.suppress import PRIMARY, SECONDARY, SHOWN, TOTAL, Key, Protected
 
 WORDS = {PRIMARY: "不足5", SECONDARY: "隐去"}
@@ -118,7 +113,7 @@ def render_xlsx(report: Report, org_name: str) -> bytes:
     return buf.getvalue()
 
 
-def _section(sheet, section: Section, tables: list[Protected | None], table, bold) -> None:  # type: ignore[no-untyped-def]
+def _section(sheet, section: Section, tables: Sequence[Protected | None], table, bold) -> None:  # type: ignore[no-untyped-def]
     for t, p in zip(section.tables, tables):
         if p is None:
             continue
@@ -130,25 +125,24 @@ def _section(sheet, section: Section, tables: list[Protected | None], table, bol
             sheet.append([])
             continue
         with_totals = p.row_totals is not None
-        head = [t.row_label or "项目", *t.columns] + (["合计"] if with_totals else [])
-        rows = [[t.rows[r], *[_cell(p, (r, c)) for c in range(len(t.columns))]] + ([_cell(p, (r, TOTAL))] if with_totals else []) for r in shown]
+        cols = [c for c in range(len(t.columns)) if any(row[c] for row in t.cells)]  # all-zero columns left out
+        head = [t.row_label or "项目", *[t.columns[c] for c in cols]] + (["合计"] if with_totals else [])
+        rows = [[t.rows[r], *[_cell(p, (r, c)) for c in cols]] + ([_cell(p, (r, TOTAL))] if with_totals else []) for r in shown]
         total = None
         if p.col_totals is not None:
-            total = ["合计", *[_cell(p, (TOTAL, c)) for c in range(len(t.columns))]]
+            total = ["合计", *[_cell(p, (TOTAL, c)) for c in cols]]
             if with_totals and p.grand is not None:
                 total.append(_cell(p, (TOTAL, TOTAL)))
-        elif total_key(p) is None and len(t.columns) == 1:
-            total = None
         table(sheet, head, rows, total)
     grid = [m for m in section.metrics if m.row and m.col]
     if grid:
         sheet.append([section.grid_title or "分项"])
         sheet.cell(sheet.max_row, 1).font = bold
-        cols = list(dict.fromkeys(m.col for m in grid))
+        grid_cols = list(dict.fromkeys(m.col or "" for m in grid))
         rows_of: dict[str, dict[str, str]] = {}
         for m in grid:
             rows_of.setdefault(m.row or "", {})[m.col or ""] = m.words()
-        table(sheet, ["", *cols], [[row, *[v.get(c, "") for c in cols]] for row, v in rows_of.items()], None)
+        table(sheet, ["", *grid_cols], [[row, *[v.get(c, "") for c in grid_cols]] for row, v in rows_of.items()], None)
     single = [m for m in section.metrics if not (m.row and m.col)]
     if single:
         table(sheet, ["项目", "数值"], [[m.label, m.words()] for m in single], None)

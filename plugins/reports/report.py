@@ -12,7 +12,7 @@ import hashlib
 import io
 import re
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Literal
@@ -185,8 +185,8 @@ async def cached_hot_words(texts: list[str], period: str = "") -> list[tuple[str
     elif period:
         # The period's word counts so far: only texts added since are segmented.
         state = await cache.get(period, "hot_state", "counts")
-        words, state = await offload.run(hot_words_from, texts, HOT_WORDS, extra, state, packages=PACKAGES)
-        await cache.put(period, "hot_state", "counts", state)
+        words, counts = await offload.run(hot_words_from, texts, HOT_WORDS, extra, state, packages=PACKAGES)
+        await cache.put(period, "hot_state", "counts", counts)
         await cache.put(period, "hot_words", digest, json.dumps(words, ensure_ascii=False).encode())
     else:
         words = await offload.run(hot_words, texts, HOT_WORDS, extra, packages=PACKAGES)
@@ -374,7 +374,7 @@ def table_lines(t: Table, p: Protected) -> list[str]:
     return lines
 
 
-def summary_items(section: Section, tables: list[Protected | None]) -> list[str]:
+def summary_items(section: Section, tables: Sequence[Protected | None]) -> list[str]:
     """The section's figures for the opening summary, suppressed as in the section."""
     items: list[str] = []
     figures = section.summary or ([Figure(section.title)] if section.tables else [])
