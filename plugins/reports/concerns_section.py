@@ -16,6 +16,7 @@ from plugins.reports.suppress import TOTAL
 SATISFACTION = "办结诉求满意度（1–5 分）"
 # Overdue concerns named by number in the text; a busy month says how many more.
 OVERDUE_LISTED = 20
+BATCH = 500
 STATUSES = [("new", "待受理"), ("acknowledged", "已受理"), ("replied", "已答复"), ("closed", "已办结")]
 
 
@@ -81,9 +82,17 @@ async def concerns_section(start: datetime, end: datetime) -> Section:
             else_="new",
         )
         counts = (await s.execute(select(Concern.category, status, func.count()).where(visible, created).group_by(Concern.category, status))).all()
-        texts = (
-            await s.scalars(select(Concern.text).where(visible, created, Concern.text.is_not(None), Concern.text != "").order_by(Concern.id))
-        ).all()
+        # A busy month has thousands of texts: read in batches, so the loop serves messages
+        # between them instead of converting all rows in one go.
+        texts: list[str | None] = []
+        stream = await s.stream_scalars(
+            select(Concern.text)
+            .where(visible, created, Concern.text.is_not(None), Concern.text != "")
+            .order_by(Concern.id)
+            .execution_options(yield_per=BATCH)
+        )
+        async for batch in stream.partitions():
+            texts.extend(batch)
         dialect = (await s.connection()).dialect.name
         ack = await _medians(s, dialect, visible, Concern.acknowledged_at, start, end)
         close = await _medians(s, dialect, visible, Concern.closed_at, start, end)

@@ -7,6 +7,7 @@ difference between two shown figures that would isolate fewer than 5.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import hashlib
 import io
@@ -175,7 +176,7 @@ async def cached_hot_words(texts: list[str], period: str = "") -> list[tuple[str
     from plugins.reports import cache
 
     extra = sorted({k for c in runtime.org().spec.categories for k in c.keywords})
-    digest = hashlib.sha256("\x00".join([*extra, "\x01", *texts]).encode()).hexdigest()
+    digest = await _texts_digest(extra, texts)
     if digest in _hot_cache:
         _hot_cache.move_to_end(digest)
         return _hot_cache[digest]
@@ -194,6 +195,16 @@ async def cached_hot_words(texts: list[str], period: str = "") -> list[tuple[str
     while len(_hot_cache) > HOT_CACHE:
         _hot_cache.popitem(last=False)
     return words
+
+
+async def _texts_digest(extra: list[str], texts: list[str], batch: int = 1000) -> str:
+    """A digest of the dictionary's extra words and the texts, in batches with the loop served
+    between them (thousands of texts are a few MB)."""
+    h = hashlib.sha256("\x00".join([*extra, "\x01"]).encode())
+    for i in range(0, len(texts), batch):
+        h.update("".join(t + "\x00" for t in texts[i : i + batch]).encode())
+        await asyncio.sleep(0)
+    return h.hexdigest()
 
 
 def hot_words(texts: list[str], top: int = HOT_WORDS, extra_words: Iterable[str] = ()) -> list[tuple[str, int]]:
