@@ -8,16 +8,18 @@ on a copy of a seeded SQLite database) and feeds group messages through NoneBot'
 latency is from the moment it was due to the end of its handling, so time the event loop spent
 on anything else (a report's queries, formatting, a CSV) counts against the messages waiting
 behind it. Phases of `--seconds` alternate: quiet (messages only) and busy (the same messages
-while two cadres, in private chat, ask `/月报 2026-11` one after the other without pause, with
-a `/导出` every few and one more concern arriving in the month every few, so reports are both
-cached and rebuilt). The start-up ticks are let finish and the scheduler is paused before the
+while two cadres, in private chat, ask `/月报 2026-11` in turn, the next request `--pause`
+seconds after the previous answer (default 1 s: about one report a second, far more than
+cadres ask; `--pause 0` asks back to back), with a `/导出` every 5th and one more concern
+arriving in the month before every 4th (STALL_EXPORT_EVERY, STALL_CHANGE_EVERY), so reports
+are both cached and rebuilt). The start-up ticks are let finish and the scheduler is paused before the
 phases (a tick's own cost would land in one phase or the other at random). One warm-up
 report runs before the first phase (the first ever is built
 off the loop as well; its cost is bench/reports.py's subject).
 
 Prints p50/p99 per kind of phase; the last line is `ratio: X` = p99 busy / p99 quiet (goal ≤ 1.5).
 
-    python bench/stall.py [--rate 100] [--seconds 10] [--rounds 2]
+    python bench/stall.py [--rate 100] [--seconds 10] [--rounds 2] [--pause 1]
 """
 
 from __future__ import annotations
@@ -47,6 +49,9 @@ CHAT = [
 
 
 PEOPLE, GROUPS = month.people(), month.groups()
+# Every how many reports one more concern arrives first / a /导出 is asked instead (0: never).
+CHANGE_EVERY = int(os.environ.get("STALL_CHANGE_EVERY", "4"))
+EXPORT_EVERY = int(os.environ.get("STALL_EXPORT_EVERY", "5"))
 
 
 def group(text: str, n: int, rng: random.Random) -> dict:
@@ -91,7 +96,7 @@ def p99(values: list[float]) -> float:
     return ordered[max(0, int(len(ordered) * 0.99) - 1)]
 
 
-async def measure(rate: int, seconds: float, rounds: int) -> dict:
+async def measure(rate: int, seconds: float, rounds: int, pause: float) -> dict:
     from nonebot.message import handle_event
 
     bot, adapter = await bench_reports.boot(False)
@@ -151,10 +156,11 @@ async def measure(rate: int, seconds: float, rounds: int) -> dict:
         while not stop.is_set():
             k += 1
             cadre = month.CADRES[k % len(month.CADRES)]
-            if k % 4 == 0:
+            if CHANGE_EVERY and k % CHANGE_EVERY == 0:
                 extra += 1
                 await month.add_concern(1000 + extra)  # the data changed: hot words and chart again
-            asked.append(await ask(f"/导出 {month.MONTH}" if k % 5 == 0 else f"/月报 {month.MONTH}", cadre))
+            asked.append(await ask(f"/导出 {month.MONTH}" if EXPORT_EVERY and k % EXPORT_EVERY == 0 else f"/月报 {month.MONTH}", cadre))
+            await asyncio.sleep(pause)
 
     quiet: list[float] = []
     busy: list[float] = []
@@ -173,10 +179,11 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=100)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--pause", type=float, default=1.0, help="seconds between one report's answer and the next request")
     parser.add_argument("--child", action="store_true")
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(asyncio.run(measure(args.rate, args.seconds, args.rounds))))
+        print(json.dumps(asyncio.run(measure(args.rate, args.seconds, args.rounds, args.pause))))
         return
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
@@ -187,7 +194,8 @@ def main() -> None:
         db = tmp / "run.db"
         shutil.copy(seeded, db)
         out = bench_reports.run_child("measure", tmp, db, script=__file__,
-                                      extra=["--rate", str(args.rate), "--seconds", str(args.seconds), "--rounds", str(args.rounds)])
+                                      extra=["--rate", str(args.rate), "--seconds", str(args.seconds), "--rounds", str(args.rounds),
+                                             "--pause", str(args.pause)])
     quiet, busy, asked = out["quiet"], out["busy"], out["reports"]
     for label, values in (("quiet (group messages only)", quiet), ("busy (same, cadres asking for reports)", busy)):
         print(f"{label}: {len(values)} messages, p50 {statistics.median(values) * 1000:.2f} ms, p99 {p99(values) * 1000:.2f} ms, "
