@@ -488,3 +488,23 @@ def test_hot_words_from_stored_counts_segment_only_the_added_texts(monkeypatch) 
     fewer = more[1:]
     words, _ = report.hot_words_from(fewer, 10, ["食堂"], state)
     assert set(segmented) == set(fewer) and words == report.hot_words(fewer, 10, ["食堂"])
+
+
+async def test_xlsx_has_a_sheet_per_section_with_the_suppressed_figures_in_words(db, relays) -> None:  # type: ignore[no-untyped-def]
+    from openpyxl import load_workbook
+
+    from plugins.reports import export
+
+    await seed_november()
+    built = await report.build(report.month_period(2026, 11))
+    book = load_workbook(io.BytesIO(export.render_xlsx(built, "测试局")))
+    assert book.sheetnames == ["概况", "职工诉求", "学习参与", "群内谣言与不文明言论处置", "献一策与表扬", "热词"]
+    rows = [list(r) for r in book["职工诉求"].iter_rows(values_only=True)]
+    head = next(r for r in rows if r and r[0] == "类别")
+    assert head[:5] == ["类别", "待受理", "已受理", "已办结", "合计"]  # 已答复 is 0 throughout: left out
+    pay = next(r for r in rows if r and r[0] == "工资福利")
+    assert pay[:5] == ["工资福利", "不足5", "不足5", "隐去", "隐去"]
+    assert not any(r and r[0] == "其他" for r in rows)  # all zero: left out
+    total = next(r for r in rows if r and r[0] == "合计")
+    assert total[4] == 10  # shown figures are numbers a spreadsheet can add
+    assert export.file_name(built, "测试局") == "测试局2026年11月月报.xlsx"
