@@ -21,6 +21,7 @@ CADRES = [20001, 20003]
 NOW = "2026-12-10T10:00:00+08:00"
 MONTH = "2026-11"
 START = datetime(2026, 10, 31, 16, 0, tzinfo=UTC)  # 1 November, 00:00 in Shanghai
+NEXT_STEP = datetime(2026, 12, 14, 2, 0, tzinfo=UTC)
 
 SUBJECTS = [
     "食堂饭菜太咸", "绩效工资发放不透明", "打印机经常卡纸", "执法车不够用", "值班排班不合理", "加班费一直没发",
@@ -76,7 +77,9 @@ async def seed() -> None:
             "receipt_digest": hashlib.sha256(f"r{i}".encode()).hexdigest(), "category": cat, "leader": leaders[cat],
             "text": text, "status": "closed" if closed else "acknowledged" if ack else "new", "created_at": created,
             "acknowledged_at": ack, "closed_at": closed, "level": rng.choice([0, 0, 1]) if not closed else 0,
-            "next_step_at": None if closed else created + timedelta(days=3), "rating": rng.choice([None, 3, 4, 5]) if closed else None,
+            # Next escalation step after the benchmark's "now": the bot's start-up tick would
+            # otherwise escalate thousands at once, and that, not the report, is what it measured.
+            "next_step_at": None if closed else NEXT_STEP, "rating": rng.choice([None, 3, 4, 5]) if closed else None,
             "notified": True, "visible": True,
         })
     members, where = people(), groups()

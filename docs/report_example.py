@@ -1,6 +1,7 @@
 """Render the example monthly report (docs/report-example.png) from a seeded month.
 
     python docs/report_example.py            # writes docs/report-example.png, prints the text
+    python docs/report_example.py --xlsx /tmp/example.xlsx   # and the /导出 workbook
 
 It runs the real code on an in-memory SQLite database with the example organisation
 (data/org.example.yaml): November 2026 with concerns, replies, ratings, suggestions and
@@ -67,6 +68,18 @@ DEEDS = [
 ]
 
 
+async def _visible(concern_id: int) -> None:
+    """What the leader's digest slot does (the example has no bot to send the digest)."""
+    from sqlalchemy import update
+
+    from bot.db import session
+    from plugins.concerns.models import Concern
+
+    async with session() as s:
+        await s.execute(update(Concern).where(Concern.id == concern_id).values(visible=True, notified=True))
+        await s.commit()
+
+
 async def seed(year: int = 2026, month: int = 11) -> None:
     from bot import clock, runtime
     from plugins.care import commend, suggest
@@ -87,6 +100,7 @@ async def seed(year: int = 2026, month: int = 11) -> None:
             clock.set_now(when)
             done = await service.submit(user_id=user, bot_id="10000", text=text, category=cat)
             numbered.append((done.concern_id, cat, when))
+            await _visible(done.concern_id)
             if rng.random() < 0.12:  # a few stay untouched (overdue)
                 continue
             clock.set_now(when + timedelta(hours=rng.randint(2, 40)))
@@ -144,6 +158,12 @@ async def main() -> None:
     out = ROOT / "docs" / "report-example.png"
     out.write_bytes(chart.render(built))
     print(f"\n-> {out.relative_to(ROOT)}")
+    if len(sys.argv) > 2 and sys.argv[1] == "--xlsx":  # also the /导出 workbook, to look at
+        from bot import runtime
+        from plugins.reports import export
+
+        Path(sys.argv[2]).write_bytes(export.render_xlsx(built, runtime.org().name))
+        print(f"-> {sys.argv[2]}")
     await engine.dispose()
 
 

@@ -264,15 +264,14 @@ async def test_concerns_section_counts_medians_and_suppresses(db, relays) -> Non
     close = by_label["李四 办结用时中位数"]
     assert (close.n, close.value, close.shown()) == (5, 48.0, "2.0 天")
     assert by_label["办结诉求满意度（1–5 分）"].shown() == "4.6 分"
-    assert section.notes == ["逾期未办（截至生成时）：#6、#7、#8、#9、#10"]
+    assert section.notes == ["逾期未办（截至生成时）：5 件（#6、#7、#8、#9、#10）"]
     assert len(section.texts) == 10
 
     built = await report.build(report.month_period(2026, 11))
     text = report.render_text(built)
     assert "【连心·月报】测试局 2026年11月" in text
-    assert "类别｜待受理｜已受理｜已答复｜已办结｜合计" in text
     # 2 + 1 hidden with 5 and 8 shown would leave 8 - 5 = 3: a difference about 3 people.
-    assert "工资福利｜<5｜<5｜0｜5｜8" not in text
+    assert "已办结 5 件，合计 8 件" not in text
 
 
 async def test_report_text_hides_small_categories_and_the_differences(db, relays) -> None:  # type: ignore[no-untyped-def]
@@ -280,20 +279,39 @@ async def test_report_text_hides_small_categories_and_the_differences(db, relays
     built = await report.build(report.month_period(2026, 11))
     text = report.render_text(built)
     lines = text.splitlines()
-    pay = next(line for line in lines if line.startswith("工资福利｜"))
-    canteen = next(line for line in lines if line.startswith("食堂后勤｜"))
-    total = next(line for line in lines if line.startswith("合计｜") and line.count("｜") == 5)
-    # Pay: 2 pending and 1 acknowledged are "<5"; the 5 closed go too (else 8 - 5 = 3), and so
-    # does the pay total (else the grand total 10 - 8 gives the canteen's 2 back).
-    assert pay == "工资福利｜<5｜<5｜0｜*｜*"
-    assert canteen == "食堂后勤｜<5｜0｜0｜0｜<5"
+    # A three-line summary opens it, each figure with its unit, suppressed as in the section.
+    at_summary = lines.index("概况")
+    assert lines[at_summary + 1] == "· 职工诉求：收到诉求 10 件，已办结 隐去，逾期未办 5 件，满意度 4.6 分。"
+    assert lines[at_summary + 2] == "· 提到最多的：少发（8 条）、绩效工资（8 条）。"
+    assert lines[at_summary + 3] == "· 学习参与暂无；群内谣言与不文明言论处置暂无；献一策与表扬暂无。"
+    assert lines[at_summary + 4] == ""
+    # Suppression explained once, in words; no bare symbols a reader must decode.
+    assert text.count("为保护个人") == 1 and lines[at_summary + 5].startswith("说明：为保护个人，不足 5 人（件）的数字只写“不足5”")
+    assert "“隐去”" in lines[at_summary + 5]
+    assert "<5" not in text and "*" not in text and "｜" not in text
+    # Pay: 2 pending and 1 acknowledged are "不足5"; the 5 closed go too (else 8 - 5 = 3), and
+    # so does the pay total (else the grand total 10 - 8 gives the canteen's 2 back).
+    assert "· 工资福利：待受理 不足5件，已受理 不足5件，已办结 隐去，合计 隐去" in lines
+    assert "· 食堂后勤：待受理 不足5件，合计 不足5件" in lines  # zero cells left out
+    assert not any(line.startswith("· 其他") for line in lines)  # an all-zero row is hidden
     # Closed: only pay's 5, so the column total would give it back: hidden as well.
-    assert total == "合计｜<5｜<5｜0｜*｜10"
-    assert "李四：受理 4 小时，办结 2.0 天" in text
+    assert "· 合计：待受理 不足5件，已受理 不足5件，已办结 隐去，共 10 件" in lines
+    assert "· 李四：受理 4 小时，办结 2.0 天" in lines
     assert "二、学习参与\n暂无数据" in text and "三、群内谣言与不文明言论处置\n暂无数据" in text
-    assert "绩效工资（8）" in text.split("热词（诉求和建议中至少 5 条提到的词）")[1]
-    assert "食堂" not in text.split("热词")[1]  # only 2 texts mention it
-    assert report.LEGEND in text
+    assert "绩效工资（8）" in text.split("热词（诉求和建议中至少 5 条提到的词")[1]
+    assert "食堂" not in text.split("热词（")[1]  # only 2 texts mention it
+
+
+async def test_a_leader_with_few_cases_reads_as_a_count_not_as_hours(db, relays) -> None:  # type: ignore[no-untyped-def]
+    # The canteen leader acknowledged 2: "受理 <5" read as "under 5 hours".
+    await seed_november()
+    for cid in (9, 10):
+        clock.set_now(at(2026, 11, 21, 9, 0))
+        await concerns.acknowledge(CANTEEN_LEADER, str(cid))
+    clock.set_now(at(2026, 12, 1, 9, 0))
+    text = report.render_text(await report.build(report.month_period(2026, 11)))
+    line = next(line for line in text.splitlines() if line.startswith("· 孙主任："))
+    assert line == "· 孙主任：受理 不足5件（未计算），办结 无"
 
 
 async def test_a_plugin_section_is_included_and_a_broken_one_shows_no_data(db) -> None:  # type: ignore[no-untyped-def]
@@ -317,9 +335,8 @@ async def test_a_plugin_section_is_included_and_a_broken_one_shows_no_data(db) -
     finally:
         providers.unregister_section("study")
         providers.unregister_section("moderation")
-    assert "群｜已打卡｜未打卡｜合计" in text
-    assert "质量科职工群｜12｜<5｜15" not in text  # the 3 would be 15 - 12
-    assert "各群答题平均分：\n质量科职工群：答题平均分 86.0 分\n办公室群：答题平均分 <5" in text
+    assert "各群学习打卡：\n· 质量科职工群：已打卡 12 人，未打卡 不足5人，合计 15 人" not in text  # the 3 would be 15 - 12
+    assert "各群答题平均分：\n· 质量科职工群：答题平均分 86.0 分\n· 办公室群：答题平均分 不足5人（未计算）" in text
     assert "三、群内谣言与不文明言论处置\n暂无数据" in text
 
 
@@ -335,8 +352,7 @@ async def test_csv_export_has_the_same_suppressed_figures(db, relays) -> None:  
     assert cells[(title, "工资福利", "已办结")] == "*" and cells[(title, "工资福利", "合计")] == "*"
     assert cells[(title, "合计", "合计")] == "10"
     assert cells[(title, "食堂后勤", "待受理")] == "<5"
-    assert cells[("各位领导的受理、办结用时中位数（从提交算起，不足 5 件不显示）", "李四", "受理")] == "4 小时"
-    assert report.csv_name(built) == "lianxin-monthly-2026-11.csv"
+    assert cells[("各位领导的受理、办结用时中位数（从提交算起）", "李四", "受理")] == "4 小时"
     assert all(len(r) == 6 for r in rows)
 
 
@@ -437,7 +453,58 @@ async def test_hot_words_chart_and_csv_of_a_report_are_computed_off_the_loop(db,
     period = report.month_period(2026, 11)
     parts = await service.report_parts(period)
     assert any(type(p).__name__ == "Image" for p in parts)
-    assert {"hot_words", "render"} <= set(ran)
+    assert {"hot_words_from", "render"} <= set(ran)
     ran.clear()
     await service.report_parts(period)  # same data: the chart is reused, not drawn again
     assert "render" not in ran
+    # A new process (empty memory caches) reads both from the database: no worker job at all.
+    monkeypatch.setattr(report, "_hot_cache", type(report._hot_cache)())
+    monkeypatch.setattr(service, "_charts", type(service._charts)())
+    again = await service.report_parts(period)
+    assert ran == []
+    assert [p.data for p in again if type(p).__name__ == "Image"] == [p.data for p in parts if type(p).__name__ == "Image"]  # type: ignore[attr-defined]
+
+
+def test_hot_words_from_stored_counts_segment_only_the_added_texts(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    texts = [f"食堂饭菜太咸，打印机卡纸，第{i}次" for i in range(8)] + ["绩效工资不透明"] * 5
+    words, state = report.hot_words_from(texts, 10, ["食堂"], None)
+    assert words == report.hot_words(texts, 10, ["食堂"])
+    segmented: list[str] = []
+    real = report._count
+
+    def counting(tfidf, text: str):  # type: ignore[no-untyped-def]
+        segmented.append(text)
+        return real(tfidf, text)
+
+    monkeypatch.setattr(report, "_count", counting)
+    monkeypatch.setattr(report, "_tokens", {})  # as in a new worker process
+    more = [*texts, "绩效工资考核细则希望公开"]
+    words, state = report.hot_words_from(more, 10, ["食堂"], state)
+    assert segmented == ["绩效工资考核细则希望公开"]
+    assert words == report.hot_words(more, 10, ["食堂"]) and ("绩效工资", 6) in words
+    # A text gone (purged): counted afresh, never from stale counts.
+    segmented.clear()
+    monkeypatch.setattr(report, "_tokens", {})
+    fewer = more[1:]
+    words, _ = report.hot_words_from(fewer, 10, ["食堂"], state)
+    assert set(segmented) == set(fewer) and words == report.hot_words(fewer, 10, ["食堂"])
+
+
+async def test_xlsx_has_a_sheet_per_section_with_the_suppressed_figures_in_words(db, relays) -> None:  # type: ignore[no-untyped-def]
+    from openpyxl import load_workbook
+
+    from plugins.reports import export
+
+    await seed_november()
+    built = await report.build(report.month_period(2026, 11))
+    book = load_workbook(io.BytesIO(export.render_xlsx(built, "测试局")))
+    assert book.sheetnames == ["概况", "职工诉求", "学习参与", "群内谣言与不文明言论处置", "献一策与表扬", "热词"]
+    rows = [list(r) for r in book["职工诉求"].iter_rows(values_only=True)]
+    head = next(r for r in rows if r and r[0] == "类别")
+    assert head[:5] == ["类别", "待受理", "已受理", "已办结", "合计"]  # 已答复 is 0 throughout: left out
+    pay = next(r for r in rows if r and r[0] == "工资福利")
+    assert pay[:5] == ["工资福利", "不足5", "不足5", "隐去", "隐去"]
+    assert not any(r and r[0] == "其他" for r in rows)  # all zero: left out
+    total = next(r for r in rows if r and r[0] == "合计")
+    assert total[4] == 10  # shown figures are numbers a spreadsheet can add
+    assert export.file_name(built, "测试局") == "测试局2026年11月月报.xlsx"

@@ -111,17 +111,60 @@ class CsvFile:
         return "CsvFile()"
 
 
-async def test_export_uploads_a_csv_file(app: App, db) -> None:  # type: ignore[no-untyped-def]
+class XlsxFile:
+    """An .xlsx workbook, as openpyxl reads it back."""
+
+    def __init__(self) -> None:
+        self.book = None
+
+    def __eq__(self, other: object) -> bool:
+        import io
+
+        from openpyxl import load_workbook
+
+        if not isinstance(other, str) or not other.startswith("base64://"):
+            return False
+        self.book = load_workbook(io.BytesIO(base64.b64decode(other.removeprefix("base64://"))))
+        return True
+
+    def __repr__(self) -> str:
+        return "XlsxFile()"
+
+
+async def test_export_uploads_a_printable_xlsx_with_one_sheet_per_section(app: App, db) -> None:  # type: ignore[no-untyped-def]
     event = private_event(CADRE, "/导出 2026-11")
+    xlsx = XlsxFile()
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id=BOT)
+        ctx.receive_event(bot, event)
+        ctx.should_call_api("upload_private_file", {"user_id": CADRE, "group_id": 40001, "file": xlsx, "name": "测试局2026年11月月报.xlsx"}, result=None)
+        ctx.should_call_send(
+            event,
+            text("已发送表格文件“测试局2026年11月月报.xlsx”：2026年11月月报，每个部分一页，可直接用 Excel 或 WPS 打开、打印。不足 5 人（件）的数字已写作“不足5”。"),
+            result={"message_id": 1},
+        )
+    book = xlsx.book
+    assert book is not None
+    assert book.sheetnames == ["概况", "职工诉求", "学习参与", "群内谣言与不文明言论处置", "献一策与表扬", "热词"]
+    overview = [row[0] for row in book["概况"].iter_rows(values_only=True)]
+    assert overview[0] == "测试局 2026年11月月报" and "概况" in overview
+    concerns = book["职工诉求"]
+    assert concerns["A1"].value == "一、职工诉求"
+    assert concerns.page_setup.orientation == "portrait" and concerns.page_setup.fitToWidth == 1
+    assert "测试局 2026年11月月报" in concerns.oddHeader.center.text
+
+
+async def test_export_csv_on_request(app: App, db) -> None:  # type: ignore[no-untyped-def]
+    event = private_event(CADRE, "/导出 2026-11 CSV")
     async with app.test_matcher() as ctx:
         bot = ctx.create_bot(base=Bot, self_id=BOT)
         ctx.receive_event(bot, event)
         ctx.should_call_api(
-            "upload_private_file", {"user_id": CADRE, "group_id": 40001, "file": CsvFile(), "name": "lianxin-monthly-2026-11.csv"}, result=None
+            "upload_private_file", {"user_id": CADRE, "group_id": 40001, "file": CsvFile(), "name": "测试局2026年11月月报.csv"}, result=None
         )
         ctx.should_call_send(
             event,
-            text("已发送 lianxin-monthly-2026-11.csv（2026年11月月报，数字已按“不足 5 人不显示”处理），可用 Excel 或 WPS 打开。"),
+            text("已发送 CSV 表格“测试局2026年11月月报.csv”：2026年11月月报，可用 Excel 或 WPS 打开。不足 5 人（件）的数字已写作“<5”。"),
             result={"message_id": 1},
         )
 
@@ -133,7 +176,7 @@ async def test_export_falls_back_to_text_when_the_platform_refuses_files(app: Ap
         ctx.receive_event(bot, event)
         ctx.should_call_api(
             "upload_private_file",
-            {"user_id": CADRE, "group_id": 40001, "file": CsvFile(), "name": "lianxin-monthly-2026-11.csv"},
+            {"user_id": CADRE, "group_id": 40001, "file": XlsxFile(), "name": "测试局2026年11月月报.xlsx"},
             exception=ActionFailed(retcode=1404, wording="unsupported action"),
         )
         ctx.should_call_send(

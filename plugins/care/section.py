@@ -10,7 +10,7 @@ from bot import runtime
 from bot.db import session
 from plugins.care.commend import STATUS_NAMES
 from plugins.care.models import Commendation, Suggestion
-from plugins.reports.providers import Section, Table
+from plugins.reports.providers import Figure, Section, Table
 
 
 async def care_section(start: datetime, end: datetime) -> Section:
@@ -48,4 +48,5 @@ async def care_section(start: datetime, end: datetime) -> Section:
             ),
         ],
         texts=[t for _, t in suggestions],
+        summary=[Figure("献一策建议"), Figure("表扬推荐", table=1)],
     )

@@ -16,7 +16,7 @@ from bot.org import Role
 # The concerns section reads concerns' tables: load that plugin first (NoneBot refuses a plugin
 # module that was imported before it was loaded as a plugin).
 require("plugins.concerns")
-from plugins.reports import other_sections, providers, report, service  # noqa: E402
+from plugins.reports import models, other_sections, providers, report, service  # noqa: E402, F401 - models: its table
 from plugins.reports.concerns_section import concerns_section  # noqa: E402
 
 __plugin_meta__ = PluginMetadata(name="reports", description="月报、周报与导出", usage="/月报 /周报 /导出")
@@ -28,10 +28,10 @@ providers.register_section("study", other_sections.study_section)
 providers.register_section("moderation", other_sections.moderation_section)
 
 
-async def _period(ctx: Ctx, parse):  # type: ignore[no-untyped-def]
+async def _period(ctx: Ctx, parse, args: str | None = None):  # type: ignore[no-untyped-def]
     """The period the cadre asked for, or None after telling them what was wrong."""
     try:
-        return parse(ctx.args, clock.now())
+        return parse(ctx.args if args is None else args, clock.now())
     except report.ReportError as e:
         await ctx.reply(str(e))
         return None
@@ -49,10 +49,11 @@ async def _weekly(ctx: Ctx) -> None:
         await ctx.reply_parts(await service.report_parts(period))
 
 
-@command("导出", summary="导出月度报表的 CSV 表格（默认上个月）", usage="/导出 [本月|2026-11]", roles=ROLES, group=False, order=62)
+@command("导出", summary="导出月度报表的表格文件（Excel，默认上个月；加 csv 为 CSV）", usage="/导出 [本月|2026-11] [csv]", roles=ROLES, group=False, order=62)
 async def _export(ctx: Ctx) -> None:
-    if (period := await _period(ctx, report.parse_month)) is not None:
-        await ctx.reply(await service.export(ctx.port, ctx.user_id, period))
+    args, as_csv = report.split_format(ctx.args)
+    if (period := await _period(ctx, report.parse_month, args)) is not None:
+        await ctx.reply(await service.export(ctx.port, ctx.user_id, period, as_csv))
 
 
 @schedule.tick("reports", seconds=60)
@@ -60,5 +61,15 @@ async def _tick() -> None:
     await service.monthly_tick()
 
 
-# The worker process (hot words, chart, CSV) must not outlive the bot or hold up its stop.
-get_driver().on_shutdown(offload.shutdown)
+@get_driver().on_startup
+async def _startup() -> None:
+    # Not in in-process tests (their NoneBot runs without the scheduler): no stray worker.
+    if getattr(get_driver().config, "apscheduler_autostart", True):
+        service.start_warm_up()
+
+
+@get_driver().on_shutdown
+async def _shutdown() -> None:
+    # The worker process (hot words, chart, export) must not outlive the bot or hold up its stop.
+    service.stop_warm_up()
+    offload.shutdown()

@@ -1,5 +1,5 @@
-"""The report chart: one PNG (matplotlib, Agg, no pyplot) with a panel per charted table, the
-per-leader median times and the hot words. It draws only what the text shows: suppressed
+"""The report chart: one portrait PNG (matplotlib, Agg, no pyplot), panels one under another
+for a phone: each charted table, the per-leader median times and the hot words. It draws only what the text shows: suppressed
 cells are never plotted by value; a row whose total is visible gets one grey hatched segment
 for its hidden part (that width is the visible difference, at least 5 by construction).
 
@@ -13,17 +13,17 @@ renders, with boxes for Chinese, and a warning says what to install.
 from __future__ import annotations
 
 import io
-import math
 import re
 import threading
 from functools import cache
+from typing import Any
 
 from nonebot import logger
 
 from bot import runtime, settings
 from plugins.reports.providers import Metric, Section, Table
 from plugins.reports.report import Report
-from plugins.reports.suppress import SYMBOL, TOTAL, Protected
+from plugins.reports.suppress import PRIMARY, SECONDARY, TOTAL, Protected
 
 PREFERRED = (
     "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Source Han Sans CN", "WenQuanYi Micro Hei",
@@ -34,6 +34,10 @@ FONT_FILES = re.compile(r"(?i)(notosanscjk|notoserifcjk|notosanssc|sourcehansans
 STATUS_COLOURS = {"待受理": "#d9534f", "已受理": "#f0ad4e", "已答复": "#5bc0de", "已办结": "#5cb85c"}
 PALETTE = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7"]
 HIDDEN = "#bbbbbb"
+WORDS = {PRIMARY: "不足5", SECONDARY: "隐去"}
+# Part of the stored charts' version (plugins/reports/cache.py): change it when the drawing
+# changes, so charts stored by an older release are drawn again.
+VERSION = "portrait-2"
 _lock = threading.Lock()  # rcParams are global: one chart at a time
 
 
@@ -94,6 +98,28 @@ def _known(font_manager) -> str | None:  # type: ignore[no-untyped-def]
     return next((n for n in PREFERRED if n in names), None)
 
 
+def warm_up() -> None:
+    """In the worker process, soon after start: the imports and tables a first report needs
+    (jieba's dictionary and IDF table, matplotlib and the CJK font, openpyxl), so a cadre's
+    first /月报 or /导出 does not wait for them."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: F401
+    from matplotlib.figure import Figure  # noqa: F401
+
+    from bot import text as textutil
+
+    tfidf = textutil.tfidf()
+    tfidf.tokenizer.initialize()
+    list(tfidf.tokenizer.cut("食堂饭菜太咸"))
+    cjk_font()
+    try:
+        import openpyxl  # noqa: F401
+    except ImportError:
+        pass
+
+
 # --- panels ------------------------------------------------------------------------------
 
 
@@ -122,13 +148,15 @@ def render(report: Report, org_name: str | None = None) -> bytes:
     font = cjk_font()
     families = ([font] if font else []) + ["DejaVu Sans"]
     panels = _panels(report)
-    cols = 2
-    rows = math.ceil(len(panels) / cols)
+    # Portrait, one panel under another, sized by its bars: a phone shows it full width,
+    # scrolling down, with labels still readable (about 1,100 px wide).
+    heights = [max(2.0, 0.45 * _bars(kind, data) + 1.0) for kind, data in panels]
     with _lock, rc_context({"font.family": "sans-serif", "font.sans-serif": families, "axes.unicode_minus": False}):
-        fig = Figure(figsize=(13, 4.3 * rows + 0.9), dpi=100)
+        fig = Figure(figsize=(7.2, sum(heights) + 1.4), dpi=DPI)
         FigureCanvasAgg(fig)
-        fig.suptitle(f"{org_name or runtime.org().name} {report.period.label}{report.period.title}（{report.period.span}）", fontsize=16)
-        axes = fig.subplots(rows, cols, squeeze=False)
+        name = org_name or runtime.org().name
+        fig.suptitle(f"{name}\n{report.period.label}{report.period.title}（{report.period.span}）", fontsize=15)
+        axes = fig.subplots(len(panels), 1, squeeze=False, gridspec_kw={"height_ratios": heights})
         for ax, (kind, data) in zip(axes.flat, panels):
             if kind == "table":
                 _table_panel(ax, *data)  # type: ignore[misc]
@@ -136,13 +164,25 @@ def render(report: Report, org_name: str | None = None) -> bytes:
                 _metrics_panel(ax, *data)  # type: ignore[misc]
             else:
                 _words_panel(ax, data)  # type: ignore[arg-type]
-        for ax in list(axes.flat)[len(panels):]:
-            ax.set_axis_off()
-        fig.text(0.5, 0.01, "「<5」不足 5 人（件）不显示；「*」为防止用合计反推而隐去；灰色斜线：这一行合计中细分已隐去的部分", ha="center", fontsize=9, color="#666666")
-        fig.tight_layout(rect=(0, 0.03, 1, 0.96))
+        fig.text(0.5, 0.006, "为保护个人，不足 5 人（件）的数字不画出，只写“不足5”；\n灰色斜线：这一行合计中，细分已隐去的部分",
+                 ha="center", va="bottom", fontsize=9, color="#666666")
+        fig.tight_layout(rect=(0, 0.035, 1, 1 - 0.75 / (sum(heights) + 1.4)))
         buf = io.BytesIO()
         fig.savefig(buf, format="png")
     return buf.getvalue()
+
+
+DPI = 150
+
+
+def _bars(kind: str, data: Any) -> int:
+    if kind == "table":
+        table: Table = data[0]
+        return sum(1 for row in table.cells if any(row))
+    if kind == "metrics":
+        section: Section = data[1]
+        return 2 * len({m.row for m in section.metrics if m.row and m.col and m.n >= 5})
+    return len(data)
 
 
 def _no_data(ax, title: str, why: str = "暂无数据") -> None:  # type: ignore[no-untyped-def]
@@ -155,12 +195,13 @@ def _table_panel(ax, table: Table, p: Protected) -> None:  # type: ignore[no-unt
     if p.grand == 0 or not any(any(r) for r in p.cells):
         _no_data(ax, table.title)
         return
-    ax.set_title(f"{table.title}（{table.unit}）", fontsize=11)
-    n_rows, n_cols = len(table.rows), len(table.columns)
-    ys = list(range(n_rows))[::-1]
+    ax.set_title(f"{table.title}（{table.unit}）", fontsize=12)
+    n_cols = len(table.columns)
+    shown_rows = [r for r in range(len(table.rows)) if any(table.cells[r])]  # all-zero rows left out
+    ys = list(range(len(shown_rows)))[::-1]
     colours = [STATUS_COLOURS.get(c, PALETTE[i % len(PALETTE)]) for i, c in enumerate(table.columns)]
     widest = 0
-    for r, y in zip(range(n_rows), ys):
+    for r, y in zip(shown_rows, ys):
         left = 0
         hidden = [c for c in range(n_cols) if p.visible((r, c)) is None]
         for c in range(n_cols):
@@ -174,19 +215,22 @@ def _table_panel(ax, table: Table, p: Protected) -> None:  # type: ignore[no-unt
                 # The hidden part's width is total minus visible: readers can subtract it anyway.
                 ax.barh(y, total - left, left=left, color="white", edgecolor=HIDDEN, hatch="///", height=0.6)
                 left = total
-            label = str(total) if total is not None else SYMBOL[p.state[(r, TOTAL)]]
+            label = str(total) if total is not None else WORDS[p.state[(r, TOTAL)]]
         else:
-            label = " ".join(SYMBOL[p.state[(r, c)]] for c in hidden) if hidden else str(left)
-        ax.text(left, y, f" {label}", va="center", fontsize=10)
+            label = WORDS[p.state[(r, hidden[0])]] if hidden else str(left)
+        ax.text(left, y, f" {label}", va="center", fontsize=11)
         widest = max(widest, left)
-    ax.set_yticks(ys, table.rows, fontsize=10)
-    ax.set_xlim(0, max(widest * 1.15, 5))
+    ax.set_yticks(ys, [table.rows[r] for r in shown_rows], fontsize=11)
+    ax.set_xlim(0, max(widest * 1.25, 5))
+    ax.set_ylim(-0.7, len(shown_rows) - 0.3)  # the lowest row's label clear of the axis
     ax.spines[["top", "right"]].set_visible(False)
     if n_cols > 1:
-        handles = [_patch(colours[c], table.columns[c]) for c in range(n_cols)]
+        # Only colours that are drawn, under the panel (not over its bars).
+        drawn = [c for c in range(n_cols) if any(p.visible((r, c)) for r in shown_rows)]
+        handles = [_patch(colours[c], table.columns[c]) for c in drawn]
         if p.hidden:
             handles.append(_patch("white", "细分已隐去", hatch="///", edge=HIDDEN))
-        ax.legend(handles=handles, fontsize=9, loc="lower right", frameon=False)
+        ax.legend(handles=handles, fontsize=10, loc="upper center", bbox_to_anchor=(0.5, -0.1), frameon=False, ncol=len(handles))
 
 
 def _patch(colour: str, label: str, hatch: str | None = None, edge: str | None = None):  # type: ignore[no-untyped-def]
@@ -214,9 +258,10 @@ def _metrics_panel(ax, title: str, section: Section) -> None:  # type: ignore[no
                 continue
             yy = y + (len(cols) - 1) / 2 * height - j * height
             ax.barh(yy, m.value, height=height * 0.9, color=PALETTE[j % len(PALETTE)])
-            ax.text(m.value, yy, f" {m.shown()}", va="center", fontsize=9)
-    ax.set_yticks(ys, rows, fontsize=10)
-    ax.legend(handles=[_patch(PALETTE[j % len(PALETTE)], c) for j, c in enumerate(cols)], fontsize=9, loc="lower right", frameon=False)
+            ax.text(m.value, yy, f" {m.shown()}", va="center", fontsize=10)
+    ax.set_yticks(ys, rows, fontsize=11)
+    ax.legend(handles=[_patch(PALETTE[j % len(PALETTE)], c) for j, c in enumerate(cols)], fontsize=10, loc="upper center",
+              bbox_to_anchor=(0.5, -0.1), frameon=False, ncol=len(cols))
     ax.spines[["top", "right"]].set_visible(False)
     ax.set_xlim(0, max(m.value or 0 for m in shown) * 1.3)
 
@@ -230,7 +275,7 @@ def _words_panel(ax, words: list[tuple[str, int]]) -> None:  # type: ignore[no-u
     ys = list(range(len(words)))[::-1]
     ax.barh(ys, [n for _, n in words], color=PALETTE[0], height=0.6)
     for y, (_, n) in zip(ys, words):
-        ax.text(n, y, f" {n}", va="center", fontsize=9)
-    ax.set_yticks(ys, [w for w, _ in words], fontsize=10)
+        ax.text(n, y, f" {n}", va="center", fontsize=10)
+    ax.set_yticks(ys, [w for w, _ in words], fontsize=11)
     ax.set_xlim(0, max(n for _, n in words) * 1.2)
     ax.spines[["top", "right"]].set_visible(False)

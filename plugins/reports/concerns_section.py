@@ -3,15 +3,20 @@ items, satisfaction; the texts feed the hot words. Reads only what leaders may s
 
 from __future__ import annotations
 
-import statistics
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select
 
 from bot import clock, runtime
 from plugins.concerns.models import Concern
-from plugins.reports.providers import Metric, Section, Table
+from plugins.reports.providers import Figure, Metric, Section, Table
+from plugins.reports.suppress import TOTAL
 
+SATISFACTION = "办结诉求满意度（1–5 分）"
+# Overdue concerns named by number in the text; a busy month says how many more.
+OVERDUE_LISTED = 20
+BATCH = 500
 STATUSES = [("new", "待受理"), ("acknowledged", "已受理"), ("replied", "已答复"), ("closed", "已办结")]
 
 
@@ -24,6 +29,35 @@ def status_at(c: Concern, when: datetime) -> str:
     if c.acknowledged_at and c.acknowledged_at <= when:
         return "acknowledged"
     return "new"
+
+
+def _hours(dialect: str, later: Any, earlier: Any) -> Any:
+    """Hours between two stored times, in SQL (SQLite keeps them as ISO text, naive UTC)."""
+    if dialect == "sqlite":
+        return (func.julianday(later) - func.julianday(earlier)) * 24.0
+    return func.extract("epoch", later - earlier) / 3600.0
+
+
+async def _medians(s: Any, dialect: str, visible: Any, column: Any, start: datetime, end: datetime) -> dict[int, tuple[float, int]]:
+    """Per leader: the median hours from submission to `column` for those reached in the
+    period, and how many. Computed in the database (a window over the period's rows): a busy
+    month's thousands of times are not loaded into the bot to be sorted."""
+    hours = _hours(dialect, column, Concern.created_at)
+    ranked = (
+        select(
+            Concern.leader.label("leader"),
+            hours.label("hours"),
+            func.row_number().over(partition_by=Concern.leader, order_by=hours).label("rn"),
+            func.count().over(partition_by=Concern.leader).label("n"),
+        )
+        .where(visible, column >= start, column < end)
+        .subquery()
+    )
+    # The middle row, or the two middle rows of an even count: their mean is the median.
+    middle = ranked.c.rn.in_([(ranked.c.n + 1) // 2, (ranked.c.n + 2) // 2])
+    rows = (await s.execute(select(ranked.c.leader, func.avg(ranked.c.hours), func.max(ranked.c.n)).where(middle).group_by(ranked.c.leader))).all()
+    # Stored times are whole hours: the rounding hides the float noise of julianday.
+    return {int(leader): (round(float(h), 6), int(n)) for leader, h, n in rows}
 
 
 def duration_text(hours: float) -> str:
@@ -48,23 +82,27 @@ async def concerns_section(start: datetime, end: datetime) -> Section:
             else_="new",
         )
         counts = (await s.execute(select(Concern.category, status, func.count()).where(visible, created).group_by(Concern.category, status))).all()
-        texts = (
-            await s.scalars(select(Concern.text).where(visible, created, Concern.text.is_not(None), Concern.text != "").order_by(Concern.id))
-        ).all()
-        acks = (
+        # A busy month has thousands of texts: read in batches, so the loop serves messages
+        # between them instead of converting all rows in one go.
+        texts: list[str | None] = []
+        stream = await s.stream_scalars(
+            select(Concern.text)
+            .where(visible, created, Concern.text.is_not(None), Concern.text != "")
+            .order_by(Concern.id)
+            .execution_options(yield_per=BATCH)
+        )
+        async for batch in stream.partitions():
+            texts.extend(batch)
+        dialect = (await s.connection()).dialect.name
+        ack = await _medians(s, dialect, visible, Concern.acknowledged_at, start, end)
+        close = await _medians(s, dialect, visible, Concern.closed_at, start, end)
+        rated = (
             await s.execute(
-                select(Concern.leader, Concern.created_at, Concern.acknowledged_at).where(
-                    visible, Concern.acknowledged_at >= start, Concern.acknowledged_at < end
-                )
-            )
-        ).all()
-        closes = (
-            await s.execute(
-                select(Concern.leader, Concern.created_at, Concern.closed_at, Concern.rating).where(
+                select(func.avg(Concern.rating), func.count(Concern.rating)).where(
                     visible, Concern.closed_at >= start, Concern.closed_at < end
                 )
             )
-        ).all()
+        ).one()
         overdue = (
             await s.scalars(
                 select(Concern.id)
@@ -96,44 +134,38 @@ async def concerns_section(start: datetime, end: datetime) -> Section:
         row_label="类别",
     )
 
-    ack: dict[int, list[float]] = {}
-    close: dict[int, list[float]] = {}
-    ratings: list[int] = []
-    for leader, created_at, acked in acks:
-        if acked is None:  # the query selects acknowledged ones; this keeps the types honest
-            continue
-        ack.setdefault(leader, []).append((acked - created_at).total_seconds() / 3600)
-    for leader, created_at, closed, rating in closes:
-        if closed is None:
-            continue
-        close.setdefault(leader, []).append((closed - created_at).total_seconds() / 3600)
-        if rating is not None:
-            ratings.append(rating)
     metrics: list[Metric] = []
     for leader in sorted(set(ack) | set(close), key=lambda q: org.display_name(q)):
         name = org.display_name(leader)
-        for label, data in (("受理", ack.get(leader, [])), ("办结", close.get(leader, []))):
-            median = statistics.median(data) if data else None
+        for label, (median, n) in (("受理", ack.get(leader, (None, 0))), ("办结", close.get(leader, (None, 0)))):
             metrics.append(
                 Metric(
                     f"{name} {label}用时中位数",
                     median,
-                    len(data),
+                    n,
                     unit="小时",
                     text=duration_text(median) if median is not None else None,
                     row=name,
                     col=label,
+                    count_unit="件",
                 )
             )
     metrics.append(
-        Metric("办结诉求满意度（1–5 分）", statistics.fmean(ratings) if ratings else None, len(ratings), unit=" 分")
+        Metric(SATISFACTION, float(rated[0]) if rated[1] else None, int(rated[1]), unit=" 分", count_unit="件")
     )
-    notes = ["逾期未办（截至生成时）：" + ("、".join(f"#{n}" for n in overdue) if overdue else "无")]
+    listed = "、".join(f"#{n}" for n in overdue[:OVERDUE_LISTED]) + (" 等" if len(overdue) > OVERDUE_LISTED else "")
+    notes = [f"逾期未办（截至生成时）：{len(overdue)} 件（{listed}）" if overdue else "逾期未办（截至生成时）：无"]
     return Section(
         title="职工诉求",
         tables=[table],
         metrics=metrics,
         notes=notes,
         texts=[t for t in texts if t],
-        grid_title="各位领导的受理、办结用时中位数（从提交算起，不足 5 件不显示）",
+        grid_title="各位领导的受理、办结用时中位数（从提交算起）",
+        summary=[
+            Figure("收到诉求"),
+            Figure("已办结", key=(TOTAL, len(STATUSES) - 1)),
+            f"逾期未办 {len(overdue)} 件" if overdue else "没有逾期未办",
+            Figure("满意度", metric=SATISFACTION),
+        ],
     )

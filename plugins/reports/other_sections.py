@@ -12,7 +12,7 @@ from sqlalchemy import distinct, func, select
 
 from bot import runtime
 from bot.db import session
-from plugins.reports.providers import Metric, Section, Table
+from plugins.reports.providers import Figure, Metric, Section, Table
 
 
 async def study_section(start: datetime, end: datetime) -> Section | None:
@@ -60,6 +60,7 @@ async def study_section(start: datetime, end: datetime) -> Section | None:
             Metric("人均答对题数", value=average, n=participants, unit=" 题"),
             Metric("全部答对", value=float(full or 0), n=participants, unit=" 人", digits=0),
         ],
+        summary=[Figure("参加答题", metric="参加答题")],
     )
 
 
@@ -74,4 +75,5 @@ async def moderation_section(start: datetime, end: datetime) -> Section | None:
     return Section(
         title="群内谣言与不文明言论处置",
         tables=[Table("案件（件）", rows=rows, columns=["件数"], cells=[[counts.get(k, 0)] for k in keys], totals=False, unit="件", row_label="")],
+        summary=[Figure("群内处置确认违规", key=(3, 0))],
     )

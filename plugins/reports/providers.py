@@ -68,6 +68,17 @@ class Metric:
     # metric is a line of its own, "label：value".
     row: str | None = None
     col: str | None = None
+    # What `n` counts ("人", "件"): the text says "不足5件，未计算", never a bare "<5" that reads
+    # like a value (受理 <5 looked like "under 5 hours").
+    count_unit: str = "人"
+
+    def words(self) -> str:
+        """The value as the report's text says it."""
+        if self.value is None or self.n == 0:
+            return "无"
+        if self.n < 5:
+            return f"不足5{self.count_unit}（未计算）"
+        return self.shown()
 
     def shown(self) -> str:
         if self.value is None or self.n == 0:
@@ -75,6 +86,18 @@ class Metric:
         if self.n < 5:
             return "<5"
         return self.text or f"{self.value:.{self.digits}f}{self.unit}"
+
+
+@dataclass
+class Figure:
+    """One figure of the report's opening summary: a cell of one of the section's tables
+    (default: the first table's grand total), or one of its metrics by label; suppressed
+    exactly as where it appears in the section."""
+
+    label: str
+    table: int = 0
+    key: tuple[int | str, int | str] | None = None  # None: the table's grand total
+    metric: str | None = None
 
 
 @dataclass
@@ -86,6 +109,9 @@ class Section:
     texts: list[str] = field(default_factory=list)
     # Title of the metrics grid (metrics with row and col), in the text and as a chart panel.
     grid_title: str | None = None
+    # The section's part of the summary the report opens with: figures, or plain phrases with
+    # no figure about people. Empty: the first table's total under the section's title.
+    summary: list[Figure | str] = field(default_factory=list)
 
 
 Provider = Callable[[datetime, datetime], Awaitable[Section | None]]

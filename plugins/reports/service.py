@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import gc
 import hashlib
 from collections import OrderedDict
 from datetime import time
@@ -18,7 +20,6 @@ from plugins.reports.report import (
     Period,
     Report,
     build,
-    csv_name,
     previous_month,
     render_csv,
     render_text,
@@ -55,22 +56,63 @@ def _shown(report: Report) -> Report:
 
 
 async def chart_png(report: Report) -> bytes | None:
+    """The period's chart: from memory, else from the database (a new process), else drawn in
+    the worker process and stored, keyed by a digest of everything it shows."""
+    from plugins.reports import cache
+
     name = runtime.org().name
     shown = _shown(report)
-    digest = hashlib.sha256(repr((name, shown)).encode()).hexdigest()
-    cached = _charts.get(report.period.key)
+    digest = hashlib.sha256(repr((name, chart.VERSION, shown)).encode()).hexdigest()
+    key = report.period.key
+    cached = _charts.get(key)
     if cached is not None and cached[0] == digest:
-        _charts.move_to_end(report.period.key)
+        _charts.move_to_end(key)
         return cached[1]
-    try:
-        png = await offload.run(chart.render, shown, name, packages=PACKAGES)
-    except Exception as e:
-        logger.error(f"report chart failed: {type(e).__name__}")
-        return None
-    _charts[report.period.key] = (digest, png)
+    png = await cache.get(key, "chart", digest)
+    if png is None:
+        try:
+            png = await offload.run(chart.render, shown, name, packages=PACKAGES)
+        except Exception as e:
+            logger.error(f"report chart failed: {type(e).__name__}")
+            return None
+        await cache.put(key, "chart", digest, png)
+    _charts[key] = (digest, png)
     while len(_charts) > CHARTS:
         _charts.popitem(last=False)
     return png
+
+
+# The worker process is started and warmed this long after start-up: not during it (start-up
+# stays lean and quick), but well before a cadre's first report as a rule.
+WARM_AFTER = 5.0
+warm_task: asyncio.Task[None] | None = None
+
+
+async def _warm() -> None:
+    await asyncio.sleep(WARM_AFTER)
+    # What is alive by now (modules, the organisation, NoneBot, the screening index) lives as
+    # long as the process. Frozen, it is left out of the full garbage collections that a
+    # report's allocations trigger: scanning its ~200,000 objects held the loop ~0.4 s each time
+    # (bench/stall.py), delaying every message behind it.
+    gc.freeze()
+    try:
+        await offload.run(chart.warm_up, packages=PACKAGES)
+    except Exception as e:  # noqa: BLE001 - a report then warms the worker itself
+        logger.warning(f"report worker warm-up failed: {type(e).__name__}")
+
+
+def start_warm_up() -> None:
+    """Warm the worker in the background, once per process (bot start-up)."""
+    global warm_task
+    if warm_task is None:
+        warm_task = asyncio.get_running_loop().create_task(_warm(), name="reports-warm-up")
+
+
+def stop_warm_up() -> None:
+    global warm_task
+    if warm_task is not None:
+        warm_task.cancel()
+        warm_task = None
 
 
 async def report_parts(period: Period) -> list[Part]:
@@ -95,19 +137,37 @@ async def monthly_tick() -> int:
     return await outbox.enqueue(MONTHLY, period.key, [outbox.Item(t, parts) for t in targets])
 
 
-async def export(port: Port, user_id: int, period: Period) -> str:
-    """Send the CSV as a file; where the platform cannot, answer with the CSV as text."""
+async def export(port: Port, user_id: int, period: Period, as_csv: bool = False) -> str:
+    """Send the report as an .xlsx file (one sheet per section), or a CSV when asked or when
+    openpyxl is missing; where the platform cannot send files, answer with the CSV as text."""
+    from plugins.reports import export as xlsx
+
     report = await build(period)
-    data = await offload.run(render_csv, _without_texts(report), runtime.org().name, packages=PACKAGES)
-    name = csv_name(report)
+    org = runtime.org().name
+    slim = _without_texts(report)
+    data: bytes | None = None
+    name = xlsx.file_name(report, org, "csv" if as_csv else "xlsx")
+    if not as_csv:
+        try:
+            data = await offload.run(xlsx.render_xlsx, slim, org, packages=PACKAGES)
+        except ImportError:
+            logger.warning("openpyxl is not installed: /导出 sends a CSV instead (pip install -e .)")
+            name = xlsx.file_name(report, org, "csv")
+    if data is None:
+        data = await offload.run(render_csv, slim, org, packages=PACKAGES)
+    what = f"{period.label}{period.title}"
     send_file = getattr(port, "send_file", None)
     if send_file is not None:
         try:
             await send_file(Target.private(user_id), name, data)
-            return f"已发送 {name}（{period.label}{period.title}，数字已按“不足 5 人不显示”处理），可用 Excel 或 WPS 打开。"
+            if name.endswith(".xlsx"):
+                return f"已发送表格文件“{name}”：{what}，每个部分一页，可直接用 Excel 或 WPS 打开、打印。不足 5 人（件）的数字已写作“不足5”。"
+            return f"已发送 CSV 表格“{name}”：{what}，可用 Excel 或 WPS 打开。不足 5 人（件）的数字已写作“<5”。"
         except SendUnknown:
-            return f"文件 {name} 发送超时，可能稍后才到；如果一直没有收到，请再发送一次 /导出。"
+            return f"文件“{name}”发送超时，可能稍后才到；如果一直没有收到，请再发送一次 /导出。"
         except SendFailed as e:
             logger.info(f"file upload refused ({type(e).__name__}); answering with text")
+    if not name.endswith(".csv"):
+        data = await offload.run(render_csv, slim, org, packages=PACKAGES)
     text = data.decode("utf-8").lstrip("\ufeff")
     return "抱歉，当前平台不支持发送文件。下面是同样内容的 CSV 文本，复制后保存为 .csv 文件即可用表格软件打开：\n" + text

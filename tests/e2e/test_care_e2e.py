@@ -183,10 +183,11 @@ async def test_monthly_report_for_a_seeded_month_with_small_categories_suppresse
         assert png.startswith(b"\x89PNG\r\n\x1a\n")
         lines = report.text.splitlines()
         assert "【连心·月报】测试局 2026年11月" in lines[0]
-        assert "食堂后勤｜<5｜0｜0｜0｜<5" in lines  # two people: never shown as 2
-        pay = next(line for line in lines if line.startswith("工资福利｜"))
-        assert pay.split("｜")[1:3] == ["<5", "<5"] and "2" not in pay.split("｜")[1:3]
-        assert "食堂后勤｜6" in lines  # six suggestions about the canteen: shown
+        assert "· 食堂后勤：待受理 不足5件，合计 不足5件" in lines  # two people: never shown as 2
+        pay = next(line for line in lines if line.startswith("· 工资福利："))
+        assert pay.startswith("· 工资福利：待受理 不足5件，已受理 不足5件") and " 2 " not in pay
+        suggestions = next(line for line in lines if line.startswith("献一策各类别建议条数："))
+        assert "食堂后勤 6 条" in suggestions  # six suggestions about the canteen: shown
         hot = report.text.split("热词")[-1]
         assert "食堂（8）" in hot  # 2 concerns + 6 suggestions
         assert "绩效工资" not in hot  # only 4 concerns say it: fewer than 5 texts, not listed
