@@ -823,7 +823,14 @@ async def test_reports_page_shows_last_months_report_with_its_chart_and_a_downlo
     assert bad.status_code == 400 and "还没到" in bad.text
     file = await web.get("/console/reports/export", params={"month": "2026-11"})
     assert file.status_code == 200 and "attachment" in file.headers["content-disposition"]
-    assert SECRET.encode() not in file.content
+    assert "spreadsheetml" in file.headers["content-type"]
+    import io
+
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(file.content))
+    assert len(book.sheetnames) >= 2
+    assert not any(SECRET in str(c.value) for ws in book.worksheets for row in ws.iter_rows() for c in row)
     await login(app, web, MODERATOR)
     assert (await web.get("/console/reports")).status_code == 403
 

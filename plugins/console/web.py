@@ -653,9 +653,12 @@ async def reports_export(request: Request, month: str = "") -> Response:
     except report.ReportError as e:
         return message("月份不对", str(e), status=400, viewer=v, root="../")
     built = await report.build(period)
-    # The same file /导出 sends (texts left out, small counts suppressed), off the loop.
-    data = await offload.run(report.render_csv, reports._without_texts(built), runtime.org().name, packages=reports.PACKAGES)
-    name = report.csv_name(built)
+    # The same workbook /导出 sends (texts left out, small counts in words), off the loop.
+    from plugins.reports import export as xlsx
+
+    org_name = runtime.org().name
+    data = await offload.run(xlsx.render_xlsx, reports._without_texts(built), org_name, packages=reports.PACKAGES)
+    name = xlsx.file_name(built, org_name, "xlsx")
     await auth.audit(v.user_id, "report_export", period.key)
     kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" if name.endswith(".xlsx") else "text/csv; charset=utf-8"
     return Response(data, media_type=kind, headers={**HEADERS, "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})
