@@ -395,7 +395,7 @@ async def test_a_reminder_before_the_deadline_is_not_overdue_in_the_report(db, r
     assert await service.escalation_tick() == 1  # reminded the day before
     assert (await concerns_section(*month)).notes == ["逾期未办（截至生成时）：无"]
     clock.set_now(datetime(2026, 11, 18, 10, 0, tzinfo=clock.zone()))
-    assert (await concerns_section(*month)).notes == [f"逾期未办（截至生成时）：#{done.concern_id}"]
+    assert (await concerns_section(*month)).notes == [f"逾期未办（截至生成时）：1 件（#{done.concern_id}）"]
 
 
 async def test_acknowledgement_sets_the_reply_deadline_shown_once(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
