@@ -469,6 +469,7 @@ async def test_cadre_writes_a_material_with_a_quiz_previews_it_and_it_is_in_chat
     await login(app, web, PAY_LEADER)
     page = await web.get("/console/materials")
     assert page.status_code == 200 and "学习日安排" in page.text and "质量科职工群" in page.text
+    assert "节假日照常推送" in page.text  # the group's holiday rule
     csrf = csrf_of(page.text)
     preview = await web.post("/console/materials", data=material_form(csrf, do="preview"))
     assert preview.status_code == 200

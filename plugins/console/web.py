@@ -248,7 +248,9 @@ def _schedule() -> list[dict[str, Any]]:
         if occ is None:
             continue
         ms = occ.materials(lib, g.tags)
-        out.append({"group": g.name, "day": f"{occ.day.month}月{occ.day.day}日 {occ.at:%H:%M}", "titles": "、".join(f"《{m.title}》" for m in ms)})
+        rule = "逢节假日顺延到下一个工作日" if g.study.holiday == "next_workday" else "节假日照常推送"
+        out.append({"group": g.name, "day": f"{occ.day.month}月{occ.day.day}日 {occ.at:%H:%M}", "rule": rule,
+                    "titles": "、".join(f"《{m.title}》" for m in ms)})
     return out
 
 

@@ -192,6 +192,15 @@ async def test_leader_and_cadre_work_in_the_browser(tmp_path: Path, browser: Any
             await peer.private_message(NEW_CADRE, "/状态")
             allowed = await peer.wait_call(SENDS, where=to(NEW_CADRE), since=mark)
             assert "只有" not in allowed.text, allowed.text
+            # ...and their /帮助 now offers a cadre's commands; a new worker is answered by /学习.
+            mark = peer.mark()
+            await peer.private_message(NEW_CADRE, "/帮助")
+            help_text = await peer.wait_call(SENDS, where=to(NEW_CADRE), since=mark)
+            assert "/发布学习" in help_text.text or "/月报" in help_text.text, help_text.text
+            mark = peer.mark()
+            await peer.private_message(NEW_CADRE + 1, "/学习")
+            study_now = await peer.wait_call(SENDS, where=to(NEW_CADRE + 1), since=mark)
+            assert "学习材料" in study_now.text, study_now.text
 
             # A cadre adds a material with a quiz, previews it, saves it: /学习 finds it at once.
             await off_loop(lambda: browser.find_element(By.LINK_TEXT, "首页").click())
