@@ -150,7 +150,9 @@ class Bands:
         if len(keys) <= _SMALL:
             # Small enough to stay in the CPU's cache: a plain binary search is cheapest.
             self._dir, self._shift = np.zeros(0, dtype=np.uint32), np.uint32(0)
+            self._seen, self._seen_shift = np.zeros(0, dtype=np.uint32), np.uint32(0)
             return
+        self._build_seen(keys)
         # About 8 keys per directory slot (4 bytes a slot); 16 bits at least, so that the slot
         # and the low 16 bits kept make up the whole key.
         bits = int(min(24, max(16, np.ceil(np.log2(len(keys) / 8)))))
@@ -164,6 +166,21 @@ class Bands:
         for i in range(0, len(keys), 1 << 20):
             np.copyto(low[i : i + (1 << 20)], keys[i : i + (1 << 20)], casting="unsafe")  # low 16 bits
         self.keys, self._dir, self._shift = low, directory, np.uint32(shift)
+
+    def _build_seen(self, keys: np.ndarray) -> None:
+        """A bitmap of the keys' top bits (8 to 16 bits a key): most of a message's 64 band keys
+        are in no bucket, and one bit read says so without touching the big arrays (a hit is
+        then looked up as before; a false hit, ~1 in 10, only costs that look-up)."""
+        bits = int(min(30, max(16, np.floor(np.log2(len(keys) * 16)))))
+        shift = np.uint32(32 - bits)
+        seen = np.zeros(1 << (bits - 5), dtype=np.uint32)
+        for i in range(0, len(keys), 1 << 20):  # keys are sorted: so are their top bits
+            top = np.unique(keys[i : i + (1 << 20)] >> shift)
+            words = top >> np.uint32(5)
+            vals = np.left_shift(np.uint32(1), (top & np.uint32(31)).astype(np.uint32))
+            starts = np.flatnonzero(np.r_[True, words[1:] != words[:-1]])
+            seen[words[starts]] |= np.bitwise_or.reduceat(vals, starts)
+        self._seen, self._seen_shift = seen, shift
 
     def full_keys(self) -> np.ndarray:
         """The whole 32-bit keys of the sorted array (compaction only)."""
@@ -212,6 +229,14 @@ class Bands:
         if not len(self._dir):
             start = np.searchsorted(keys, query, "left")
             return start, np.searchsorted(keys, query, "right") - start
+        top = query >> self._seen_shift
+        hit = ((self._seen[top >> np.uint32(5)] >> (top & np.uint32(31))) & np.uint32(1)).astype(bool)
+        if not hit.all():
+            start = np.zeros(len(query), dtype=np.intp)
+            count = np.zeros(len(query), dtype=np.intp)
+            if hit.any():
+                start[hit], count[hit] = self._spans(query[hit])
+            return start, count
         slot = query >> self._shift
         query = query.astype(np.uint16)  # the low 16 bits: what `keys` keeps
         lo = self._dir[slot].astype(np.intp)
@@ -338,7 +363,7 @@ class Corpus:
         """Memory held for the texts: arrays (as allocated), the text objects and the dicts."""
         import sys
 
-        arrays = [self.bands.keys, self.bands.rows, self.bands._dir, self.exact_hash, self.exact_rows,  # noqa: SLF001
+        arrays = [self.bands.keys, self.bands.rows, self.bands._dir, self.bands._seen, self.exact_hash, self.exact_rows,  # noqa: SLF001
                   self.key_sorted, self.key_rows]
         columns = [self.ckey, self.tag, self.kind, self.sk8]
         total = sum(a.nbytes for a in arrays) + sum(c._a.nbytes for c in columns)  # noqa: SLF001
