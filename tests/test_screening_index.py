@@ -145,6 +145,8 @@ def test_loading_the_plugins_imports_no_heavy_library(tmp_path: Path) -> None:
         "import json, sys\n"
         "from bot import app\n"
         "app.boot(log_level='WARNING')\n"
+        "import nonebot\n"
+        "print(json.dumps(sorted(p.name for p in nonebot.get_loaded_plugins())))\n"
         f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))\n"
     )
     env = os.environ | {
@@ -156,6 +158,10 @@ def test_loading_the_plugins_imports_no_heavy_library(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+    # Every plugin loaded as a plugin (one that imports another's modules must require it).
+    assert "Failed to import" not in done.stdout + done.stderr, (done.stdout + done.stderr)[-2000:]
+    plugins = set(json.loads(done.stdout.strip().splitlines()[-2]))
+    assert {"admin", "care", "concerns", "console", "moderation", "reports", "study"} <= plugins, plugins
 
 
 async def test_compacting_in_a_worker_thread_keeps_screening_the_same(db, restart) -> None:  # type: ignore[no-untyped-def]

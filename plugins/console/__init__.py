@@ -6,12 +6,17 @@ Off unless LIANXIN_CONSOLE_URL is set. `/工作台` in private chat answers with
 from __future__ import annotations
 
 import nonebot
-from nonebot import logger
+from nonebot import logger, require
 from nonebot.plugin import PluginMetadata
 
-from bot.commands import command
-from bot.context import Ctx
-from plugins.console import auth
+# The pages use these plugins' functions: loaded as plugins first (NoneBot refuses a plugin
+# whose module was imported before it was loaded).
+for _name in ("concerns", "moderation", "reports", "study"):
+    require(f"plugins.{_name}")
+
+from bot.commands import command  # noqa: E402
+from bot.context import Ctx  # noqa: E402
+from plugins.console import auth  # noqa: E402
 
 __plugin_meta__ = PluginMetadata(name="console", description="连心工作台", usage="/工作台")
 
