@@ -249,7 +249,16 @@ class Worker:
     async def step(self, bot_id: str, *, paced: bool = True) -> bool:
         """Claim and send one due row for `bot_id`, in the account's next slot; False when
         nothing was due."""
-        row = await self.claim(bot_id)
+        claiming = asyncio.ensure_future(self.claim(bot_id))
+        try:
+            row = await asyncio.shield(claiming)
+        except asyncio.CancelledError:
+            # Stopped while claiming (the connection dropped): a row claimed meanwhile was not
+            # sent, so it goes back to pending instead of waiting two minutes for the sweep.
+            claimed = await asyncio.gather(claiming, return_exceptions=True)
+            if isinstance(claimed[0], Outbox):
+                await asyncio.shield(self._unclaim(claimed[0], bot_id))
+            raise
         if row is None:
             return False
         if not paced:
@@ -360,6 +369,11 @@ class Worker:
         try:
             port = self.port_for(row.bot_id or "")
             message_id = await port.send(target, await render(row.payload))
+        except asyncio.CancelledError:
+            # Stopped mid-send (the connection dropped, or shutdown): it may have gone out.
+            # Recorded now rather than by the sweep two minutes later, so a reconnect resumes.
+            await asyncio.shield(self._record(row, {"status": UNKNOWN, "error": "stopped mid-send"}))
+            raise
         except _Gone:
             logger.info(f"outbox #{row.id} {row.purpose}: its content was deleted; dropped, not sent")
             values = {"status": DROPPED}
@@ -379,10 +393,13 @@ class Worker:
             values = {"status": UNKNOWN, "error": type(e).__name__}
         else:
             values = {"status": SENT, "sent_at": clock.utcnow(), "message_id": message_id, "error": None}
+        await self._record(row, values)
+        return str(values["status"])
+
+    async def _record(self, row: Outbox, values: dict[str, object]) -> None:
         async with self.sessions() as s:
             await s.execute(update(Outbox).where(Outbox.id == row.id, Outbox.status == SENDING).values(**values))
             await s.commit()
-        return str(values["status"])
 
     async def sweep(self) -> int:
         """Rows left "sending" by a process that died: they may have gone out, so "unknown"."""
