@@ -18,7 +18,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from nonebot import logger
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot import clock, materials, orgfile, runtime, watch
+from bot import clock, materials, offload, orgfile, runtime, watch
 from bot.errors import StartupError
 from bot.org import ROLE_NAMES, Role
 from bot.platform import NotConnected
@@ -41,6 +41,8 @@ PEOPLE = (Role.cadre,)  # and superusers (Viewer.has)
 STATUS = (Role.cadre,)  # as /状态
 REPORTS = (Role.cadre, Role.head)  # as /月报
 MAX_UPLOAD = 2 * 1024 * 1024
+# Uploaded files are parsed in bot.offload's worker, where the plugin packages are namespaces.
+OFFLOAD = ("plugins.console",)
 ACTIONS = {"ack": "受理", "reply": "答复", "close": "办结", "transfer": "转办"}
 
 
@@ -214,7 +216,9 @@ async def import_people(request: Request) -> Response:
     if len(data) > MAX_UPLOAD:
         return _people_page(v, status=400, root=up, errors=[], notice="文件太大（最多 2 MB），没有导入任何人。")
     try:
-        result = roster.parse(roster.read_rows(upload.filename, data), runtime.org())
+        # Reading a workbook is pure-Python CPU work: in the worker process, not on the loop.
+        rows = await offload.run(roster.read_rows, upload.filename, data, packages=OFFLOAD)
+        result = roster.parse(rows, runtime.org())
     except roster.RosterError as e:
         return _people_page(v, status=400, root=up, errors=[], notice=f"{e} 没有导入任何人。")
     if result.errors:
@@ -319,11 +323,11 @@ async def save_material(request: Request) -> Response:
     try:
         upload = form.get("file")
         if upload is not None and not isinstance(upload, str) and upload.filename:
-            text = library.body_from_upload(upload.filename, await upload.read(MAX_UPLOAD))
+            text = await offload.run(library.body_from_upload, upload.filename, await upload.read(MAX_UPLOAD), packages=OFFLOAD)
             draft = library.draft_from_markdown(text, draft) if upload.filename.lower().endswith(".md") else library.Draft(**{**draft.__dict__, "body": text})
         bank = form.get("bank")
         if bank is not None and not isinstance(bank, str) and bank.filename:
-            questions, errors = library.quiz_from_sheet(bank.filename, await bank.read(MAX_UPLOAD))
+            questions, errors = await offload.run(library.quiz_from_sheet, bank.filename, await bank.read(MAX_UPLOAD), packages=OFFLOAD)
             if errors:
                 notice = f"题库有 {len(errors)} 行需要修改，一道题也没有导入。"
                 return _materials_page(v, status=400, draft=draft, notice=notice, errors=errors)
@@ -640,7 +644,6 @@ async def reports_page(request: Request, month: str = "", week: str = "") -> Res
 async def reports_export(request: Request, month: str = "") -> Response:
     from urllib.parse import quote
 
-    from bot import offload
     from plugins.reports import report, service as reports
 
     if auth.base_url() is None:
