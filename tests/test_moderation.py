@@ -17,7 +17,8 @@ from sqlalchemy import select
 from bot import runtime
 from bot.org import load_org
 from bot.platform import Recall, shared_group, SendFailed, SendUnknown, Target, Text
-from plugins.moderation import parse_case, service, texts
+from plugins.moderation import decisions, intake, notify, parse_case, texts
+from plugins.moderation.cases import Quoted, stats
 from plugins.moderation.index import index
 from plugins.moderation.models import ModerationAudit, ModerationCase, ModerationCorpus, ModerationReport
 from plugins.moderation.recent import recent
@@ -147,7 +148,7 @@ async def confirm_by_service(port: FakePort, text: str, *, author: int = WORKER,
     """A moderator's /谣言 on a message, without going through NoneBot; returns the case id."""
     mid = next(_mids)
     name = runtime.org().display_name(author)
-    await service.flag(port, runtime.org(), group, MOD, service.Quoted(mid, author, name, text), None)
+    await intake.flag(port, runtime.org(), group, MOD, Quoted(mid, author, name, text), None)
     return await case_of_message(group, mid)
 
 
@@ -167,7 +168,7 @@ async def rows(db, model, *where):  # type: ignore[no-untyped-def]
 
 
 async def test_flag_recalls_clarifies_learns_and_warns(app: App, db) -> None:  # type: ignore[no-untyped-def]
-    clarification = service._clarification(None, RUMOUR)
+    clarification = notify.clarification(None, RUMOUR)
     assert clarification.startswith("【辟谣】关于“绩效工资减半、年终奖取消”等传言的说明\n")
     async with app.test_matcher() as ctx:
         bot = ctx.create_bot(base=Bot, self_id="10000")
@@ -233,7 +234,7 @@ async def test_flag_fetches_the_quoted_message_with_get_msg(app: App, db) -> Non
             result={"message_id": 777, "sender": {"user_id": WORKER, "nickname": "zs"}, "message": [{"type": "text", "data": {"text": OTHER}}]},
         )
         ctx.should_call_api("delete_msg", {"message_id": 777}, result=None)
-        ctx.should_call_api("send_group_msg", {"group_id": 40001, "message": msg(service._clarification(None, OTHER))}, result={"message_id": 1})
+        ctx.should_call_api("send_group_msg", {"group_id": 40001, "message": msg(notify.clarification(None, OTHER))}, result={"message_id": 1})
         ctx.should_call_api("send_group_msg", {"group_id": 40001, "message": msg(warn())}, result={"message_id": 2})
         ctx.should_call_api(*author_call(1), result={"message_id": 90})
         ctx.should_call_api(*to_mod(confirmed(1, 1)), result={"message_id": 3})
@@ -323,13 +324,13 @@ async def test_reports_are_rate_limited(db) -> None:  # type: ignore[no-untyped-
     port = FakePort()
     org = runtime.org()
     for i in range(5):
-        quoted = service.Quoted(next(_mids), WORKER, "张三", f"{GOSSIP}{i}")
-        assert await service.report(port, org, 40001, WORKER2, quoted, None) == texts.REPORT_THANKS.format(id=i + 1)
-    quoted = service.Quoted(next(_mids), WORKER, "张三", "第六条")
-    assert await service.report(port, org, 40001, WORKER2, quoted, None) == texts.REPORT_LIMIT
+        quoted = Quoted(next(_mids), WORKER, "张三", f"{GOSSIP}{i}")
+        assert await intake.report(port, org, 40001, WORKER2, quoted, None) == texts.REPORT_THANKS.format(id=i + 1)
+    quoted = Quoted(next(_mids), WORKER, "张三", "第六条")
+    assert await intake.report(port, org, 40001, WORKER2, quoted, None) == texts.REPORT_LIMIT
     assert len(await rows(db, ModerationCase)) == 5
     # Someone else may still report.
-    assert await service.report(port, org, 40001, SUPER, quoted, None) == texts.REPORT_THANKS.format(id=6)
+    assert await intake.report(port, org, 40001, SUPER, quoted, None) == texts.REPORT_THANKS.format(id=6)
     assert [c for c in port.calls if c[0] == "recall"] == []
 
 
@@ -339,7 +340,7 @@ async def test_reports_are_rate_limited(db) -> None:  # type: ignore[no-untyped-
 async def test_confirm_a_report_in_private_chat(app: App, db) -> None:  # type: ignore[no-untyped-def]
     port = FakePort()
     mid = next(_mids)
-    await service.report(port, runtime.org(), 40001, WORKER2, service.Quoted(mid, WORKER, "张三", OTHER), "假消息")
+    await intake.report(port, runtime.org(), 40001, WORKER2, Quoted(mid, WORKER, "张三", OTHER), "假消息")
     async with app.test_matcher() as ctx:
         bot = ctx.create_bot(base=Bot, self_id="10000")
         by_worker = private_event(WORKER2, "/确认 1")
@@ -348,7 +349,7 @@ async def test_confirm_a_report_in_private_chat(app: App, db) -> None:  # type: 
         ok = private_event(MOD, "/确认 ＃１")
         ctx.receive_event(bot, ok)
         ctx.should_call_api("delete_msg", {"message_id": mid}, result=None)
-        ctx.should_call_api("send_group_msg", {"group_id": 40001, "message": msg(service._clarification(None, OTHER))}, result={"message_id": 2})
+        ctx.should_call_api("send_group_msg", {"group_id": 40001, "message": msg(notify.clarification(None, OTHER))}, result={"message_id": 2})
         ctx.should_call_api("send_group_msg", {"group_id": 40001, "message": msg(warn())}, result={"message_id": 3})
         ctx.should_call_api(*author_call(1), result={"message_id": 90})
         ctx.should_call_api(*reporter_told(WORKER2, 1), result={"message_id": 91})
@@ -420,7 +421,7 @@ async def test_the_ladder_warns_twice_then_mutes(app: App, db) -> None:  # type:
         ctx.should_call_api(*to_mod(confirmed(3, 3, step="已禁言 10 分钟", clarified="· 群里不久前已发过同样的辟谣，这次没有重复发")), result={"message_id": 3})
     case = (await rows(db, ModerationCase, ModerationCase.id == 3))[0]
     assert (case.ladder_step, case.mute_seconds) == (3, 600)
-    assert service._clarification(None, third) == service._clarification(None, RUMOUR)
+    assert notify.clarification(None, third) == notify.clarification(None, RUMOUR)
     assert [a.action for a in await rows(db, ModerationAudit, ModerationAudit.case_id == 3)] == ["flag", "confirm", "recall", "mute"]
 
 
@@ -429,7 +430,7 @@ async def test_a_refused_mute_is_reported_to_the_moderator(db) -> None:  # type:
     for text in (RUMOUR, OTHER):
         await confirm_by_service(port, text)
     mid = next(_mids)
-    lines = await service.flag(port, runtime.org(), 40001, MOD, service.Quoted(mid, WORKER, "张三", "明年开始编外人员全部清退，合同到期一律不续签"), None)
+    lines = await intake.flag(port, runtime.org(), 40001, MOD, Quoted(mid, WORKER, "张三", "明年开始编外人员全部清退，合同到期一律不续签"), None)
     assert lines[-1] == "· 张三（30001） 近半年第 3 次违规：禁言 10 分钟 未成功（我可能不是群管理员，或对方是群主/管理员），请手动处理"
     assert ("mute", 40001, WORKER, 600) in port.calls
     assert "mute_failed" in [a.action for a in await rows(db, ModerationAudit)]
@@ -670,9 +671,9 @@ async def test_reporters_learn_the_outcome_and_nothing_about_the_author(app: App
     await confirm_by_service(port, "明年开始编外人员全部清退，合同到期一律不续签")
     gossip_mid, small_mid = next(_mids), next(_mids)
     org = runtime.org()
-    await service.report(port, org, 40001, WORKER2, service.Quoted(gossip_mid, WORKER, "张三", GOSSIP), "造谣")
-    await service.report(port, org, 40001, SUPER, service.Quoted(gossip_mid, WORKER, "张三", GOSSIP), None)
-    await service.report(port, org, 40001, WORKER2, service.Quoted(small_mid, WORKER, "张三", "食堂今天好像没开门"), None)
+    await intake.report(port, org, 40001, WORKER2, Quoted(gossip_mid, WORKER, "张三", GOSSIP), "造谣")
+    await intake.report(port, org, 40001, SUPER, Quoted(gossip_mid, WORKER, "张三", GOSSIP), None)
+    await intake.report(port, org, 40001, WORKER2, Quoted(small_mid, WORKER, "张三", "食堂今天好像没开门"), None)
     # Case ids from the database: PostgreSQL spends a sequence value on the second report's
     # ignored insert.
     gossip, small = await case_of_message(40001, gossip_mid), await case_of_message(40001, small_mid)
@@ -682,7 +683,7 @@ async def test_reporters_learn_the_outcome_and_nothing_about_the_author(app: App
         ok = private_event(MOD, f"/确认 {gossip}")
         ctx.receive_event(bot, ok)
         ctx.should_call_api("delete_msg", {"message_id": gossip_mid}, result=None)
-        ctx.should_call_api("send_group_msg", {"group_id": 40001, "message": msg(service._clarification(None, GOSSIP))}, result={"message_id": 1})
+        ctx.should_call_api("send_group_msg", {"group_id": 40001, "message": msg(notify.clarification(None, GOSSIP))}, result={"message_id": 1})
         ctx.should_call_api("set_group_ban", {"group_id": 40001, "user_id": WORKER, "duration": 600}, result=None)
         ctx.should_call_api("send_group_msg", {"group_id": 40001, "message": msg(mute)}, result={"message_id": 2})
         ctx.should_call_api(*author_call(gossip, "已禁言 10 分钟"), result={"message_id": 3})
@@ -721,7 +722,7 @@ async def test_a_fraud_hit_offers_a_reminder_to_the_whole_group_without_a_violat
             f"如果发言人是在问“这是不是骗局”，请发送 /防骗 {case}：我在群里提醒全群防骗，不算发言人违规。",
         ])
 
-    await service.report(FakePort(), runtime.org(), 40001, WORKER2, service.Quoted(next(_mids), WORKER, "张三", GOSSIP), None)  # case 1
+    await intake.report(FakePort(), runtime.org(), 40001, WORKER2, Quoted(next(_mids), WORKER, "张三", GOSSIP), None)  # case 1
     async with app.test_matcher() as ctx:
         bot = ctx.create_bot(base=Bot, self_id="10000")
         question = group_event(40001, WORKER, ASKING)
@@ -768,12 +769,12 @@ async def test_a_fraud_reminder_that_did_not_go_out_can_be_sent_again(db) -> Non
     assert screener is not None
     hit = screener.screen(ASKING, 40001)
     assert hit is not None and hit.category == "fraud"
-    case = await service.on_hit(FakePort(), runtime.org(), 40001, next(_mids), WORKER, None, hit)
+    case = await intake.on_hit(FakePort(), runtime.org(), 40001, next(_mids), WORKER, None, hit)
     assert case == 1
     down = FakePort(send_error=SendFailed("no"))
-    assert await service.fraud_reminder(down, runtime.org(), 1, MOD) == [texts.FRAUD_FAILED.format(id=1)]
+    assert await decisions.fraud_reminder(down, runtime.org(), 1, MOD) == [texts.FRAUD_FAILED.format(id=1)]
     up = FakePort()
-    assert await service.fraud_reminder(up, runtime.org(), 1, MOD) == ["已在群里提醒全群防骗。"]
+    assert await decisions.fraud_reminder(up, runtime.org(), 1, MOD) == ["已在群里提醒全群防骗。"]
     assert up.sent("group") == [("send", "group", 40001, texts.FRAUD_REMINDER)]
     assert (await rows(db, ModerationCase))[0].status == "dismissed"
 
@@ -833,7 +834,7 @@ async def test_copies_in_a_recall_group_bring_one_clarification(app: App, db, or
 
 async def test_cases_overview_for_moderators_only(app: App, db) -> None:  # type: ignore[no-untyped-def]
     port = FakePort()
-    await service.report(port, runtime.org(), 40001, WORKER2, service.Quoted(next(_mids), WORKER, "张三", GOSSIP), "造谣")
+    await intake.report(port, runtime.org(), 40001, WORKER2, Quoted(next(_mids), WORKER, "张三", GOSSIP), "造谣")
     await confirm_by_service(port, RUMOUR)
     listing = "\n".join([
         "待处理的案件：",
@@ -904,10 +905,10 @@ async def test_screening_never_raises_and_send_failures_are_survived(db) -> None
     assert hit is not None
     # Sending fails outright: the case is still recorded, nothing raises.
     port = FakePort(send_error=SendFailed("no"))
-    assert await service.on_hit(port, runtime.org(), 40002, next(_mids), WORKER2, None, hit) == 2
+    assert await intake.on_hit(port, runtime.org(), 40002, next(_mids), WORKER2, None, hit) == 2
     # A timeout may have been delivered: counted as sent, never re-sent.
     port = FakePort(send_error=SendUnknown("timeout"))
-    assert await service.on_hit(port, runtime.org(), 40002, next(_mids), WORKER2, None, hit) == 3
+    assert await intake.on_hit(port, runtime.org(), 40002, next(_mids), WORKER2, None, hit) == 3
     assert len(port.sent("private")) == 1
 
 
@@ -938,10 +939,10 @@ async def test_stats_for_periodic_reports(db) -> None:  # type: ignore[no-untype
 
     port = FakePort()
     await confirm_by_service(port, RUMOUR)
-    await service.report(port, runtime.org(), 40001, WORKER2, service.Quoted(next(_mids), WORKER, "张三", GOSSIP), None)
+    await intake.report(port, runtime.org(), 40001, WORKER2, Quoted(next(_mids), WORKER, "张三", GOSSIP), None)
     now = clock.utcnow()
-    assert await service.stats(now - timedelta(hours=1), now + timedelta(hours=1)) == {"opened_flag": 1, "opened_report": 1, "confirmed": 1}
-    assert await service.stats(now + timedelta(hours=1), now + timedelta(hours=2)) == {}
+    assert await stats(now - timedelta(hours=1), now + timedelta(hours=1)) == {"opened_flag": 1, "opened_report": 1, "confirmed": 1}
+    assert await stats(now + timedelta(hours=1), now + timedelta(hours=2)) == {}
 
 
 async def test_a_group_ladder_from_the_org_file(db, org_moderation) -> None:  # type: ignore[no-untyped-def]
@@ -957,12 +958,12 @@ async def test_a_group_ladder_from_the_org_file(db, org_moderation) -> None:  # 
 
 async def test_the_latest_decision_about_a_text_wins(db) -> None:  # type: ignore[no-untyped-def]
     port, org = FakePort(), runtime.org()
-    await service.report(port, org, 40001, WORKER2, service.Quoted(next(_mids), WORKER, "张三", GOSSIP), None)
-    assert (await service.decide_dismiss(port, org, 1, MOD, None))[0].startswith("已驳回案件 #1")
+    await intake.report(port, org, 40001, WORKER2, Quoted(next(_mids), WORKER, "张三", GOSSIP), None)
+    assert (await decisions.decide_dismiss(port, org, 1, MOD, None))[0].startswith("已驳回案件 #1")
     screener = await index.get()
     assert screener is not None and screener.screen("转发：" + GOSSIP) is None
     # The moderator changes their mind: the text leaves the not-a-rumour set, joins the rumours.
-    assert (await service.decide_confirm(port, org, 1, MOD, None))[0] == "已确认案件 #1（不实信息）。"
+    assert (await decisions.decide_confirm(port, org, 1, MOD, None))[0] == "已确认案件 #1（不实信息）。"
     assert [(c.kind, c.active) for c in await rows(db, ModerationCorpus)] == [("innocent", False), ("rumour", True)]
     assert screener.screen("转发：" + GOSSIP) is not None
 
@@ -975,14 +976,14 @@ async def test_confirm_days_later_says_the_message_can_no_longer_be_recalled(app
     true reason, not a guess about admin rights."""
     port = FakePort()
     mid = next(_mids)
-    await service.report(port, runtime.org(), 40001, WORKER2, service.Quoted(mid, WORKER, "张三", OTHER), None)
+    await intake.report(port, runtime.org(), 40001, WORKER2, Quoted(mid, WORKER, "张三", OTHER), None)
     gone = "· 这条消息已无法撤回，请手动删除。"
     async with app.test_matcher() as ctx:
         bot = ctx.create_bot(base=Bot, self_id="10000")
         ok = private_event(MOD, "/确认 1")
         ctx.receive_event(bot, ok)
         ctx.should_call_api("delete_msg", {"message_id": mid}, exception=ActionFailed(status="failed", retcode=1200, message="Recall failed", wording="Recall failed"))
-        ctx.should_call_api("send_group_msg", {"group_id": 40001, "message": msg(service._clarification(None, OTHER))}, result={"message_id": 2})
+        ctx.should_call_api("send_group_msg", {"group_id": 40001, "message": msg(notify.clarification(None, OTHER))}, result={"message_id": 2})
         ctx.should_call_api("send_group_msg", {"group_id": 40001, "message": msg(warn())}, result={"message_id": 3})
         ctx.should_call_api(*author_call(1), result={"message_id": 4})
         ctx.should_call_api(*reporter_told(WORKER2, 1), result={"message_id": 41})
@@ -1013,7 +1014,7 @@ async def test_the_port_classifies_napcat_recall_answers(app: App, answer: dict[
             ctx.should_call_api("delete_msg", {"message_id": 5}, exception=ActionFailed(status="failed", **answer))
         got = await port_for(bot).recall("5")
     assert got is outcome and bool(got) is (outcome is Recall.RECALLED)
-    assert service.recall_failed(Recall.UNKNOWN) == texts.RECALL_UNKNOWN
+    assert texts.recall_failed(Recall.UNKNOWN) == texts.RECALL_UNKNOWN
 
 
 

@@ -16,9 +16,11 @@ from bot import clock, runtime
 from bot.db import session
 from bot.org import Role
 from bot.platform import NotConnected, Port, port_for
-from plugins.moderation import service, texts
+from plugins.moderation import appeals, decisions, texts
+from plugins.moderation.audit import ACTION_NAMES
 from plugins.moderation.config import label
 from plugins.moderation.models import ModerationAudit, ModerationCase
+from plugins.moderation.views import may_review
 
 OPEN, CONFIRMED = "open", "confirmed"
 DECISIONS = {"confirm": "确认违规", "dismiss": "驳回", "fraud": "提醒全群防骗", "revoke": "撤销处理", "uphold": "维持原处理"}
@@ -50,14 +52,14 @@ def _row(c: ModerationCase) -> CaseRow:
 
 
 def may_see(user_id: int) -> bool:
-    return service.may_review(runtime.org(), user_id) != []
+    return may_review(runtime.org(), user_id) != []
 
 
 async def lists(user_id: int) -> tuple[list[CaseRow], list[CaseRow]]:
     """Open cases of the groups this person moderates (all for cadres), and, for cadres, the
     appeals waiting for a decision."""
     org = runtime.org()
-    groups = service.may_review(org, user_id)
+    groups = may_review(org, user_id)
     async with session() as s:
         where = [ModerationCase.status == OPEN] + ([ModerationCase.group_id.in_(groups)] if groups is not None else [])
         open_cases = (await s.scalars(select(ModerationCase).where(*where).order_by(ModerationCase.id).limit(100))).all()
@@ -85,7 +87,7 @@ class AuditRow:
 
 async def audit_log(user_id: int, *, action: str = "", days: int = 30) -> list[AuditRow]:
     org = runtime.org()
-    groups = service.may_review(org, user_id)
+    groups = may_review(org, user_id)
     since = clock.utcnow() - timedelta(days=days)
     async with session() as s:
         q = select(ModerationAudit).where(ModerationAudit.at >= since)
@@ -102,7 +104,7 @@ async def audit_log(user_id: int, *, action: str = "", days: int = 30) -> list[A
         reason = a.reason if a.action in ("overturn", "uphold", "confirm", "dismiss") and a.reason else ""
         out.append(AuditRow(
             when=f"{a.at.astimezone(clock.zone()):%m-%d %H:%M}", group=g.name if g else "", case=a.case_id, who=who,
-            action=service.ACTION_NAMES.get(a.action, a.action), reason=reason,
+            action=ACTION_NAMES.get(a.action, a.action), reason=reason,
         ))
     return out
 
@@ -122,13 +124,13 @@ async def decide(user_id: int, number: int, decision: str, note: str) -> list[st
     port = _port()
     note_or_none = note.strip() or None
     if decision == "confirm":
-        return await service.decide_confirm(port, org, number, user_id, note_or_none)
+        return await decisions.decide_confirm(port, org, number, user_id, note_or_none)
     if decision == "dismiss":
-        return await service.decide_dismiss(port, org, number, user_id, note_or_none)
+        return await decisions.decide_dismiss(port, org, number, user_id, note_or_none)
     if decision == "fraud":
-        return await service.fraud_reminder(port, org, number, user_id)
+        return await decisions.fraud_reminder(port, org, number, user_id)
     if decision == "revoke":
-        return await service.decide_revoke(port, org, number, user_id, note_or_none)
+        return await appeals.decide_revoke(port, org, number, user_id, note_or_none)
     if decision == "uphold":
-        return await service.decide_uphold(port, org, number, user_id, note_or_none)
+        return await appeals.decide_uphold(port, org, number, user_id, note_or_none)
     raise ValueError(decision)

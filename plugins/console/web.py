@@ -373,7 +373,7 @@ async def _cases_page(v: auth.Viewer, status: int = 200, root: str = "./", actio
 
 
 def service_actions() -> dict[str, str]:
-    from plugins.moderation.service import ACTION_NAMES
+    from plugins.moderation.audit import ACTION_NAMES
 
     return ACTION_NAMES
 

@@ -1,9 +1,12 @@
 """Rumours and conduct (CONTRACT section 4): reply-based flags and reports, case decisions,
 appeals, screening of every group message, the warn ladder, the audit log.
 
-Thin handlers only; the work is in service.py (async, database and port), screening.py and
-normalise.py (pure). No NoneBot matcher of its own: commands and the screening hook are
-registered with the one dispatcher (bot/dispatch.py).
+Thin handlers only; the work is in plain async functions over the database and the port:
+intake.py (quoted messages, screening hook, flags, reports), decisions.py (/确认 /驳回 /防骗),
+appeals.py (/申诉 /撤销 /维持), views.py (/案件), with cases.py, audit.py, corpus.py,
+notify.py and enforce.py under them; screening.py and normalise.py are pure. No NoneBot
+matcher of its own: commands and the screening hook are registered with the one dispatcher
+(bot/dispatch.py).
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from bot.commands import command, on_group_message
 from bot.context import Ctx, MessageCtx
 from bot.org import Role
 from bot.text import clean, parse_int
-from plugins.moderation import service, texts
+from plugins.moderation import appeals, decisions, intake, texts, views
+from plugins.moderation.cases import Quoted
 from plugins.moderation.index import index
 
 __plugin_meta__ = PluginMetadata(
@@ -45,13 +49,13 @@ def parse_case(args: str) -> tuple[int | None, str]:
 Say = Callable[..., Awaitable[None]]
 
 
-async def _quoted(ctx: Ctx, cmd: str, say: Say | None = None) -> service.Quoted | None:
+async def _quoted(ctx: Ctx, cmd: str, say: Say | None = None) -> Quoted | None:
     say = say or ctx.reply
-    mid = service.quoted_id(ctx)
+    mid = intake.quoted_id(ctx)
     if mid is None:
         await say(texts.NEED_QUOTE.format(cmd=cmd))
         return None
-    quoted = await service.quoted_message(ctx, mid)
+    quoted = await intake.quoted_message(ctx, mid)
     if quoted is None:
         await say(texts.QUOTE_NOT_FOUND)
         return None
@@ -85,7 +89,7 @@ async def _rumour(ctx: Ctx) -> None:
     quoted = await _quoted(ctx, "谣言")
     if quoted is None or ctx.group_id is None:
         return
-    lines = await service.flag(ctx.port, ctx.org, ctx.group_id, ctx.user_id, quoted, note or None)
+    lines = await intake.flag(ctx.port, ctx.org, ctx.group_id, ctx.user_id, quoted, note or None)
     await _private(ctx)(*lines)  # the group sees the clarification, not the case summary
 
 
@@ -97,14 +101,14 @@ async def _report(ctx: Ctx) -> None:
     quoted = await _quoted(ctx, "举报", say)
     answer = None
     if quoted is not None and ctx.group_id is not None:
-        answer = await service.report(ctx.port, ctx.org, ctx.group_id, ctx.user_id, quoted, clean(ctx.args)[:MAX_REASON] or None)
+        answer = await intake.report(ctx.port, ctx.org, ctx.group_id, ctx.user_id, quoted, clean(ctx.args)[:MAX_REASON] or None)
     lines = ([answer] if answer else []) + ([] if recalled else [texts.report_not_recalled(recalled)])
     if lines:
         await say(*lines)
 
 
 # Case-number commands: anyone may type them (a group's own moderators have no moderator role in
-# private chat), the service checks the right for that case's group.
+# private chat), the decision checks the right for that case's group.
 async def _decide(ctx: Ctx, cmd: str, decide) -> None:  # type: ignore[no-untyped-def]
     case_id, note = parse_case(ctx.args)
     if case_id is None:
@@ -119,18 +123,18 @@ async def _decide(ctx: Ctx, cmd: str, decide) -> None:  # type: ignore[no-untype
 
 @command("确认", summary="（群管理员）确认案件违规：撤回、辟谣、按规处理", usage="/确认 <案件号> [说明]", order=42)
 async def _confirm(ctx: Ctx) -> None:
-    await _decide(ctx, "确认", service.decide_confirm)
+    await _decide(ctx, "确认", decisions.decide_confirm)
 
 
 @command("驳回", summary="（群管理员）待处理的案件不属于违规", usage="/驳回 <案件号> [说明]", order=43)
 async def _dismiss(ctx: Ctx) -> None:
-    await _decide(ctx, "驳回", service.decide_dismiss)
+    await _decide(ctx, "驳回", decisions.decide_dismiss)
 
 
 @command("防骗", summary="（群管理员）疑似诈骗的案件：在群里提醒全群防骗，不算发言人违规", usage="/防骗 <案件号>", order=43)
 async def _fraud(ctx: Ctx) -> None:
     async def remind(port, org, case_id, actor, note):  # type: ignore[no-untyped-def]
-        return await service.fraud_reminder(port, org, case_id, actor)
+        return await decisions.fraud_reminder(port, org, case_id, actor)
 
     await _decide(ctx, "防骗", remind)
 
@@ -141,19 +145,19 @@ async def _appeal(ctx: Ctx) -> None:
     if case_id is None or not reason:
         await ctx.reply(texts.APPEAL_USAGE)
         return
-    await ctx.reply(await service.appeal(ctx.port, ctx.org, ctx.user_id, case_id, reason[:MAX_REASON]))
+    await ctx.reply(await appeals.appeal(ctx.port, ctx.org, ctx.user_id, case_id, reason[:MAX_REASON]))
 
 
 # Appeal decisions have verbs of their own: "/驳回 4" read as "reject the appeal" revoked the
 # penalty, "/确认 4" kept it.
 @command("撤销", summary="（政工干部、群管理员）撤销已确认的处理，说明转告发言人", usage="/撤销 <案件号> [说明]", order=44)
 async def _revoke(ctx: Ctx) -> None:
-    await _decide(ctx, "撤销", service.decide_revoke)
+    await _decide(ctx, "撤销", appeals.decide_revoke)
 
 
 @command("维持", summary="（政工干部）申诉复核：维持原处理，说明转告申诉人", usage="/维持 <案件号> [说明]", order=44)
 async def _uphold(ctx: Ctx) -> None:
-    await _decide(ctx, "维持", service.decide_uphold)
+    await _decide(ctx, "维持", appeals.decide_uphold)
 
 
 @command("案件", summary="（群管理员、政工干部）查看待处理的案件或案件详情", usage="/案件 [案件号]", order=45)
@@ -162,12 +166,12 @@ async def _cases(ctx: Ctx) -> None:
     if ctx.args.strip() and case_id is None:
         await ctx.reply(texts.NEED_CASE.format(cmd="案件"))
         return
-    await ctx.reply(await service.overview(ctx.org, ctx.user_id, case_id))
+    await ctx.reply(await views.overview(ctx.org, ctx.user_id, case_id))
 
 
 @on_group_message
 async def _screen(ctx: MessageCtx) -> bool:
-    await service.screen_message(ctx)  # never raises
+    await intake.screen_message(ctx)  # never raises
     return False  # screening never consumes a message
 
 

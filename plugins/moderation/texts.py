@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.org import Org
 from bot.platform import Recall
 from plugins.moderation.config import PREVIEW, label
 
@@ -111,6 +112,15 @@ def report_not_recalled(outcome: Recall) -> str:
     return REPORT_MAYBE_RECALLED if outcome is Recall.UNKNOWN else REPORT_NOT_RECALLED
 
 
+def recall_failed(outcome: Recall) -> str:
+    """The honest reason a recall did not happen, for the moderator."""
+    if outcome is Recall.GONE:
+        return RECALL_GONE
+    if outcome is Recall.NOT_PERMITTED:
+        return RECALL_NOT_PERMITTED
+    return RECALL_UNKNOWN
+
+
 def duration(minutes: int) -> str:
     days, rest = divmod(minutes, 1440)
     hours, mins = divmod(rest, 60)
@@ -129,8 +139,16 @@ def person(name: str, qq: int) -> str:
     return str(qq) if name == str(qq) else f"{name}（{qq}）"
 
 
-def group_name(name: str | None, group_id: int) -> str:
-    return f"{name}（{group_id}）" if name else str(group_id)
+def group_of(org: Org, group_id: int) -> str:
+    """The group in a notice to moderators or cadres: its name and number."""
+    g = org.groups.get(group_id)
+    return f"{g.name}（{group_id}）" if g and g.name else str(group_id)
+
+
+def group_short(org: Org, group_id: int) -> str:
+    """The group where the number would be noise (to authors and reporters, in lists)."""
+    g = org.groups.get(group_id)
+    return g.name if g else str(group_id)
 
 
 def report_notice(case_id: int, group: str, author: str, text: str, reason: str | None, *, earlier: str | None = None) -> str:

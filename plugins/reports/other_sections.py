@@ -65,9 +65,9 @@ async def study_section(start: datetime, end: datetime) -> Section | None:
 
 
 async def moderation_section(start: datetime, end: datetime) -> Section | None:
-    from plugins.moderation import service
+    from plugins.moderation.cases import stats
 
-    counts = await service.stats(start, end)
+    counts = await stats(start, end)
     if not counts:
         return None
     rows = ["管理员直接认定", "群员举报", "自动发现", "确认违规", "驳回（不属违规）"]

@@ -1,0 +1,31 @@
+"""What moderation does to a message or a person on the platform: recall and mute.
+
+Neither raises: the caller records the outcome in the audit log and tells the moderator.
+"""
+
+from __future__ import annotations
+
+from nonebot import logger
+
+from bot.platform import Port, Recall
+
+
+async def recall(port: Port, message_id: int, group_id: int, author_id: int) -> Recall:
+    try:
+        outcome = Recall(await port.recall(str(message_id), group_id=str(group_id), author_id=str(author_id)))
+    except Exception as e:  # noqa: BLE001 - timeouts, disconnects: we do not know
+        logger.warning(f"moderation: recall failed: {type(e).__name__}")
+        return Recall.UNKNOWN
+    if not outcome:
+        logger.info(f"moderation: recall not done: {outcome.value}")
+    return outcome
+
+
+async def mute(port: Port, group_id: int, user_id: int, seconds: int) -> bool:
+    """Mute for `seconds` (0 lifts a mute); False when the platform refused or failed."""
+    try:
+        await port.mute(str(group_id), str(user_id), seconds)
+    except Exception as e:  # noqa: BLE001
+        logger.warning(f"moderation: mute failed: {type(e).__name__}")
+        return False
+    return True
