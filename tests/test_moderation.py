@@ -17,7 +17,7 @@ from sqlalchemy import select
 from bot import runtime
 from bot.org import load_org
 from bot.platform import Recall, shared_group, SendFailed, SendUnknown, Target, Text
-from plugins.moderation import decisions, intake, notify, parse_case, texts
+from plugins.moderation import appeals, decisions, intake, notify, parse_case, texts
 from plugins.moderation.cases import Quoted, stats
 from plugins.moderation.index import index
 from plugins.moderation.models import ModerationAudit, ModerationCase, ModerationCorpus, ModerationReport
@@ -966,6 +966,20 @@ async def test_the_latest_decision_about_a_text_wins(db) -> None:  # type: ignor
     assert (await decisions.decide_confirm(port, org, 1, MOD, None))[0] == "已确认案件 #1（不实信息）。"
     assert [(c.kind, c.active) for c in await rows(db, ModerationCorpus)] == [("innocent", False), ("rumour", True)]
     assert screener.screen("转发：" + GOSSIP) is not None
+
+
+async def test_review_verbs_refuse_an_open_case_and_leave_a_waiting_appeal_to_cadres(db) -> None:  # type: ignore[no-untyped-def]
+    port, org = FakePort(), runtime.org()
+    await intake.report(port, org, 40001, WORKER2, Quoted(next(_mids), WORKER, "张三", GOSSIP), None)  # case 1, open
+    assert await appeals.decide_revoke(port, org, 1, MOD, None) == [texts.STILL_OPEN.format(id=1)]
+    assert await appeals.decide_uphold(port, org, 1, MOD, None) == [texts.NO_APPEAL.format(id=1)]
+    second = await confirm_by_service(port, RUMOUR)
+    assert await appeals.appeal(port, org, WORKER, second, "不服") == texts.APPEAL_RECEIVED.format(id=second)
+    sent = len(port.calls)
+    assert await appeals.decide_uphold(port, org, second, MOD, None) == [texts.APPEAL_FOR_CADRES.format(id=second)]
+    assert await appeals.decide_revoke(port, org, second, MOD, None) == [texts.APPEAL_FOR_CADRES.format(id=second)]
+    assert len(port.calls) == sent  # refused: nothing sent, recalled or muted
+    assert [(c.status, c.appeal_result) for c in await rows(db, ModerationCase)] == [("open", None), ("confirmed", None)]
 
 
 # --- recall reasons (NapCat's real answers, ../shared/NAPCAT.md) ------------------------------

@@ -7,6 +7,7 @@ penalty, "/确认 4" kept it. The reviewer's note reaches the author in private 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -67,27 +68,24 @@ async def appeal(port: Port, org: Org, actor: int, case_id: int, reason: str) ->
 
 # --- the review verbs -------------------------------------------------------------------
 
+# Why a reviewer may not use the verb on this case (None: they may); `cadre` is the reviewer's.
+Refusal = Callable[[ModerationCase, bool], str | None]
+Review = Callable[[Port, Org, ModerationCase, int, str | None], Awaitable[list[str]]]
+
+
 async def decide_revoke(port: Port, org: Org, case_id: int, actor: int, note: str | None) -> list[str]:
     """/撤销: take back a confirmed decision (a cadre granting an appeal, or the group's
     moderator or a cadre changing their mind); the note goes to the author."""
-    case = await get_case(case_id)
-    if case is None:
-        return [texts.NO_CASE.format(id=case_id)]
-    moderator = org.is_moderator_of(actor, case.group_id)
-    cadre = org.has_role(actor, (Role.cadre,))
-    if not (moderator or cadre):
-        return [texts.NOT_MODERATOR.format(id=case_id)]
-    if case.status == OPEN:
-        return [texts.STILL_OPEN.format(id=case_id)]
-    if case.status == DISMISSED:
-        return [texts.NOT_CONFIRMED.format(id=case_id)]
-    if appeal_waiting(case) and not cadre:
-        return [texts.APPEAL_FOR_CADRES.format(id=case_id)]
-    return await _overturn(port, org, case, actor, note)
+    return await _review(port, org, case_id, actor, note, _why_not_revoke, _overturn)
 
 
 async def decide_uphold(port: Port, org: Org, case_id: int, actor: int, note: str | None) -> list[str]:
     """/维持: a cadre keeps the decision an author appealed; the note goes to the author."""
+    return await _review(port, org, case_id, actor, note, _why_not_uphold, _uphold)
+
+
+async def _review(port: Port, org: Org, case_id: int, actor: int, note: str | None, refusal: Refusal, act: Review) -> list[str]:
+    """Both review verbs are for the group's moderators and cadres; each has its own refusals."""
     case = await get_case(case_id)
     if case is None:
         return [texts.NO_CASE.format(id=case_id)]
@@ -95,13 +93,30 @@ async def decide_uphold(port: Port, org: Org, case_id: int, actor: int, note: st
     cadre = org.has_role(actor, (Role.cadre,))
     if not (moderator or cadre):
         return [texts.NOT_MODERATOR.format(id=case_id)]
+    refused = refusal(case, cadre)
+    if refused is not None:
+        return [refused]
+    return await act(port, org, case, actor, note)
+
+
+def _why_not_revoke(case: ModerationCase, cadre: bool) -> str | None:
+    if case.status == OPEN:
+        return texts.STILL_OPEN.format(id=case.id)
+    if case.status == DISMISSED:
+        return texts.NOT_CONFIRMED.format(id=case.id)
+    if appeal_waiting(case) and not cadre:
+        return texts.APPEAL_FOR_CADRES.format(id=case.id)
+    return None
+
+
+def _why_not_uphold(case: ModerationCase, cadre: bool) -> str | None:
     if case.appeal_result:
-        return [texts.APPEAL_REVIEWED.format(id=case_id, result=texts.APPEAL_RESULTS.get(case.appeal_result, case.appeal_result))]
+        return texts.APPEAL_REVIEWED.format(id=case.id, result=texts.APPEAL_RESULTS.get(case.appeal_result, case.appeal_result))
     if not appeal_waiting(case):
-        return [texts.NO_APPEAL.format(id=case_id)]
+        return texts.NO_APPEAL.format(id=case.id)
     if not cadre:
-        return [texts.APPEAL_FOR_CADRES.format(id=case_id)]
-    return await _uphold(port, case, actor, note)
+        return texts.APPEAL_FOR_CADRES.format(id=case.id)
+    return None
 
 
 async def _overturn(port: Port, org: Org, case: ModerationCase, actor: int, note: str | None) -> list[str]:
@@ -136,7 +151,7 @@ async def _overturn(port: Port, org: Org, case: ModerationCase, actor: int, note
     return ["".join(lines)]
 
 
-async def _uphold(port: Port, case: ModerationCase, actor: int, note: str | None) -> list[str]:
+async def _uphold(port: Port, org: Org, case: ModerationCase, actor: int, note: str | None) -> list[str]:
     async with session() as s:
         won = await s.execute(
             update(ModerationCase)
