@@ -591,6 +591,26 @@ async def test_a_moderator_decides_a_case_from_the_browser(app: App, db, web: ht
         assert case is not None and case.status == "dismissed" and case.decided_by == MODERATOR
 
 
+async def test_cadres_see_waiting_appeals_and_the_groups_moderator_sees_open_cases(app: App, db, web: httpx.AsyncClient, console_on: None) -> None:  # type: ignore[no-untyped-def]
+    from plugins.moderation.models import ModerationCase
+
+    number = await open_case(db, "一条待处理的消息")
+    async with db() as s:
+        appealed = ModerationCase(
+            group_id=40001, message_id=7002, author_id=WORKER, author_name="张三", text="一条已确认的消息", source="flag",
+            category="rumour", status="confirmed", opened_at=clock.utcnow(), decided_at=clock.utcnow(), reports=0,
+            recalled=False, appeal="我是转发的，不知道是假的", appealed_at=clock.utcnow(),
+        )
+        s.add(appealed)
+        await s.commit()
+    await login(app, web, PAY_LEADER)  # 李四: a cadre
+    page = (await web.get("/console/cases")).text
+    assert f"#{number} " in page and "等待复核的申诉（1 件）" in page and "申诉理由：我是转发的，不知道是假的" in page
+    await login(app, web, MODERATOR)  # 王五: the group's moderator; appeals are for cadres
+    page = (await web.get("/console/cases")).text
+    assert f"#{number} " in page and "等待复核的申诉" not in page and "我是转发的" not in page
+
+
 async def test_cases_are_for_moderators_and_cadres(app: App, db, web: httpx.AsyncClient, console_on: None) -> None:  # type: ignore[no-untyped-def]
     number = await open_case(db, "一条待处理的消息")
     await login(app, web, 20001)  # 钱科长: a leader, neither moderator nor cadre

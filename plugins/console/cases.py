@@ -19,10 +19,11 @@ from bot.platform import NotConnected, Port, port_for
 from plugins.moderation import appeals, decisions, texts
 from plugins.moderation.audit import ACTION_NAMES
 from plugins.moderation.config import label
+from plugins.moderation.cases import open_cases, waiting_appeals
 from plugins.moderation.models import ModerationAudit, ModerationCase
 from plugins.moderation.views import may_review
 
-OPEN, CONFIRMED = "open", "confirmed"
+LIST_LIMIT = 100  # a page shows more than a chat message
 DECISIONS = {"confirm": "确认违规", "dismiss": "驳回", "fraud": "提醒全群防骗", "revoke": "撤销处理", "uphold": "维持原处理"}
 
 
@@ -41,10 +42,8 @@ class CaseRow:
 
 
 def _row(c: ModerationCase) -> CaseRow:
-    org = runtime.org()
-    g = org.groups.get(c.group_id)
     return CaseRow(
-        number=c.id, group=g.name if g else str(c.group_id), author=c.author_name, category=c.category,
+        number=c.id, group=texts.group_short(runtime.org(), c.group_id), author=c.author_name, category=c.category,
         category_name=label(c.category), source=texts.SOURCE_NAMES.get(c.source, c.source),
         status=texts.STATUS_NAMES.get(c.status, c.status), text=c.text, appeal=c.appeal,
         when=f"{c.opened_at.astimezone(clock.zone()):%m-%d %H:%M}",
@@ -59,20 +58,9 @@ async def lists(user_id: int) -> tuple[list[CaseRow], list[CaseRow]]:
     """Open cases of the groups this person moderates (all for cadres), and, for cadres, the
     appeals waiting for a decision."""
     org = runtime.org()
-    groups = may_review(org, user_id)
-    async with session() as s:
-        where = [ModerationCase.status == OPEN] + ([ModerationCase.group_id.in_(groups)] if groups is not None else [])
-        open_cases = (await s.scalars(select(ModerationCase).where(*where).order_by(ModerationCase.id).limit(100))).all()
-        appeals: list[ModerationCase] = []
-        if org.has_role(user_id, (Role.cadre,)):
-            appeals = list(
-                (await s.scalars(
-                    select(ModerationCase)
-                    .where(ModerationCase.status == CONFIRMED, ModerationCase.appeal.is_not(None), ModerationCase.appeal_result.is_(None))
-                    .order_by(ModerationCase.appealed_at, ModerationCase.id).limit(100)
-                )).all()
-            )
-    return [_row(c) for c in open_cases], [_row(c) for c in appeals]
+    cases, _ = await open_cases(may_review(org, user_id), LIST_LIMIT)
+    appeals = await waiting_appeals(LIST_LIMIT) if org.has_role(user_id, (Role.cadre,)) else []
+    return [_row(c) for c in cases], [_row(c) for c in appeals]
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ and the counts periodic reports show."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -55,6 +56,26 @@ async def open_case(
         s.expunge(case)  # returned detached: commit would expire its attributes
         await s.commit()
     return case, created
+
+
+async def open_cases(groups: list[int] | None, limit: int) -> tuple[Sequence[ModerationCase], int]:
+    """The oldest open cases of these groups (None: every group), and how many are open."""
+    where = [ModerationCase.status == OPEN] + ([ModerationCase.group_id.in_(groups)] if groups is not None else [])
+    async with session() as s:
+        cases = (await s.scalars(select(ModerationCase).where(*where).order_by(ModerationCase.id).limit(limit))).all()
+        total = (await s.execute(select(func.count()).select_from(ModerationCase).where(*where))).scalar_one()
+    return cases, total
+
+
+async def waiting_appeals(limit: int) -> Sequence[ModerationCase]:
+    """Appeals no cadre has decided yet, the longest waiting first."""
+    async with session() as s:
+        return (
+            await s.scalars(
+                select(ModerationCase).where(ModerationCase.status == CONFIRMED, ModerationCase.appeal.is_not(None), ModerationCase.appeal_result.is_(None))
+                .order_by(ModerationCase.appealed_at, ModerationCase.id).limit(limit)
+            )
+        ).all()
 
 
 async def stats(start: datetime, end: datetime) -> dict[str, int]:

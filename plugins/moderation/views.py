@@ -3,10 +3,9 @@ case with its audit log; and whose cases each person may see."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot import clock
 from bot.db import session
@@ -14,9 +13,9 @@ from bot.org import Org, Role
 from plugins.moderation import texts
 from plugins.moderation.appeals import appeal_hint, appeal_waiting
 from plugins.moderation.audit import ACTION_NAMES
-from plugins.moderation.cases import get_case
+from plugins.moderation.cases import get_case, open_cases, waiting_appeals
 from plugins.moderation.config import label
-from plugins.moderation.models import CONFIRMED, OPEN, ModerationAudit, ModerationCase
+from plugins.moderation.models import ModerationAudit
 
 LIST_LIMIT = 20
 
@@ -38,18 +37,8 @@ async def overview(org: Org, user_id: int, case_id: int | None) -> str:
 
 
 async def _open_cases(org: Org, user_id: int, groups: list[int] | None) -> str:
-    async with session() as s:
-        where = [ModerationCase.status == OPEN] + ([ModerationCase.group_id.in_(groups)] if groups is not None else [])
-        cases = (await s.execute(select(ModerationCase).where(*where).order_by(ModerationCase.id).limit(LIST_LIMIT))).scalars().all()
-        total = (await s.execute(select(func.count()).select_from(ModerationCase).where(*where))).scalar_one()
-        appeals: Sequence[ModerationCase] = []
-        if org.has_role(user_id, (Role.cadre,)):  # cadres decide appeals
-            appeals = (
-                await s.execute(
-                    select(ModerationCase).where(ModerationCase.status == CONFIRMED, ModerationCase.appeal.is_not(None), ModerationCase.appeal_result.is_(None))
-                    .order_by(ModerationCase.appealed_at, ModerationCase.id).limit(LIST_LIMIT)
-                )
-            ).scalars().all()
+    cases, total = await open_cases(groups, LIST_LIMIT)
+    appeals = await waiting_appeals(LIST_LIMIT) if org.has_role(user_id, (Role.cadre,)) else []  # cadres decide appeals
     if not cases:
         lines = ["目前没有待处理的案件。"]
     else:
