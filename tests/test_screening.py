@@ -382,3 +382,34 @@ def test_compacting_keeps_what_is_known_and_forgets_what_was_removed() -> None:
     assert 5 not in s and 1001 in s and s.counts() == {"rumour": 201, "innocent": 1, "phrases": 0}
     assert s.screen("大家注意：明天上午全体职工到大会议室开会，不去的按旷工处理，要当场宣布裁员名单") is not None
     assert s.screen("今天食堂的红烧肉特别好吃，大家快去") is None
+
+
+def test_band_look_ups_with_the_directory_find_exactly_the_rows_of_each_key() -> None:
+    """A large index looks keys up through a bitmap and a directory (one by one for a few
+    keys, vectorised for many): both must return exactly the rows a plain mapping holds."""
+    import numpy as np
+
+    from plugins.moderation import lsh
+
+    rng = np.random.default_rng(3)
+    n = lsh._SMALL + 5000  # past the plain binary search
+    keys = rng.integers(0, 2**32, size=n, dtype=np.uint64).astype(np.uint32)
+    keys[:3000] = keys[3000:6000]  # some keys shared by two rows, one by many
+    keys[6000:6400] = keys[7000]
+    order = np.argsort(keys, kind="stable")
+    bands = lsh.Bands()
+    bands.set_main(keys[order], order.astype(np.int32))
+    truth: dict[int, set[int]] = {}
+    for row, key in enumerate(keys.tolist()):
+        truth.setdefault(key, set()).add(row)
+    present = keys[rng.integers(0, n, size=200)]
+    absent = rng.integers(0, 2**32, size=200, dtype=np.uint64).astype(np.uint32)
+    for size in (1, 3, lsh._FEW, lsh._FEW + 1, 64):
+        for i in range(0, 200, size):
+            query = np.concatenate([present[i : i + size // 2 + 1], absent[i : i + size // 2]])[:size]
+            query = np.concatenate([query, keys[[7000]]]) if i == 0 else query
+            found = sorted(sorted(int(r) for r in b) for b in bands.buckets(query))
+            expected = sorted(sorted(truth[k]) for k in set(query.tolist()) if k in truth)
+            # A key asked twice gives its bucket twice.
+            expected_all = sorted(sorted(truth[k]) for k in query.tolist() if k in truth)
+            assert found == expected_all, (size, i, len(found), len(expected))

@@ -223,20 +223,42 @@ class Bands:
                 left.update(later)
         self.recent, self.recent_rows = recent, len(left)
 
-    def _spans(self, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """For each query key: where its entries start in `keys`, and how many there are."""
+    def _spans(self, query: np.ndarray) -> tuple[list[int], list[int]]:
+        """Where the query keys' entries start in `keys`, and how many there are, for the keys
+        that have any (buckets only reads those)."""
         keys = self.keys
         if not len(self._dir):
             start = np.searchsorted(keys, query, "left")
-            return start, np.searchsorted(keys, query, "right") - start
+            count = np.searchsorted(keys, query, "right") - start
+            found = np.flatnonzero(count)
+            return start[found].tolist(), count[found].tolist()
         top = query >> self._seen_shift
-        hit = ((self._seen[top >> np.uint32(5)] >> (top & np.uint32(31))) & np.uint32(1)).astype(bool)
-        if not hit.all():
-            start = np.zeros(len(query), dtype=np.intp)
-            count = np.zeros(len(query), dtype=np.intp)
-            if hit.any():
-                start[hit], count[hit] = self._spans(query[hit])
-            return start, count
+        hit = np.flatnonzero((self._seen[top >> np.uint32(5)] >> (top & np.uint32(31))) & np.uint32(1))
+        if len(hit) <= _FEW:
+            # The usual case (an ordinary message: none or a few keys pass the bitmap): a few
+            # scalar look-ups cost less than the dozen numpy calls of the vectorised path.
+            return self._spans_few(query[hit].tolist())
+        return self._spans_many(query[hit])
+
+    def _spans_few(self, query: list[int]) -> tuple[list[int], list[int]]:
+        keys, directory, shift = self.keys, self._dir, int(self._shift)
+        starts: list[int] = []
+        counts: list[int] = []
+        for key in query:
+            slot = key >> shift
+            lo, hi = int(directory[slot]), int(directory[slot + 1])
+            if lo == hi:
+                continue
+            low = key & 0xFFFF
+            inside = keys[lo:hi]
+            left = int(np.searchsorted(inside, low, "left"))
+            if left < hi - lo and int(inside[left]) == low:
+                starts.append(lo + left)
+                counts.append(int(np.searchsorted(inside, low, "right")) - left)
+        return starts, counts
+
+    def _spans_many(self, query: np.ndarray) -> tuple[list[int], list[int]]:
+        keys = self.keys
         slot = query >> self._shift
         query = query.astype(np.uint16)  # the low 16 bits: what `keys` keeps
         lo = self._dir[slot].astype(np.intp)
@@ -257,17 +279,16 @@ class Bands:
                 left = int(np.searchsorted(inside, query[i], "left"))
                 start[i] = a + left
                 count[i] = int(np.searchsorted(inside, query[i], "right")) - left
-        return start, count
+        found = np.flatnonzero(count)
+        return start[found].tolist(), count[found].tolist()
 
     def buckets(self, query: np.ndarray) -> list[np.ndarray | list[int]]:
         """The non-empty buckets of the query's band keys."""
         out: list[np.ndarray | list[int]] = []
         if len(self.keys):
-            start, count = self._spans(query)
             rows = self.rows
-            for i in np.flatnonzero(count).tolist():
-                s = int(start[i])
-                out.append(rows[s : s + int(count[i])])
+            for s, n in zip(*self._spans(query), strict=True):
+                out.append(rows[s : s + n])
         if self.recent:
             for key in query.tolist():
                 rs = self.recent.get(key)
@@ -276,6 +297,8 @@ class Bands:
         return out
 
 
+# Keys past the bitmap looked up one by one below this many (the vectorised path above).
+_FEW = 12
 # Directory slots wider than this are looked up by binary search instead of a scan.
 _SCAN = 48
 # Band arrays up to this many entries (~4,000 texts) use a plain binary search, no directory.
