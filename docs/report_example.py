@@ -83,7 +83,7 @@ async def _visible(concern_id: int) -> None:
 async def seed(year: int = 2026, month: int = 11) -> None:
     from bot import clock, runtime
     from plugins.care import commend, suggest
-    from plugins.concerns import service
+    from plugins.concerns import intake, leader
 
     rng = random.Random(20261130)
     zone = clock.zone()
@@ -98,17 +98,17 @@ async def seed(year: int = 2026, month: int = 11) -> None:
             day = rng.randint(1, 26)
             when = datetime(year, month, day, rng.randint(8, 18), rng.randint(0, 59), tzinfo=zone)
             clock.set_now(when)
-            done = await service.submit(user_id=user, bot_id="10000", text=text, category=cat)
+            done = await intake.submit(user_id=user, bot_id="10000", text=text, category=cat)
             numbered.append((done.concern_id, cat, when))
             await _visible(done.concern_id)
             if rng.random() < 0.12:  # a few stay untouched (overdue)
                 continue
             clock.set_now(when + timedelta(hours=rng.randint(2, 40)))
-            await service.acknowledge(leaders[cat], str(done.concern_id))
+            await leader.acknowledge(leaders[cat], str(done.concern_id))
             if rng.random() < 0.7:
                 clock.set_now(when + timedelta(days=rng.randint(2, 9), hours=rng.randint(0, 8)))
-                await service.close(leaders[cat], str(done.concern_id), "已核实并处理，感谢反映。")
-                await service.rate(done.code, str(rng.choice([3, 4, 4, 5, 5, 5])))
+                await leader.close(leaders[cat], str(done.concern_id), "已核实并处理，感谢反映。")
+                await intake.rate(done.code, str(rng.choice([3, 4, 4, 5, 5, 5])))
     for i, text in enumerate(SUGGESTIONS):
         clock.set_now(datetime(year, month, 1 + i % 28, 10 + i // 28, tzinfo=zone))
         await suggest.submit(author=30001 + i % 8, author_name=None, group_id=None, text=text)

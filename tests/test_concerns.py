@@ -12,7 +12,7 @@ from sqlalchemy import select, text
 
 from bot import clock, outbox, runtime
 from bot.models import Outbox
-from plugins.concerns import flow, receipts, service
+from plugins.concerns import core, flow, intake, leader, receipts, relay, ticks
 from tests.test_concerns_handlers import Matching
 from plugins.concerns.models import (
     Concern,
@@ -36,7 +36,7 @@ def relays(monkeypatch):  # type: ignore[no-untyped-def]
         sent.append((bot_id, user_id, message))
         return "sent"
 
-    monkeypatch.setattr(service, "_send_private", fake)
+    monkeypatch.setattr(relay, "_send_private", fake)
     return sent
 
 
@@ -47,15 +47,15 @@ def at_monday():  # type: ignore[no-untyped-def]
     clock.set_now(None)
 
 
-async def submit(text: str = "这个月的绩效工资比上月少了三百元，没有任何说明", user: int = WORKER) -> service.Submitted:
-    return await service.submit(user_id=user, bot_id="10000", text=text)
+async def submit(text: str = "这个月的绩效工资比上月少了三百元，没有任何说明", user: int = WORKER) -> intake.Submitted:
+    return await intake.submit(user_id=user, bot_id="10000", text=text)
 
 
 async def release() -> None:
     """Half an hour on: the next batch slot's digest tells the leader, and the concern becomes
     visible to leaders (it is not before)."""
-    clock.set_now(clock.now() + timedelta(minutes=service.policy().digest_minutes))
-    await service.digest_tick()
+    clock.set_now(clock.now() + timedelta(minutes=core.policy().digest_minutes))
+    await ticks.digest_tick()
 
 
 async def all_rows(db) -> list[tuple[str, tuple]]:  # type: ignore[no-untyped-def]
@@ -97,18 +97,18 @@ async def test_submission_is_committed_routed_and_answered_with_a_code(db, at_mo
     [("食堂的饭菜太咸了，价格还涨了", "canteen"), ("今年的奖金什么时候发", "pay"), ("办公室窗户关不上", "other")],
 )
 def test_categorisation_by_keywords_falls_back_to_other(words: str, category: str) -> None:
-    assert service.categorize(words) == category
+    assert intake.categorize(words) == category
 
 
 async def test_empty_too_long_and_over_the_daily_limit_are_refused_and_nothing_is_stored(db, at_monday) -> None:  # type: ignore[no-untyped-def]
-    with pytest.raises(service.ConcernError, match="内容是空的"):
+    with pytest.raises(core.ConcernError, match="内容是空的"):
         await submit("   ")
     long = "字" * 2001
-    with pytest.raises(service.ConcernError, match="共 2001 字，超过了 2000 字的上限，这次没有提交"):
+    with pytest.raises(core.ConcernError, match="共 2001 字，超过了 2000 字的上限，这次没有提交"):
         await submit(long)
     for _ in range(3):
         await submit()
-    with pytest.raises(service.ConcernError, match="上限"):
+    with pytest.raises(core.ConcernError, match="上限"):
         await submit()
     async with db() as s:
         assert len((await s.scalars(select(Concern))).all()) == 3
@@ -120,13 +120,13 @@ async def test_empty_too_long_and_over_the_daily_limit_are_refused_and_nothing_i
 async def test_no_row_holds_the_submitter_id_name_or_a_keyed_hash(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
     done = await submit()
     await release()
-    await service.supplement(done.code, "补充：其他同事也一样")
-    await service.acknowledge(PAY_LEADER, str(done.concern_id))
-    await service.reply(PAY_LEADER, str(done.concern_id), "已向财务核实，下月补发")
-    await service.close(PAY_LEADER, str(done.concern_id), "已补发")
-    await service.rate(done.code, "5")
+    await intake.supplement(done.code, "补充：其他同事也一样")
+    await leader.acknowledge(PAY_LEADER, str(done.concern_id))
+    await leader.reply(PAY_LEADER, str(done.concern_id), "已向财务核实，下月补发")
+    await leader.close(PAY_LEADER, str(done.concern_id), "已补发")
+    await intake.rate(done.code, "5")
     clock.set_now(MONDAY + timedelta(hours=1))
-    await service.digest_tick()
+    await ticks.digest_tick()
     forbidden = {
         str(WORKER),
         runtime.org().display_name(WORKER),
@@ -148,7 +148,7 @@ async def test_no_row_holds_the_submitter_id_name_or_a_keyed_hash(db, relays, at
 async def test_leader_facing_text_carries_no_id(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
     done = await submit()
     await release()
-    listing = await service.todo(PAY_LEADER)
+    listing = await leader.todo(PAY_LEADER)
     assert f"#{done.concern_id} 工资福利｜待受理｜11-16 提交" in listing
     assert str(WORKER) not in listing and runtime.org().display_name(WORKER) not in listing
 
@@ -160,12 +160,12 @@ async def test_leaders_are_told_in_batches_not_at_submission(db, at_monday) -> N
         s.add(ConcernState(name="digest_slot", value=int(MONDAY.timestamp() // 1800)))
         await s.commit()
     done = await submit()
-    assert await service.digest_tick() == 0  # same slot: nothing goes out yet
+    assert await ticks.digest_tick() == 0  # same slot: nothing goes out yet
     async with db() as s:
         assert (await s.scalars(select(Outbox))).all() == []
     clock.set_now(MONDAY + timedelta(minutes=31))
-    assert await service.digest_tick() == 1
-    assert await service.digest_tick() == 0  # once per slot, whatever the number of processes
+    assert await ticks.digest_tick() == 1
+    assert await ticks.digest_tick() == 0  # once per slot, whatever the number of processes
     async with db() as s:
         rows = (await s.scalars(select(Outbox))).all()
     assert [(r.purpose, r.target_id) for r in rows] == [("concern-digest", str(PAY_LEADER))]
@@ -178,26 +178,26 @@ async def test_leaders_are_told_in_batches_not_at_submission(db, at_monday) -> N
 async def test_route_is_destroyed_and_text_purged_after_retention(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
     done = await submit()
     await release()
-    await service.close(PAY_LEADER, str(done.concern_id), "已处理")
+    await leader.close(PAY_LEADER, str(done.concern_id), "已处理")
     clock.set_now(MONDAY + timedelta(days=89))
-    await service.retention_tick()
+    await ticks.retention_tick()
     async with db() as s:
         assert await s.get(ConcernRoute, done.concern_id) is not None
     clock.set_now(MONDAY + timedelta(days=91))
-    await service.retention_tick()
+    await ticks.retention_tick()
     async with db() as s:
         c = await s.get(Concern, done.concern_id)
         assert await s.get(ConcernRoute, done.concern_id) is None
         texts = (await s.scalars(select(ConcernEvent.text).where(ConcernEvent.concern_id == c.id))).all()
     assert c.text is None and c.purged_at is not None and c.category == "pay" and c.status == "closed"
     assert set(texts) == {None}
-    assert "已按规定删除" in await service.progress(done.code)
+    assert "已按规定删除" in await intake.progress(done.code)
 
 
 async def test_rate_counters_are_short_lived_and_unlinked(db, at_monday) -> None:  # type: ignore[no-untyped-def]
     await submit()
     clock.set_now(MONDAY + timedelta(days=1, hours=1))
-    await service.retention_tick()
+    await ticks.retention_tick()
     async with db() as s:
         assert (await s.scalars(select(ConcernCounter))).all() == []
 
@@ -209,53 +209,53 @@ async def test_leader_walk_relays_each_step_to_the_submitter_with_the_code(db, r
     done = await submit()
     await release()
     n = str(done.concern_id)
-    assert "已受理" in await service.acknowledge(PAY_LEADER, n)
-    assert "已转达提交人" in await service.reply(PAY_LEADER, n, "[CQ:at,qq=all] 已核实，下月补发")
-    assert "已办结" in await service.close(PAY_LEADER, n, "已补发到位")
+    assert "已受理" in await leader.acknowledge(PAY_LEADER, n)
+    assert "已转达提交人" in await leader.reply(PAY_LEADER, n, "[CQ:at,qq=all] 已核实，下月补发")
+    assert "已办结" in await leader.close(PAY_LEADER, n, "已补发到位")
     assert [u for _, u, _ in relays] == [WORKER] * 3
     assert all(done.code in m for _, _, m in relays)
     assert "[CQ:at,qq=all] 已核实，下月补发" in relays[1][2]
-    progress = await service.progress(done.code)
+    progress = await intake.progress(done.code)
     assert "领导答复：[CQ:at,qq=all] 已核实，下月补发" in progress and "已办结：已补发到位" in progress
     assert "/评价" in progress
-    assert await service.rate(done.code, "4") == "谢谢你的评价（4 分）！"
-    with pytest.raises(service.ConcernError, match="已经评价过"):
-        await service.rate(done.code, "5")
+    assert await intake.rate(done.code, "4") == "谢谢你的评价（4 分）！"
+    with pytest.raises(core.ConcernError, match="已经评价过"):
+        await intake.rate(done.code, "5")
 
 
 async def test_another_leader_cannot_touch_it_and_bad_numbers_get_answers(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
     done = await submit()
     await release()
-    with pytest.raises(service.ConcernError, match="没有找到你负责的"):
-        await service.acknowledge(CANTEEN_LEADER, str(done.concern_id))
-    with pytest.raises(service.ConcernError, match="编号"):
-        await service.acknowledge(PAY_LEADER, "abc")
-    with pytest.raises(service.ConcernError, match="没有找到你负责的 #999"):
-        await service.acknowledge(PAY_LEADER, "999")
+    with pytest.raises(core.ConcernError, match="没有找到你负责的"):
+        await leader.acknowledge(CANTEEN_LEADER, str(done.concern_id))
+    with pytest.raises(core.ConcernError, match="编号"):
+        await leader.acknowledge(PAY_LEADER, "abc")
+    with pytest.raises(core.ConcernError, match="没有找到你负责的 #999"):
+        await leader.acknowledge(PAY_LEADER, "999")
 
 
 async def test_transfer_by_category_and_by_person(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
     done = await submit()
     await release()
     n = str(done.concern_id)
-    assert "食堂后勤" in await service.transfer(PAY_LEADER, n, "食堂后勤")
+    assert "食堂后勤" in await leader.transfer(PAY_LEADER, n, "食堂后勤")
     async with db() as s:
         c = await s.get(Concern, done.concern_id)
     assert (c.category, c.leader) == ("canteen", CANTEEN_LEADER)
-    await service.transfer(CANTEEN_LEADER, n, str(DEPT_HEAD))
+    await leader.transfer(CANTEEN_LEADER, n, str(DEPT_HEAD))
     async with db() as s:
         assert (await s.get(Concern, done.concern_id)).leader == DEPT_HEAD
-    with pytest.raises(service.ConcernError, match="组织名单里没有 QQ 号 99999"):
-        await service.transfer(DEPT_HEAD, n, "99999")
+    with pytest.raises(core.ConcernError, match="组织名单里没有 QQ 号 99999"):
+        await leader.transfer(DEPT_HEAD, n, "99999")
 
 
 async def test_supplement_and_bad_codes(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
     done = await submit()
-    assert "补充内容已收到" in await service.supplement(done.code.lower().replace("-", " "), "还有加班费")
-    with pytest.raises(service.ConcernError, match="格式不对"):
-        await service.progress("12345")
-    with pytest.raises(service.ConcernError, match="没有找到"):
-        await service.progress(receipts.new_code())
+    assert "补充内容已收到" in await intake.supplement(done.code.lower().replace("-", " "), "还有加班费")
+    with pytest.raises(core.ConcernError, match="格式不对"):
+        await intake.progress("12345")
+    with pytest.raises(core.ConcernError, match="没有找到"):
+        await intake.progress(receipts.new_code())
 
 
 # --- escalation --------------------------------------------------------------------------
@@ -278,23 +278,23 @@ async def test_the_leader_is_reminded_before_the_deadline_and_the_deadline_never
     done = await submit()  # Monday 10:00: to be acknowledged within 2 working days
     await release()
     cid, deadline = done.concern_id, "受理期限：11月18日（周三）10:00"
-    assert deadline in await service.todo(PAY_LEADER)
+    assert deadline in await leader.todo(PAY_LEADER)
     clock.set_now(datetime(2026, 11, 17, 8, 59, tzinfo=clock.zone()))
-    assert await service.escalation_tick() == 0
+    assert await ticks.escalation_tick() == 0
     clock.set_now(datetime(2026, 11, 17, 9, 0, tzinfo=clock.zone()))  # Tuesday 09:00: the day before
-    assert await service.escalation_tick() == 1
-    assert await service.escalation_tick() == 0  # one step per deadline, not per tick
+    assert await ticks.escalation_tick() == 1
+    assert await ticks.escalation_tick() == 0  # one step per deadline, not per tick
     assert await notices(db) == [
         (str(PAY_LEADER), Matching(r"^【诉求提醒】#\d+ 的受理期限是 11月18日（周三）10:00，现在还没有受理，请抓紧处理。\n"))
     ]
     assert relays[-1][2].split("\n")[1] == "你反映的诉求将于 11月18日（周三）10:00 到受理期限，已提醒分管领导抓紧办理。"
     clock.set_now(datetime(2026, 11, 18, 9, 59, tzinfo=clock.zone()))
-    assert await service.escalation_tick() == 0  # nothing more until the deadline has passed
+    assert await ticks.escalation_tick() == 0  # nothing more until the deadline has passed
     clock.set_now(datetime(2026, 11, 18, 10, 0, tzinfo=clock.zone()))
-    assert await service.escalation_tick() == 1
+    assert await ticks.escalation_tick() == 1
     clock.set_now(datetime(2026, 11, 19, 10, 0, tzinfo=clock.zone()))  # the department head's own day is up
-    assert await service.escalation_tick() == 1
-    assert await service.escalation_tick() == 0  # the head was the last step
+    assert await ticks.escalation_tick() == 1
+    assert await ticks.escalation_tick() == 0  # the head was the last step
     # The department head, then the head: the only cadre is the leader himself, so the cadres'
     # step reaches nobody new and is skipped. Each is told who is late and their own deadline.
     sent = await notices(db)
@@ -305,9 +305,9 @@ async def test_the_leader_is_reminded_before_the_deadline_and_the_deadline_never
     )
     assert "请在 11月20日（周五）10:00 前督促办理" in sent[2][1] and "由 李四（工资福利分管领导）负责" in sent[2][1]
     # What the leader, the department head and the submitter see of the deadline stays the same.
-    assert deadline + "，已超期" in await service.todo(PAY_LEADER)
-    assert deadline + "，已超期\n负责：李四（工资福利分管领导）" in await service.todo(DEPT_HEAD)
-    assert "受理期限：11月18日（周三）10:00" in await service.progress(done.code)
+    assert deadline + "，已超期" in await leader.todo(PAY_LEADER)
+    assert deadline + "，已超期\n负责：李四（工资福利分管领导）" in await leader.todo(DEPT_HEAD)
+    assert "受理期限：11月18日（周三）10:00" in await intake.progress(done.code)
     for _, text_ in sent:
         assert "受理期限：11月18日（周三）10:00" in text_
     told = [m.split("\n")[1] for _, _, m in relays]
@@ -321,7 +321,7 @@ async def test_a_step_that_reaches_the_leader_again_is_skipped(db, relays, at_mo
     await release()
     for day in (datetime(2026, 11, 17, 9), datetime(2026, 11, 18, 10), datetime(2026, 11, 19, 10)):
         clock.set_now(day.replace(tzinfo=clock.zone()))
-        assert await service.escalation_tick() == 1
+        assert await ticks.escalation_tick() == 1
     assert [t for t, _ in await notices(db)] == [str(CANTEEN_LEADER), str(PAY_LEADER), str(HEAD)]  # PAY_LEADER: the cadre
     cadre = (await notices(db))[1][1]
     assert cadre.startswith(f"【诉求上报】#{done.concern_id} 由 孙主任（食堂后勤分管领导）负责，已超过受理期限")
@@ -332,13 +332,13 @@ async def test_a_step_that_reaches_the_leader_again_is_skipped(db, relays, at_mo
 async def test_when_nobody_is_above_the_leader_the_submitter_is_told_so(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
     done = await submit()
     await release()
-    await service.transfer(PAY_LEADER, str(done.concern_id), str(HEAD))
+    await leader.transfer(PAY_LEADER, str(done.concern_id), str(HEAD))
     clock.set_now(datetime(2026, 11, 17, 9, 0, tzinfo=clock.zone()))
-    assert await service.escalation_tick() == 1  # the reminder
+    assert await ticks.escalation_tick() == 1  # the reminder
     clock.set_now(datetime(2026, 11, 18, 10, 0, tzinfo=clock.zone()))
-    assert await service.escalation_tick() == 1
+    assert await ticks.escalation_tick() == 1
     clock.set_now(datetime(2026, 11, 30, 10, 0, tzinfo=clock.zone()))
-    assert await service.escalation_tick() == 0  # and no more
+    assert await ticks.escalation_tick() == 0  # and no more
     sent = await notices(db)
     assert [t for t, _ in sent] == [str(HEAD), str(HEAD)]
     assert sent[1][1].startswith(f"【诉求提醒】#{done.concern_id} 已超过受理期限（11月18日（周三）10:00），请尽快处理。")
@@ -352,8 +352,8 @@ async def test_a_cadre_acting_on_someone_elses_concern_tells_its_owner(db, relay
     n = str(done.concern_id)
     for day in (datetime(2026, 11, 17, 9), datetime(2026, 11, 18, 10)):  # reminder, then to the cadres
         clock.set_now(day.replace(tzinfo=clock.zone()))
-        await service.escalation_tick()
-    answer = await service.reply(PAY_LEADER, n, "已和食堂沟通，下周起少放盐")
+        await ticks.escalation_tick()
+    answer = await leader.reply(PAY_LEADER, n, "已和食堂沟通，下周起少放盐")
     assert answer == "已答复 #%s，已转达提交人。已通知负责的 孙主任（食堂后勤分管领导）。" % n
     assert await notices(db, "concern-action") == [
         (str(CANTEEN_LEADER), Matching(
@@ -361,7 +361,7 @@ async def test_a_cadre_acting_on_someone_elses_concern_tells_its_owner(db, relay
         ))
     ]
     # The owner acting on their own concern tells nobody else.
-    await service.close(CANTEEN_LEADER, n, "已调整")
+    await leader.close(CANTEEN_LEADER, n, "已调整")
     assert len(await notices(db, "concern-action")) == 1
     assert str(WORKER) not in "".join(t for _, t in await notices(db, "concern-action"))
 
@@ -371,18 +371,18 @@ async def test_a_concern_handed_over_late_keeps_its_deadline_and_the_new_owner_g
     await release()
     n = str(done.concern_id)
     clock.set_now(datetime(2026, 11, 18, 15, 0, tzinfo=clock.zone()))  # past the deadline, before any tick
-    await service.transfer(PAY_LEADER, n, "孙主任")
+    await leader.transfer(PAY_LEADER, n, "孙主任")
     clock.set_now(datetime(2026, 11, 18, 15, 1, tzinfo=clock.zone()))
-    assert await service.escalation_tick() == 1  # the new owner is reminded at once
-    assert "受理期限：11月18日（周三）10:00，已超期" in await service.todo(CANTEEN_LEADER)
+    assert await ticks.escalation_tick() == 1  # the new owner is reminded at once
+    assert "受理期限：11月18日（周三）10:00，已超期" in await leader.todo(CANTEEN_LEADER)
     clock.set_now(datetime(2026, 11, 19, 14, 59, tzinfo=clock.zone()))
-    assert await service.escalation_tick() == 0  # a working day to act before it goes up
+    assert await ticks.escalation_tick() == 0  # a working day to act before it goes up
     clock.set_now(datetime(2026, 11, 19, 15, 0, tzinfo=clock.zone()))
-    assert await service.escalation_tick() == 1
+    assert await ticks.escalation_tick() == 1
     sent = await notices(db)
     assert [t for t, _ in sent] == [str(CANTEEN_LEADER), str(PAY_LEADER)]  # 孙主任 heads the office: to the cadre
     assert sent[0][1].startswith(f"【诉求提醒】#{n} 已超过受理期限（11月18日（周三）10:00），请尽快处理。")
-    assert "受理期限：11月18日（周三）10:00" in await service.progress(done.code)
+    assert "受理期限：11月18日（周三）10:00" in await intake.progress(done.code)
 
 
 async def test_a_reminder_before_the_deadline_is_not_overdue_in_the_report(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
@@ -392,7 +392,7 @@ async def test_a_reminder_before_the_deadline_is_not_overdue_in_the_report(db, r
     await release()
     month = (datetime(2026, 11, 1, tzinfo=clock.zone()), datetime(2026, 12, 1, tzinfo=clock.zone()))
     clock.set_now(datetime(2026, 11, 17, 9, 0, tzinfo=clock.zone()))
-    assert await service.escalation_tick() == 1  # reminded the day before
+    assert await ticks.escalation_tick() == 1  # reminded the day before
     assert (await concerns_section(*month)).notes == ["逾期未办（截至生成时）：无"]
     clock.set_now(datetime(2026, 11, 18, 10, 0, tzinfo=clock.zone()))
     assert (await concerns_section(*month)).notes == [f"逾期未办（截至生成时）：1 件（#{done.concern_id}）"]
@@ -401,14 +401,14 @@ async def test_a_reminder_before_the_deadline_is_not_overdue_in_the_report(db, r
 async def test_acknowledgement_sets_the_reply_deadline_shown_once(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
     done = await submit()
     await release()
-    answer = await service.acknowledge(PAY_LEADER, str(done.concern_id))
+    answer = await leader.acknowledge(PAY_LEADER, str(done.concern_id))
     assert answer.startswith(f"已受理 #{done.concern_id}，请在 11月25日（周三）10:00 前答复。")
     clock.set_now(datetime(2026, 11, 24, 8, 0, tzinfo=clock.zone()))
-    assert await service.escalation_tick() == 0
+    assert await ticks.escalation_tick() == 0
     clock.set_now(datetime(2026, 11, 24, 9, 0, tzinfo=clock.zone()))  # reminded the working day before
-    assert await service.escalation_tick() == 1
+    assert await ticks.escalation_tick() == 1
     assert await outbox_targets(db, "concern-escalation") == [(f"{done.concern_id}:acknowledged:1", str(PAY_LEADER))]
-    assert "答复期限：11月25日（周三）10:00" in await service.todo(PAY_LEADER)
+    assert "答复期限：11月25日（周三）10:00" in await leader.todo(PAY_LEADER)
 
 
 async def test_holidays_do_not_count_but_the_seven_day_ceiling_does(db, relays) -> None:  # type: ignore[no-untyped-def]
@@ -418,11 +418,11 @@ async def test_holidays_do_not_count_but_the_seven_day_ceiling_does(db, relays) 
         done = await submit()
         await release()
         clock.set_now(datetime(2026, 10, 6, 8, 0, tzinfo=clock.zone()))
-        assert await service.escalation_tick() == 0
+        assert await ticks.escalation_tick() == 0
         clock.set_now(datetime(2026, 10, 6, 9, 0, tzinfo=clock.zone()))  # the day before the ceiling
-        assert await service.escalation_tick() == 1
+        assert await ticks.escalation_tick() == 1
         clock.set_now(datetime(2026, 10, 7, 10, 1, tzinfo=clock.zone()))
-        assert await service.escalation_tick() == 1
+        assert await ticks.escalation_tick() == 1
     finally:
         clock.set_now(None)
     assert await outbox_targets(db, "concern-escalation") == [
@@ -469,7 +469,7 @@ async def test_a_relay_is_sent_once_even_when_the_retry_tick_races_the_handler(d
         await s.commit()
     import asyncio
 
-    await asyncio.gather(service.relay(done.concern_id, eid, "答复"), service.relay_retry_tick(), service.relay_retry_tick())
+    await asyncio.gather(relay.relay(done.concern_id, eid, "答复"), ticks.relay_retry_tick(), ticks.relay_retry_tick())
     assert len(relays) == 1
 
 
@@ -506,21 +506,21 @@ TEXT = "这个月的绩效工资比上月少了三百元，没有任何说明"
 async def test_after_retention_no_table_holds_the_text_disclosure_or_replies(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
     worker = outbox.Worker(port_for=lambda _: port, interval=0, jitter=0)  # type: ignore[arg-type]
     port = FakePort()
-    done = await service.submit(user_id=WORKER, bot_id="10000", text=TEXT, disclosed=DISCLOSED)
+    done = await intake.submit(user_id=WORKER, bot_id="10000", text=TEXT, disclosed=DISCLOSED)
     await release()
-    await service.supplement(done.code, SUPPLEMENT)
+    await intake.supplement(done.code, SUPPLEMENT)
     clock.set_now(MONDAY + timedelta(days=2, minutes=1))  # acknowledgement overdue: a reminder
-    assert await service.escalation_tick() == 1
+    assert await ticks.escalation_tick() == 1
     clock.set_now(MONDAY + timedelta(days=2, minutes=31))
-    await service.digest_tick()  # the supplement
+    await ticks.digest_tick()  # the supplement
     await worker.drain("10000")
     n = str(done.concern_id)
-    await service.acknowledge(PAY_LEADER, n)
-    await service.reply(PAY_LEADER, n, REPLY)
-    await service.close(PAY_LEADER, n, RESULT)
-    await service.rate(done.code, "5")
+    await leader.acknowledge(PAY_LEADER, n)
+    await leader.reply(PAY_LEADER, n, REPLY)
+    await leader.close(PAY_LEADER, n, RESULT)
+    await intake.rate(done.code, "5")
     clock.set_now(MONDAY + timedelta(days=3, minutes=1))
-    await service.digest_tick()  # the rating
+    await ticks.digest_tick()  # the rating
     await worker.drain("10000")
     # The leader did read it all: the notices are rendered from the concern when sent.
     told = "\n".join(t for _, t in port.sent)
@@ -529,7 +529,7 @@ async def test_after_retention_no_table_holds_the_text_disclosure_or_replies(db,
         assert {r.status for r in (await s.scalars(select(Outbox))).all()} == {"sent"}
 
     clock.set_now(MONDAY + timedelta(days=95))
-    await service.retention_tick()
+    await ticks.retention_tick()
     rows = await dump(db)
     for table, col, value in rows:
         for words in (TEXT, DISCLOSED, SUPPLEMENT, REPLY, RESULT, str(WORKER), done.code):
@@ -538,7 +538,7 @@ async def test_after_retention_no_table_holds_the_text_disclosure_or_replies(db,
     for table, col, value in rows:
         if table.startswith("concerns_") and isinstance(value, datetime):
             assert value == value.replace(minute=0, second=0, microsecond=0), f"{table}.{col} = {value}"
-    assert "已按规定删除" in await service.progress(done.code)
+    assert "已按规定删除" in await intake.progress(done.code)
 
 
 async def test_a_notice_whose_concern_was_purged_is_dropped_not_sent(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
@@ -550,7 +550,7 @@ async def test_a_notice_whose_concern_was_purged_is_dropped_not_sent(db, relays,
         await s.execute(text("UPDATE concerns_concern SET status = 'closed', closed_at = :t"), {"t": MONDAY.replace(tzinfo=None)})
         await s.commit()
     clock.set_now(MONDAY + timedelta(days=95))
-    await service.retention_tick()
+    await ticks.retention_tick()
     await worker.drain("10000")
     assert port.sent == []
     async with db() as s:
@@ -568,30 +568,30 @@ async def test_a_relay_refused_again_and_again_ends_failed_and_the_leader_sees_i
         calls.append(message)
         return "refused"
 
-    monkeypatch.setattr(service, "_send_private", refusing)
+    monkeypatch.setattr(relay, "_send_private", refusing)
     done = await submit()
     await release()
-    assert "暂时没能发给提交人，我会继续尝试" in await service.acknowledge(PAY_LEADER, str(done.concern_id))
-    await service.relay_retry_tick()
-    await service.relay_retry_tick()
-    await service.relay_retry_tick()  # given up after 3 refusals: not tried a 4th time
+    assert "暂时没能发给提交人，我会继续尝试" in await leader.acknowledge(PAY_LEADER, str(done.concern_id))
+    await ticks.relay_retry_tick()
+    await ticks.relay_retry_tick()
+    await ticks.relay_retry_tick()  # given up after 3 refusals: not tried a 4th time
     assert len(calls) == 3
-    assert "转达提交人：受理通知（11-16）未能送达" in await service.todo(PAY_LEADER)
+    assert "转达提交人：受理通知（11-16）未能送达" in await leader.todo(PAY_LEADER)
 
 
 async def test_a_relay_left_sending_by_a_dead_process_becomes_unknown_not_resent(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
     done = await submit()
     await release()
     async with db() as s:
-        s.add(ConcernEvent(concern_id=done.concern_id, at=service.hour(clock.utcnow()), kind="reply", actor=PAY_LEADER,
-                           text="答复", relay="sending", relay_at=service.hour(clock.utcnow())))
+        s.add(ConcernEvent(concern_id=done.concern_id, at=core.hour(clock.utcnow()), kind="reply", actor=PAY_LEADER,
+                           text="答复", relay="sending", relay_at=core.hour(clock.utcnow())))
         await s.commit()
-    await service.relay_retry_tick()
-    assert "正在发送" in await service.todo(PAY_LEADER)
+    await ticks.relay_retry_tick()
+    assert "正在发送" in await leader.todo(PAY_LEADER)
     clock.set_now(MONDAY + timedelta(hours=2))
-    await service.relay_retry_tick()
+    await ticks.relay_retry_tick()
     assert relays == []
-    assert "转达提交人：答复（11-16）不确定是否送达" in await service.todo(PAY_LEADER)
+    assert "转达提交人：答复（11-16）不确定是否送达" in await leader.todo(PAY_LEADER)
 
 
 # --- the migration -----------------------------------------------------------------------

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from bot import clock
-from plugins.concerns import NOT_SAVED, PRIVATE_ONLY, service
+from plugins.concerns import NOT_SAVED, PRIVATE_ONLY, intake, ticks
 from plugins.concerns.models import Concern
 from tests.helpers import _parse, group_event, private_event, text
 
@@ -41,7 +41,7 @@ def _fixed_clock():  # type: ignore[no-untyped-def]
 async def released() -> None:
     """The next batch slot: the leader is told, and only now may see and act on the concern."""
     clock.set_now(clock.now() + timedelta(minutes=30))
-    await service.digest_tick()
+    await ticks.digest_tick()
 
 
 async def test_one_step_submission_replies_with_a_receipt(app: App, db) -> None:  # type: ignore[no-untyped-def]
@@ -86,7 +86,7 @@ async def test_database_error_tells_the_user_to_retry(app: App, db, monkeypatch)
     async def broken(**kw):  # type: ignore[no-untyped-def]
         raise OperationalError("INSERT INTO concerns_concern", {}, Exception("database is locked"))
 
-    monkeypatch.setattr(service, "submit", broken)
+    monkeypatch.setattr(intake, "submit", broken)
     event = private_event(WORKER, "/诉求 食堂太贵")
     async with app.test_matcher() as ctx:
         bot = ctx.create_bot(base=Bot, self_id="10000")
@@ -106,7 +106,7 @@ async def test_leader_commands_are_refused_to_workers_and_in_groups(app: App, db
 
 
 async def test_leader_reply_is_relayed_as_plain_text_segments(app: App, db) -> None:  # type: ignore[no-untyped-def]
-    done = await service.submit(user_id=WORKER, bot_id="10000", text="工资条看不懂")
+    done = await intake.submit(user_id=WORKER, bot_id="10000", text="工资条看不懂")
     await released()
     event = private_event(LEADER, f"/回复 {done.concern_id} [CQ:at,qq=all] 明天到财务室看")
     async with app.test_matcher() as ctx:

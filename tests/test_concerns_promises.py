@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from bot import clock
 from bot.models import Outbox
-from plugins.concerns import service
+from plugins.concerns import intake, ticks
 from plugins.concerns.models import Concern, ConcernEvent
 from tests.helpers import private_event, text
 from tests.test_concerns_handlers import Matching
@@ -57,10 +57,10 @@ def to_submitter(code: str, message: str, tail: str | None = None, **kw: Any) ->
     return ("send_private_msg", {"user_id": WORKER, "group_id": 40001, "message": Message(MessageSegment.text(body))}, kw or {"result": {"message_id": 9}})
 
 
-async def submitted() -> service.Submitted:
-    done = await service.submit(user_id=WORKER, bot_id="10000", text=SECRET)
+async def submitted() -> intake.Submitted:
+    done = await intake.submit(user_id=WORKER, bot_id="10000", text=SECRET)
     clock.set_now(MONDAY + timedelta(minutes=25))  # the next batch slot: 10:30
-    await service.digest_tick()
+    await ticks.digest_tick()
     return done
 
 
@@ -71,7 +71,7 @@ async def test_a_new_concern_is_seen_by_nobody_before_its_batch_slot(app: App, d
     from plugins.reports.concerns_section import concerns_section
 
     clock.set_now(MONDAY - timedelta(minutes=5))
-    await service.digest_tick()  # 10:00: the tick has run this slot already (it runs every minute)
+    await ticks.digest_tick()  # 10:00: the tick has run this slot already (it runs every minute)
     clock.set_now(MONDAY)
     await say(app, WORKER, f"/诉求 {SECRET}", Matching("已收到你的诉求（工资福利）"))
     clock.set_now(MONDAY + timedelta(minutes=1))
@@ -80,12 +80,12 @@ async def test_a_new_concern_is_seen_by_nobody_before_its_batch_slot(app: App, d
     await say(app, PAY_LEADER, "/受理 1", "没有找到你负责的 #1 号诉求。发送 /待办 查看你负责的诉求。")
     section = await concerns_section(datetime(2026, 11, 1, tzinfo=clock.zone()), datetime(2026, 12, 1, tzinfo=clock.zone()))
     assert sum(map(sum, section.tables[0].cells)) == 0 and section.texts == []
-    assert await service.digest_tick() == 0  # the slot of 10:00 is still running: no notice either
+    assert await ticks.digest_tick() == 0  # the slot of 10:00 is still running: no notice either
     async with db() as s:
         assert (await s.scalars(select(Outbox))).all() == []
 
     clock.set_now(MONDAY + timedelta(minutes=25))  # 10:30: the leader is told, and now sees it
-    assert await service.digest_tick() == 1
+    assert await ticks.digest_tick() == 1
     await say(app, PAY_LEADER, "/待办", Matching(rf"你有 1 件待办诉求：\n\n#1 工资福利｜待受理｜11-16 提交.*{SECRET}"))
     section = await concerns_section(datetime(2026, 11, 1, tzinfo=clock.zone()), datetime(2026, 12, 1, tzinfo=clock.zone()))
     assert section.texts == [SECRET]
@@ -116,7 +116,7 @@ async def test_transfer_goes_only_to_people_who_answer_concerns(app: App, db) ->
         [to_submitter(done.code, "你反映的诉求已转交另一位领导办理。")],
     )
     clock.set_now(MONDAY + timedelta(minutes=55))
-    await service.digest_tick()
+    await ticks.digest_tick()
     async with db() as s:
         assert (await s.get(Concern, done.concern_id)).leader == HEAD
         rows = (await s.scalars(select(Outbox))).all()
@@ -138,7 +138,7 @@ async def test_the_leader_hears_what_became_of_each_relay(app: App, db) -> None:
     )
     async with app.test_matcher() as ctx:  # a retry tick with the bot connected makes no call
         ctx.create_bot(base=Bot, self_id="10000")
-        await service.relay_retry_tick()
+        await ticks.relay_retry_tick()
     await say(app, PAY_LEADER, "/待办", Matching(r"#1 工资福利｜已受理.*\n转达提交人：受理通知（11-16）不确定是否送达"))
 
     # QQ refuses the reply: the leader is told it is queued, and the next tick delivers it.
@@ -154,7 +154,7 @@ async def test_the_leader_hears_what_became_of_each_relay(app: App, db) -> None:
         ctx.create_bot(base=Bot, self_id="10000")
         api, data, kw = to_submitter(done.code, reply)
         ctx.should_call_api(api, data, **kw)
-        await service.relay_retry_tick()
+        await ticks.relay_retry_tick()
     # Delivered now: only the acknowledgement's uncertain fate is left to show.
     await say(app, PAY_LEADER, "/待办", Matching(r"^(?!.*答复（11-16）).*转达提交人：受理通知（11-16）不确定是否送达"))
 
@@ -215,12 +215,12 @@ async def test_superscripts_and_invisible_text_get_clear_answers(app: App, db) -
 async def test_a_cadre_answering_an_escalated_concern_tells_the_owner_not_the_submitters_name(app: App, db) -> None:  # type: ignore[no-untyped-def]
     from bot import outbox
 
-    done = await service.submit(user_id=WORKER, bot_id="10000", text="食堂的饭菜越来越咸了")
+    done = await intake.submit(user_id=WORKER, bot_id="10000", text="食堂的饭菜越来越咸了")
     clock.set_now(MONDAY + timedelta(minutes=25))
-    await service.digest_tick()
+    await ticks.digest_tick()
     for day in (datetime(2026, 11, 17, 9), datetime(2026, 11, 18, 10)):  # reminded; then up to the cadre
         clock.set_now(day.replace(tzinfo=clock.zone()))
-        await service.escalation_tick()
+        await ticks.escalation_tick()
     # The canteen's leader heads the office himself: the cadre is told, by name of who is late.
     async with db() as s:
         rows = (await s.scalars(select(Outbox).where(Outbox.purpose == "concern-escalation").order_by(Outbox.id))).all()

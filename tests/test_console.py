@@ -20,7 +20,7 @@ from nonebug import App
 from sqlalchemy import select
 
 from bot import clock
-from plugins.concerns import service
+from plugins.concerns import intake, texts, ticks
 from plugins.concerns.models import Concern
 from plugins.console import auth
 from plugins.console.models import ConsoleAudit, ConsoleSession
@@ -222,7 +222,7 @@ async def test_leader_answers_a_concern_from_the_browser_and_the_submitter_recei
     answer = "已向财务核实，下月补发"
     async with app.test_api() as ctx:
         ctx.create_bot(base=Bot, self_id="10000")
-        relayed = to_submitter(done.code, service.RELAY_MESSAGES["reply"].format(text=answer))
+        relayed = to_submitter(done.code, texts.RELAY_MESSAGES["reply"].format(text=answer))
         ctx.should_call_api(relayed[0], relayed[1], result={"message_id": 9})
         r = await web.post("/console/concerns/1/reply", data={"csrf": csrf, "text": answer})
     assert r.status_code == 303
@@ -259,9 +259,9 @@ async def test_an_empty_answer_is_refused_and_nothing_is_sent(app: App, db, web:
 
 
 async def test_text_shows_as_text_and_no_page_names_the_submitter(app: App, db, web: httpx.AsyncClient, console_on: None) -> None:  # type: ignore[no-untyped-def]
-    await service.submit(user_id=WORKER, bot_id="10000", text="工资<script>alert(1)</script>补贴没发")
+    await intake.submit(user_id=WORKER, bot_id="10000", text="工资<script>alert(1)</script>补贴没发")
     clock.set_now(MONDAY + timedelta(minutes=25))
-    await service.digest_tick()
+    await ticks.digest_tick()
     await login(app, web, PAY_LEADER)
     pages = [await web.get(p) for p in ("/console/", "/console/concerns")]
     body = pages[1].text

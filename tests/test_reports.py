@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from bot import clock
 from bot.models import Outbox
-from plugins.concerns import service as concerns
+from plugins.concerns import intake, leader, relay, ticks
 from plugins.reports import chart, providers, report, service
 from plugins.reports.providers import Metric, Section, Table
 from plugins.reports.suppress import PRIMARY, SECONDARY, SHOWN, SMALL, TOTAL, protect, protect_table, unsafe
@@ -224,7 +224,7 @@ def relays(monkeypatch):  # type: ignore[no-untyped-def]
     async def fake(bot_id: str, user_id: int, message: str) -> str:
         return "sent"
 
-    monkeypatch.setattr(concerns, "_send_private", fake)
+    monkeypatch.setattr(relay, "_send_private", fake)
 
 
 async def seed_november() -> None:
@@ -232,21 +232,21 @@ async def seed_november() -> None:
     users = itertools.count(31000)
     for i in range(8):
         clock.set_now(at(2026, 11, 2 + i, 10, 0))
-        done = await concerns.submit(user_id=next(users), bot_id="10000", text=f"绩效工资少发了，第{i}次反映", category="pay")
+        done = await intake.submit(user_id=next(users), bot_id="10000", text=f"绩效工资少发了，第{i}次反映", category="pay")
         clock.set_now(at(2026, 11, 2 + i, 10, 30))
-        await concerns.digest_tick()  # the batch slot: the leader is told, the concern becomes visible
+        await ticks.digest_tick()  # the batch slot: the leader is told, the concern becomes visible
         if i < 6:
             clock.set_now(at(2026, 11, 2 + i, 14, 0))
-            await concerns.acknowledge(PAY_LEADER, str(done.concern_id))
+            await leader.acknowledge(PAY_LEADER, str(done.concern_id))
         if i < 5:
             clock.set_now(at(2026, 11, 4 + i, 10, 0))
-            await concerns.close(PAY_LEADER, str(done.concern_id), "已补发")
-            await concerns.rate(done.code, "4" if i % 2 else "5")
+            await leader.close(PAY_LEADER, str(done.concern_id), "已补发")
+            await intake.rate(done.code, "4" if i % 2 else "5")
     for i in range(2):
         clock.set_now(at(2026, 11, 20, 10 + i, 0))
-        await concerns.submit(user_id=next(users), bot_id="10000", text="食堂饭菜太咸", category="canteen")
+        await intake.submit(user_id=next(users), bot_id="10000", text="食堂饭菜太咸", category="canteen")
     clock.set_now(at(2026, 11, 20, 12, 0))
-    await concerns.digest_tick()
+    await ticks.digest_tick()
     clock.set_now(at(2026, 12, 1, 9, 0))
 
 
@@ -307,7 +307,7 @@ async def test_a_leader_with_few_cases_reads_as_a_count_not_as_hours(db, relays)
     await seed_november()
     for cid in (9, 10):
         clock.set_now(at(2026, 11, 21, 9, 0))
-        await concerns.acknowledge(CANTEEN_LEADER, str(cid))
+        await leader.acknowledge(CANTEEN_LEADER, str(cid))
     clock.set_now(at(2026, 12, 1, 9, 0))
     text = report.render_text(await report.build(report.month_period(2026, 11)))
     line = next(line for line in text.splitlines() if line.startswith("· 孙主任："))

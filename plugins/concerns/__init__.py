@@ -11,7 +11,9 @@ from bot.commands import command, on_private_message
 from bot.context import Ctx, MessageCtx
 from bot.org import Role
 from bot.text import clean
-from plugins.concerns import flow, service
+# relay: registers the outbox renderer of leaders' notices in every process that sends them.
+from plugins.concerns import flow, intake, leader, relay, ticks  # noqa: F401
+from plugins.concerns.core import ConcernError
 
 __plugin_meta__ = PluginMetadata(name="concerns", description="匿名诉求", usage="/诉求 <内容>")
 
@@ -38,7 +40,7 @@ def _has_attachments(ctx: MessageCtx) -> bool:
 async def _answer(ctx: Ctx, work) -> None:  # type: ignore[no-untyped-def]
     try:
         await ctx.reply(await work)
-    except service.ConcernError as e:
+    except ConcernError as e:
         await ctx.reply(str(e))
     except SQLAlchemyError as e:
         _log_db_error(e)
@@ -63,7 +65,7 @@ async def _submit(ctx: Ctx) -> None:
         return
 
     async def go() -> str:
-        return flow.receipt_message(await service.submit(user_id=ctx.user_id, bot_id=ctx.bot.self_id, text=ctx.args))
+        return flow.receipt_message(await intake.submit(user_id=ctx.user_id, bot_id=ctx.bot.self_id, text=ctx.args))
 
     await _answer(ctx, go())
 
@@ -73,7 +75,7 @@ async def _submit(ctx: Ctx) -> None:
 async def _guided(ctx: MessageCtx) -> bool:
     try:
         answer = await flow.step(ctx.user_id, ctx.bot.self_id, ctx.text)
-    except service.ConcernError as e:
+    except ConcernError as e:
         answer = str(e)
     except SQLAlchemyError as e:
         _log_db_error(e)
@@ -110,7 +112,7 @@ def _code_and_rest(args: str) -> tuple[str, str]:
 @command("进度", summary="凭回执码查看诉求进展", usage="/进度 <回执码>", order=11)
 async def _progress(ctx: Ctx) -> None:
     if not await _private_only(ctx):
-        await _answer(ctx, service.progress(ctx.args))
+        await _answer(ctx, intake.progress(ctx.args))
 
 
 @command("补充", summary="给已提交的诉求补充内容", usage="/补充 <回执码> <内容>", order=12)
@@ -124,7 +126,7 @@ async def _supplement(ctx: Ctx) -> None:
     if not clean(rest):
         await ctx.reply(SUPPLEMENT_USAGE.format(code=code.strip()))
         return
-    await _answer(ctx, service.supplement(code, rest))
+    await _answer(ctx, intake.supplement(code, rest))
 
 
 @command("评价", summary="诉求办结后打分（1 分很不满意，5 分很满意）", usage="/评价 <回执码> <1-5>", order=13)
@@ -135,40 +137,40 @@ async def _rate(ctx: Ctx) -> None:
     if code and not clean(rest):
         await ctx.reply(f"请在回执码后面写 1 到 5 的分数（1 分很不满意，5 分很满意），例如：/评价 {code.strip()} 5")
         return
-    await _answer(ctx, service.rate(code, rest))
+    await _answer(ctx, intake.rate(code, rest))
 
 
 @command("待办", summary="查看交给我办理的诉求", roles=LEADERS, group=False, order=20)
 async def _todo(ctx: Ctx) -> None:
-    await _answer(ctx, service.todo(ctx.user_id))
+    await _answer(ctx, leader.todo(ctx.user_id))
 
 
 @command("受理", summary="受理诉求", usage="/受理 <编号>", roles=LEADERS, group=False, order=21)
 async def _ack(ctx: Ctx) -> None:
-    await _answer(ctx, service.acknowledge(ctx.user_id, ctx.args))
+    await _answer(ctx, leader.acknowledge(ctx.user_id, ctx.args))
 
 
 @command("回复", summary="答复诉求（由我转达提交人）", usage="/回复 <编号> <内容>", roles=LEADERS, group=False, order=22)
 async def _reply(ctx: Ctx) -> None:
     n, text = _split(ctx.args)
-    await _answer(ctx, service.reply(ctx.user_id, n, text))
+    await _answer(ctx, leader.reply(ctx.user_id, n, text))
 
 
 @command("办结", summary="办结诉求", usage="/办结 <编号> <办理结果>", roles=LEADERS, group=False, order=23)
 async def _close(ctx: Ctx) -> None:
     n, text = _split(ctx.args)
-    await _answer(ctx, service.close(ctx.user_id, n, text))
+    await _answer(ctx, leader.close(ctx.user_id, n, text))
 
 
 @command("转办", summary="转给其他领导或改类别", usage="/转办 <编号> <姓名、QQ号或类别>", roles=LEADERS, group=False, order=24)
 async def _transfer(ctx: Ctx) -> None:
     n, target = _split(ctx.args)
-    await _answer(ctx, service.transfer(ctx.user_id, n, target))
+    await _answer(ctx, leader.transfer(ctx.user_id, n, target))
 
 
 @schedule.tick("concerns", seconds=60)
 async def _tick() -> None:
-    await service.escalation_tick()
-    await service.digest_tick()
-    await service.relay_retry_tick()
-    await service.retention_tick()
+    await ticks.escalation_tick()
+    await ticks.digest_tick()
+    await ticks.relay_retry_tick()
+    await ticks.retention_tick()

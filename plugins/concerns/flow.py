@@ -11,7 +11,8 @@ from sqlalchemy import bindparam, exists
 from bot import clock, flows, runtime
 from bot import text as textutil
 from bot.db import session
-from plugins.concerns import receipts, service
+from plugins.concerns import intake, receipts
+from plugins.concerns.core import ConcernError, check_text, hour, policy
 from plugins.concerns.models import ConcernDraft
 
 # One scheme for every step: numbers choose among the options shown, "取消" cancels at any step.
@@ -69,10 +70,10 @@ async def start(user_id: int) -> str:
     async with session() as s:
         draft = await s.get(ConcernDraft, key)
         if draft is None:
-            s.add(ConcernDraft(key=key, step="category", updated_at=service.hour(clock.utcnow())))
+            s.add(ConcernDraft(key=key, step="category", updated_at=hour(clock.utcnow())))
         else:
             draft.step, draft.category, draft.text, draft.disclosed = "category", None, None, None
-            draft.updated_at = service.hour(clock.utcnow())
+            draft.updated_at = hour(clock.utcnow())
         await s.commit()
     return category_menu()
 
@@ -89,7 +90,7 @@ async def step(user_id: int, bot_id: str, answer: str) -> str | None:
             await s.delete(draft)
             await s.commit()
             return CANCELLED
-        draft.updated_at = service.hour(clock.utcnow())
+        draft.updated_at = hour(clock.utcnow())
         reply: str
         match draft.step:
             case "category":
@@ -98,13 +99,13 @@ async def step(user_id: int, bot_id: str, answer: str) -> str | None:
                     n = len(runtime.org().spec.categories)
                     return f"请回复 1 到 {n} 的序号或类别名称选择类别。{CANCEL_HINT}"
                 draft.category, draft.step = category, "text"
-                reply = TEXT_PROMPT.format(n=service.policy().max_chars)
+                reply = TEXT_PROMPT.format(n=policy().max_chars)
             case "text":
                 if not answer:
                     return "内容是空的，请写下你想反映的事。" + CANCEL_HINT
                 try:
-                    draft.text = service.check_text(answer)
-                except service.ConcernError as e:
+                    draft.text = check_text(answer)
+                except ConcernError as e:
                     return str(e).replace("这次没有提交，一个字也没有删。", "请精简后重新发送。")
                 draft.step = "disclose"
                 reply = DISCLOSE_PROMPT
@@ -126,7 +127,7 @@ async def step(user_id: int, bot_id: str, answer: str) -> str | None:
             case _:
                 if answer not in YES_WORDS:
                     return CONFIRM_HINT
-                submitted = await service.submit(
+                submitted = await intake.submit(
                     user_id=user_id, bot_id=bot_id, text=draft.text or "", category=draft.category, disclosed=draft.disclosed
                 )
                 await s.delete(draft)
@@ -136,7 +137,7 @@ async def step(user_id: int, bot_id: str, answer: str) -> str | None:
         return reply
 
 
-def receipt_message(submitted: service.Submitted) -> str:
+def receipt_message(submitted: intake.Submitted) -> str:
     return "\n".join(
         [
             f"已收到你的诉求（{submitted.category_name}），会交给负责的领导办理。",

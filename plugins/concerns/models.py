@@ -1,6 +1,6 @@
 """Tables for anonymous concerns.
 
-Every stored time is rounded down to the hour (`plugins.concerns.service.hour`), to weaken any
+Every stored time is rounded down to the hour (`plugins.concerns.core.hour`), to weaken any
 correlation with the platform's own message log.
 
 What is NOT here is the point: no concern or event row holds the submitter's platform id, name,

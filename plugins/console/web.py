@@ -22,7 +22,8 @@ from bot import clock, materials, offload, orgfile, runtime, watch
 from bot.errors import StartupError
 from bot.org import ROLE_NAMES, Role
 from bot.platform import NotConnected
-from plugins.concerns import service
+from plugins.concerns import leader
+from plugins.concerns.core import ConcernError
 from plugins.console import auth, cases, clarify, library, orgedit, queue, roster
 
 router = APIRouter(prefix="/console")
@@ -138,14 +139,14 @@ async def act(request: Request, number: int, action: str) -> Response:
     text = str(form.get("text", ""))
     try:
         if action == "ack":
-            result = await service.acknowledge(v.user_id, str(number))
+            result = await leader.acknowledge(v.user_id, str(number))
         elif action == "reply":
-            result = await service.reply(v.user_id, str(number), text)
+            result = await leader.reply(v.user_id, str(number), text)
         elif action == "transfer":
-            result = await service.transfer(v.user_id, str(number), str(form.get("target", "")))
+            result = await leader.transfer(v.user_id, str(number), str(form.get("target", "")))
         else:
-            result = await service.close(v.user_id, str(number), text)
-    except service.ConcernError as e:
+            result = await leader.close(v.user_id, str(number), text)
+    except ConcernError as e:
         # Nothing was changed: show the form again with the text kept.
         rows = await queue.open_for(v.user_id)
         return page("concerns.html", status=400, root=UP, title="我的待办诉求", viewer=v, rows=rows, notice=str(e), kept={number: text})
