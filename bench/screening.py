@@ -92,10 +92,13 @@ def stream(n: int) -> list[str]:
     return out
 
 
-def once(screener, messages: list[str]) -> tuple[float, int]:  # type: ignore[no-untyped-def]
-    start = time.perf_counter()
+def once(screener, messages: list[str]) -> tuple[float, float, int]:  # type: ignore[no-untyped-def]
+    """Messages per second of wall time and per CPU second of this process (which other
+    processes on a shared machine disturb less: they take turns, not this process's work)."""
+    start, cpu = time.perf_counter(), time.process_time()
     hits = sum(screener.screen(m, 40001) is not None for m in messages)
-    return len(messages) / (time.perf_counter() - start), hits
+    wall, used = time.perf_counter() - start, time.process_time() - cpu
+    return len(messages) / wall, len(messages) / max(used, 1e-9), hits
 
 
 def rss_mb() -> float:
@@ -132,15 +135,18 @@ def main() -> None:
     # Rounds alternate between the two indexes, so load from elsewhere on the machine falls
     # on both alike; the best round of each counts.
     best = [0.0, 0.0]
+    best_cpu = [0.0, 0.0]
     hits = [0, 0]
     for _ in range(args.rounds):
         for i, s in enumerate(screeners):
-            rate, hits[i] = once(s, messages)
+            rate, per_cpu, hits[i] = once(s, messages)
             best[i] = max(best[i], rate)
-    for s, rate, hit, note in zip(screeners, best, hits, notes):
+            best_cpu[i] = max(best_cpu[i], per_cpu)
+    for s, rate, per_cpu, hit, note in zip(screeners, best, best_cpu, hits, notes):
         counts = s.counts()
-        print(f"{counts['rumour']:>7,} rumours, {counts['phrases']:>7,} phrases: {rate:>8,.0f} messages/s "
-              f"({hit} of {len(messages)} flagged; {note})")
+        print(f"{counts['rumour']:>7,} rumours, {counts['phrases']:>7,} phrases: {rate:>8,.0f} messages/s, "
+              f"{per_cpu:>8,.0f} per CPU second ({hit} of {len(messages)} flagged; {note})")
+    print(f"per CPU second: {best_cpu[0] / best_cpu[1]:.2f}")
     print(f"ratio: {best[0] / best[1]:.2f}")
 
 
