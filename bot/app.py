@@ -144,8 +144,8 @@ def _load_plugins(nonebot: Any, plugins: Any) -> None:
     nonebot.load_plugin("bot.core")
     nonebot.load_plugin("bot.dispatch")
     for info in sorted(pkgutil.iter_modules(plugins.__path__), key=lambda m: m.name):
-        # A plugin may already be loaded: another one declared it with require() (care needs
-        # reports to register its section), and NoneBot refuses to load a plugin twice.
+        # A plugin may already be loaded: another one declared it with require() (the console
+        # requires the plugins whose pages it shows), and NoneBot refuses to load a plugin twice.
         if nonebot.get_plugin(info.name) is None:
             nonebot.load_plugin(f"plugins.{info.name}")
 

@@ -386,7 +386,7 @@ async def test_a_concern_handed_over_late_keeps_its_deadline_and_the_new_owner_g
 
 
 async def test_a_reminder_before_the_deadline_is_not_overdue_in_the_report(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
-    from plugins.reports.concerns_section import concerns_section
+    from plugins.concerns.section import concerns_section
 
     done = await submit()
     await release()

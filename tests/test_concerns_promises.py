@@ -68,7 +68,7 @@ async def submitted() -> intake.Submitted:
 
 
 async def test_a_new_concern_is_seen_by_nobody_before_its_batch_slot(app: App, db) -> None:  # type: ignore[no-untyped-def]
-    from plugins.reports.concerns_section import concerns_section
+    from plugins.concerns.section import concerns_section
 
     clock.set_now(MONDAY - timedelta(minutes=5))
     await ticks.digest_tick()  # 10:00: the tick has run this slot already (it runs every minute)

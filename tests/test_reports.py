@@ -15,9 +15,10 @@ from sqlalchemy import select
 
 from bot import clock
 from bot.models import Outbox
+from bot import reports as sections
+from bot.reports import Metric, Section, Table
 from plugins.concerns import intake, leader, relay, ticks
-from plugins.reports import chart, providers, report, service
-from plugins.reports.providers import Metric, Section, Table
+from plugins.reports import chart, report, service
 from plugins.reports.suppress import PRIMARY, SECONDARY, SHOWN, SMALL, TOTAL, protect, protect_table, unsafe
 
 PAY_LEADER, CANTEEN_LEADER, OTHER_LEADER, CADRE, HEAD = 20002, 20004, 20001, 20002, 20000
@@ -251,7 +252,7 @@ async def seed_november() -> None:
 
 
 async def test_concerns_section_counts_medians_and_suppresses(db, relays) -> None:  # type: ignore[no-untyped-def]
-    from plugins.reports.concerns_section import concerns_section
+    from plugins.concerns.section import concerns_section
 
     await seed_november()
     section = await concerns_section(at(2026, 11, 1), at(2026, 12, 1))
@@ -327,14 +328,15 @@ async def test_a_plugin_section_is_included_and_a_broken_one_shows_no_data(db) -
     async def broken(start: datetime, end: datetime) -> Section:
         raise RuntimeError("boom")
 
-    providers.register_section("study", study)
-    providers.register_section("moderation", broken)
+    real = {r.name: r for r in sections.registered()}
+    sections.register_section("study", study, title="学习参与", order=20)
+    sections.register_section("moderation", broken, title="群内谣言与不文明言论处置", order=30)
     try:
         clock.set_now(at(2026, 12, 1, 9, 0))
         text = report.render_text(await report.build(report.month_period(2026, 11)))
     finally:
-        providers.unregister_section("study")
-        providers.unregister_section("moderation")
+        for name in ("study", "moderation"):  # the plugins' own sections back for later tests
+            sections.register_section(name, real[name].fn, title=real[name].title, order=real[name].order)
     assert "各群学习打卡：\n· 质量科职工群：已打卡 12 人，未打卡 不足5人，合计 15 人" not in text  # the 3 would be 15 - 12
     assert "各群答题平均分：\n· 质量科职工群：答题平均分 86.0 分\n· 办公室群：答题平均分 不足5人（未计算）" in text
     assert "三、群内谣言与不文明言论处置\n暂无数据" in text

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from nonebot import logger, require
+from nonebot import logger
 from nonebot.plugin import PluginMetadata
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -20,13 +20,8 @@ from bot.org import Role
 from bot.platform import Forward, Target
 from bot.text import clean, parse_int
 from plugins.care import commend, greet, greetings, suggest
+from plugins.care import section as report_section
 from plugins.care.common import CareError
-
-# The report plugin is loaded first (whatever the alphabet says) so this one can add its section.
-require("plugins.reports")
-from plugins.reports.providers import register_section  # noqa: E402
-
-from plugins.care.section import care_section  # noqa: E402
 
 __plugin_meta__ = PluginMetadata(
     name="care",
@@ -42,7 +37,7 @@ except StartupError as e:
     print(f"连心无法启动：{e}", file=sys.stderr, flush=True)
     raise SystemExit(2) from None
 
-register_section("care", care_section)
+report_section.register()
 
 NOT_SAVED = "抱歉，系统暂时无法保存，这次没有提交成功。请稍后再发送一次。"
 REVIEWERS = [Role.cadre]

@@ -1,4 +1,4 @@
-"""The report section for 献一策 and 表扬 (registered with plugins.reports.providers)."""
+"""The report section for 献一策 and 表扬; registered in the plugin's __init__ (bot.reports)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ from sqlalchemy import select
 
 from bot import runtime
 from bot.db import session
+from bot.reports import Figure, Section, Table, register_section
 from plugins.care.commend import STATUS_NAMES
 from plugins.care.models import Commendation, Suggestion
-from plugins.reports.providers import Figure, Section, Table
+
+TITLE = "献一策与表扬"
 
 
 async def care_section(start: datetime, end: datetime) -> Section:
@@ -27,7 +29,7 @@ async def care_section(start: datetime, end: datetime) -> Section:
     counts = [[sum(1 for c, _ in suggestions if c == cat)] for cat in cats]
     statuses = list(STATUS_NAMES)
     return Section(
-        title="献一策与表扬",
+        title=TITLE,
         tables=[
             Table(
                 "献一策各类别建议条数",
@@ -50,3 +52,8 @@ async def care_section(start: datetime, end: datetime) -> Section:
         texts=[t for _, t in suggestions],
         summary=[Figure("献一策建议"), Figure("表扬推荐", table=1)],
     )
+
+
+def register() -> None:
+    """Add this section to the reports (called from the plugin's __init__)."""
+    register_section("care", care_section, title=TITLE, order=40)

@@ -23,6 +23,7 @@ from bot.context import Ctx, MessageCtx
 from bot.org import Role
 from bot.text import clean, parse_int
 from plugins.moderation import appeals, decisions, intake, texts, views
+from plugins.moderation import section as report_section
 from plugins.moderation.cases import Quoted
 from plugins.moderation.index import index
 
@@ -31,6 +32,8 @@ __plugin_meta__ = PluginMetadata(
     description="谣言与不文明言论：标记、举报、自动发现、辟谣、警告与禁言、申诉",
     usage="/谣言 /举报 /确认 /驳回 /防骗 /申诉 /撤销 /维持 /案件",
 )
+
+report_section.register()
 
 MAX_NOTE = 1000
 MAX_REASON = 500

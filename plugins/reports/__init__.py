@@ -1,31 +1,23 @@
 """报表: /月报, /周报 and /导出 for cadres and the head, and the monthly report on the 1st.
 
-Other plugins add their figures through `plugins.reports.providers.register_section`.
+Its sections come from the other plugins, each registering its own with
+`bot.reports.register_section`: this plugin imports none of them.
 """
 
 from __future__ import annotations
 
-from nonebot import get_driver, require
+from nonebot import get_driver
 from nonebot.plugin import PluginMetadata
 
 from bot import clock, offload, schedule
 from bot.commands import command
 from bot.context import Ctx
 from bot.org import Role
-
-# The concerns section reads concerns' tables: load that plugin first (NoneBot refuses a plugin
-# module that was imported before it was loaded as a plugin).
-require("plugins.concerns")
-from plugins.reports import models, other_sections, providers, report, service  # noqa: E402, F401 - models: its table
-from plugins.reports.concerns_section import concerns_section  # noqa: E402
+from plugins.reports import models, report, service  # noqa: F401 - models: its table
 
 __plugin_meta__ = PluginMetadata(name="reports", description="月报、周报与导出", usage="/月报 /周报 /导出")
 
 ROLES = [Role.cadre, Role.head]
-
-providers.register_section("concerns", concerns_section)
-providers.register_section("study", other_sections.study_section)
-providers.register_section("moderation", other_sections.moderation_section)
 
 
 async def _period(ctx: Ctx, parse, args: str | None = None):  # type: ignore[no-untyped-def]

@@ -21,7 +21,7 @@ from typing import Any
 from nonebot import logger
 
 from bot import runtime, settings
-from plugins.reports.providers import Metric, Section, Table
+from bot.reports import Metric, Section, Table
 from plugins.reports.report import Report
 from plugins.reports.suppress import PRIMARY, SECONDARY, TOTAL, Protected
 

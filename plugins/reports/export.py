@@ -13,7 +13,7 @@ import io
 import re
 from collections.abc import Sequence
 
-from plugins.reports.providers import Section
+from bot.reports import Section
 from plugins.reports.report import NUMERALS, Report, explanation, summary_lines
 from plugins.reports.suppress import PRIMARY, SECONDARY, SHOWN, TOTAL, Key, Protected
 

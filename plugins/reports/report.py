@@ -20,8 +20,7 @@ from typing import Literal
 
 from bot import clock, runtime
 from bot import text as textutil
-from plugins.reports import providers
-from plugins.reports.providers import Figure, Metric, Section, Table
+from bot.reports import Figure, Metric, Section, Table, collect
 from plugins.reports.suppress import PRIMARY, SECONDARY, SHOWN, SMALL, TOTAL, Key, Protected, protect_table
 
 NUMERALS = "一二三四五六七八九十"
@@ -151,7 +150,7 @@ class Report:
 
 
 async def build(period: Period) -> Report:
-    sections = await providers.collect(period.start, period.end)
+    sections = await collect(period.start, period.end)
     protected = [(s, [protect_table(t.cells, t.totals) if t.rows and t.columns else None for t in s.tables]) for s in sections]
     texts = [t for s in sections for t in s.texts]
     return Report(period, clock.now(), protected, await cached_hot_words(texts, period.key))  # type: ignore[arg-type]

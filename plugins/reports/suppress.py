@@ -25,10 +25,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.reports import TOTAL
+
 SMALL = 5
 SHOWN, PRIMARY, SECONDARY = "shown", "primary", "secondary"
 SYMBOL = {PRIMARY: "<5", SECONDARY: "*"}
-TOTAL = "T"
 
 Key = tuple[int | str, int | str]
 Sum = tuple[Key, list[Key]]  # (total, its members)

@@ -18,6 +18,7 @@ from bot.platform import Forward, Target
 from bot import materials
 from bot.text import clean
 from plugins.study import data_source, posting
+from plugins.study import section as report_section
 from plugins.study.data_source import Where
 
 __plugin_meta__ = PluginMetadata(
@@ -25,6 +26,8 @@ __plugin_meta__ = PluginMetadata(
     description="学习日：按期推送学习材料，打卡、答题、积分与排行",
     usage="/学习 /已学 /答题 /积分 /排行 /发布学习",
 )
+
+report_section.register()
 
 
 

@@ -1,5 +1,6 @@
-"""The concerns (诉求) section: counts by category and status, per-leader median times, overdue
-items, satisfaction; the texts feed the hot words. Reads only what leaders may see anyway."""
+"""The concerns (诉求) section of the reports: counts by category and status, per-leader median
+times, overdue items, satisfaction; the texts feed the hot words. Reads only what leaders may
+see anyway. Registered in the plugin's __init__ (bot.reports.register_section)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,10 @@ from typing import Any
 from sqlalchemy import and_, case, func, or_, select
 
 from bot import clock, runtime
+from bot.reports import TOTAL, Figure, Metric, Section, Table, register_section
 from plugins.concerns.models import Concern
-from plugins.reports.providers import Figure, Metric, Section, Table
-from plugins.reports.suppress import TOTAL
 
+TITLE = "职工诉求"
 SATISFACTION = "办结诉求满意度（1–5 分）"
 # Overdue concerns named by number in the text; a busy month says how many more.
 OVERDUE_LISTED = 20
@@ -156,7 +157,7 @@ async def concerns_section(start: datetime, end: datetime) -> Section:
     listed = "、".join(f"#{n}" for n in overdue[:OVERDUE_LISTED]) + (" 等" if len(overdue) > OVERDUE_LISTED else "")
     notes = [f"逾期未办（截至生成时）：{len(overdue)} 件（{listed}）" if overdue else "逾期未办（截至生成时）：无"]
     return Section(
-        title="职工诉求",
+        title=TITLE,
         tables=[table],
         metrics=metrics,
         notes=notes,
@@ -169,3 +170,8 @@ async def concerns_section(start: datetime, end: datetime) -> Section:
             Figure("满意度", metric=SATISFACTION),
         ],
     )
+
+
+def register() -> None:
+    """Add this section to the reports (called from the plugin's __init__)."""
+    register_section("concerns", concerns_section, title=TITLE, order=10)

@@ -1,15 +1,16 @@
-"""The report's sections, and how other plugins add theirs.
+"""Report sections: what a plugin gives the report, and the registry the report reads.
+
+The types and the registry live in the core so that each plugin contributes its own section
+without depending on the reports plugin, and the reports plugin depends on none of them.
 
 A section is computed by an async function of the period, `[start, end)` as aware datetimes
 in the organisation's zone. It returns raw counts: the report suppresses every figure about
 fewer than 5 people centrally (plugins/reports/suppress.py), so a provider never decides what
 is safe to show and never renders "<5" itself.
 
-    from nonebot import require
-    require("plugins.reports")          # load it as a plugin first (safe in any load order)
-    from plugins.reports.providers import Metric, Section, Table, register_section
+    from bot.reports import Metric, Section, Table, register_section
 
-    async def study_section(start, end) -> Section:
+    async def study_section(start, end) -> Section | None:
         return Section(
             title="学习参与",
             tables=[Table("各群学习打卡（人）", rows=["质量科职工群", ...], columns=["已打卡", "未打卡"],
@@ -18,7 +19,7 @@ is safe to show and never renders "<5" itself.
             grid_title="各群答题平均分",
         )
 
-    register_section("study", study_section)
+    register_section("study", study_section, title="学习参与", order=20)   # in the plugin's __init__
 
 - `Table` cells are counts of people (or of things each about one person). Rows, columns
   and the grand total are added and protected: cells of 1–4 show as "<5", and further cells
@@ -26,8 +27,11 @@ is safe to show and never renders "<5" itself.
 - `Metric` is an average or rate over `n` people: shown only when n >= 5.
 - `texts` feed the report's hot words (jieba TF-IDF), which only lists words that appear in
   at least 5 of the texts. `notes` are lines shown as they are: put no figure about people there.
-- A name listed in EXPECTED that nobody registered renders as "暂无数据"; so does a provider
-  that raises (the error is logged without its message).
+- Sections appear in `order` (then name). A provider that returns None or an empty section
+  renders as its `title` and "暂无数据"; so does one that raises (the error is logged without
+  its message).
+- The report's worker process unpickles these types (the chart, the export): this module must
+  stay importable without NoneBot running and without any plugin.
 """
 
 from __future__ import annotations
@@ -37,6 +41,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from nonebot import logger
+
+# A table's total row or column in a `Figure.key`: (TOTAL, 3) is the column total of column 3,
+# (TOTAL, TOTAL) the grand total.
+TOTAL = "T"
 
 
 @dataclass
@@ -96,7 +104,7 @@ class Figure:
 
     label: str
     table: int = 0
-    key: tuple[int | str, int | str] | None = None  # None: the table's grand total
+    key: tuple[int | str, int | str] | None = None  # None: the table's grand total (see TOTAL)
     metric: str | None = None
 
 
@@ -125,25 +133,18 @@ class Registered:
     order: int
 
 
-# Sections every report shows, in this order, whether or not a plugin provides them yet.
-EXPECTED: dict[str, tuple[str, int]] = {
-    "concerns": ("职工诉求", 10),
-    "study": ("学习参与", 20),
-    "moderation": ("群内谣言与不文明言论处置", 30),
-    "care": ("献一策与表扬", 40),
-}
-
 _sections: dict[str, Registered] = {}
 
 
-def register_section(name: str, fn: Provider, *, title: str | None = None, order: int | None = None) -> None:
-    """Add (or replace, e.g. in tests) the section called `name`."""
-    default_title, default_order = EXPECTED.get(name, (name, 50))
-    _sections[name] = Registered(name, title or default_title, fn, order if order is not None else default_order)
+def register_section(name: str, fn: Provider, *, title: str, order: int = 50) -> None:
+    """Add (or replace, e.g. in tests) the section called `name`: `title` is what the report
+    shows when the section has nothing, `order` where it comes (lower first)."""
+    _sections[name] = Registered(name, title, fn, order)
 
 
-def unregister_section(name: str) -> None:
-    _sections.pop(name, None)
+def unregister_section(name: str) -> Registered | None:
+    """Remove the section called `name`; returns what was registered, to put back in tests."""
+    return _sections.pop(name, None)
 
 
 def registered() -> list[Registered]:
@@ -154,20 +155,15 @@ NO_DATA = "暂无数据"
 
 
 async def collect(start: datetime, end: datetime) -> list[Section]:
-    """Every expected and registered section in order; "暂无数据" where there is nothing."""
-    names = dict(EXPECTED)
-    for r in _sections.values():
-        names[r.name] = (r.title, r.order)
+    """Every registered section in order; "暂无数据" where there is nothing."""
     out: list[Section] = []
-    for name, (title, _) in sorted(names.items(), key=lambda kv: (kv[1][1], kv[0])):
-        reg = _sections.get(name)
+    for reg in registered():
         section: Section | None = None
-        if reg is not None:
-            try:
-                section = await reg.fn(start, end)
-            except Exception as e:  # noqa: BLE001 - one broken section must not sink the report
-                logger.error(f"report section {name} failed: {type(e).__name__}")
+        try:
+            section = await reg.fn(start, end)
+        except Exception as e:  # noqa: BLE001 - one broken section must not sink the report
+            logger.error(f"report section {reg.name} failed: {type(e).__name__}")
         if section is None or not (section.tables or section.metrics or section.notes):
-            section = Section(title=title, notes=[NO_DATA], texts=section.texts if section else [])
+            section = Section(title=reg.title, notes=[NO_DATA], texts=section.texts if section else [])
         out.append(section)
     return out

@@ -1,7 +1,7 @@
-"""Report sections for study participation and moderation, read from those plugins' tables.
+"""The study section of the reports: check-ins per study group, quiz participation and scores.
 
-Kept here rather than in the study and moderation plugins so that neither depends on the
-reports plugin; the figures are raw counts, suppressed centrally like every other section.
+Raw counts, suppressed centrally like every other section; registered in the plugin's
+__init__ (bot.reports.register_section).
 """
 
 from __future__ import annotations
@@ -12,12 +12,13 @@ from sqlalchemy import distinct, func, select
 
 from bot import runtime
 from bot.db import session
-from plugins.reports.providers import Figure, Metric, Section, Table
+from bot.reports import Figure, Metric, Section, Table, register_section
+from plugins.study.models import StudyCheckin, StudyPoints
+
+TITLE = "学习参与"
 
 
 async def study_section(start: datetime, end: datetime) -> Section | None:
-    from plugins.study.models import StudyCheckin, StudyPoints
-
     async with session() as s:
         by_group = dict(
             (
@@ -53,7 +54,7 @@ async def study_section(start: datetime, end: datetime) -> Section | None:
     participants = len(answers)
     average = sum(int(n) for _, n in answers) / participants if participants else None
     return Section(
-        title="学习参与",
+        title=TITLE,
         tables=[Table("各学习群打卡人数（人）", rows=rows, columns=["已打卡"], cells=cells, totals=False, row_label="群")],
         metrics=[
             Metric("参加答题", value=float(participants), n=participants, unit=" 人", digits=0),
@@ -64,16 +65,6 @@ async def study_section(start: datetime, end: datetime) -> Section | None:
     )
 
 
-async def moderation_section(start: datetime, end: datetime) -> Section | None:
-    from plugins.moderation.cases import stats
-
-    counts = await stats(start, end)
-    if not counts:
-        return None
-    rows = ["管理员直接认定", "群员举报", "自动发现", "确认违规", "驳回（不属违规）"]
-    keys = ["opened_flag", "opened_report", "opened_screen", "confirmed", "dismissed"]
-    return Section(
-        title="群内谣言与不文明言论处置",
-        tables=[Table("案件（件）", rows=rows, columns=["件数"], cells=[[counts.get(k, 0)] for k in keys], totals=False, unit="件", row_label="")],
-        summary=[Figure("群内处置确认违规", key=(3, 0))],
-    )
+def register() -> None:
+    """Add this section to the reports (called from the plugin's __init__)."""
+    register_section("study", study_section, title=TITLE, order=20)
