@@ -1,15 +1,17 @@
 """The platform port: everything the bot does to a chat platform goes through here.
 
-Plugins speak in neutral parts and targets; one module per platform (OneBot v11 today) turns
-them into API calls. A second adapter (Feishu, a WeChat bridge) is a new module that calls `register`
-for its Bot class; no plugin changes.
+Both ways: plugins read an `Inbound` message and answer in neutral parts and targets; one module
+per platform (OneBot v11 today) builds the `Inbound` from its adapter's event and turns parts
+into API calls. A second adapter (Feishu, a WeChat bridge) is a new module that calls `register`
+and `register_inbound` for its Bot class; no plugin changes. Only modules in this package
+import an adapter.
 """
 
 from __future__ import annotations
 
 import base64
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Literal, Protocol
 
@@ -62,6 +64,87 @@ class Target:
     @classmethod
     def private(cls, user_id: int | str) -> Target:
         return cls("private", str(user_id))
+
+
+# --- what comes in --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Quoted:
+    """The message an inbound message replies to."""
+
+    message_id: str
+    author_id: str | None = None  # where the platform says whose message it was
+    text: str | None = None  # where the platform gives the quoted text
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """A message from a person, as every platform can say it. Ids as the platform gives them."""
+
+    platform: str  # account namespace: "qq" (OneBot v11) or "feishu"
+    bot_id: str  # the bot account that received it (bot.self_id)
+    user_id: str
+    group_id: str | None  # None in private chat
+    message_id: str
+    text: str  # plain text, stripped
+    sender_name: str | None  # group card / nickname / display name
+    mentions: tuple[str, ...]  # ids @-mentioned (the bot's own id when the bot is @'d)
+    quoted: Quoted | None
+    attachments: bool  # any non-text content (image, file, voice, card...)
+    to_me: bool  # private chat, @bot, or reply to the bot
+    # The adapter's own event, read only by the port that built this message (to answer it
+    # the adapter's way, e.g. a temporary chat's group); never by plugins.
+    raw: object = field(default=None, repr=False, compare=False)
+
+
+InboundFn = Callable[[Bot, Event], "Inbound | None"]
+UnreadableFn = Callable[[Bot, Event], "str | None"]
+
+_INBOUND: dict[type[Bot], tuple[InboundFn, UnreadableFn | None]] = {}
+_INBOUND_BY_TYPE: dict[type, tuple[InboundFn, UnreadableFn | None] | None] = {}
+
+# Messages since start-up that no platform module could read (shown by /状态).
+unreadable_count = 0
+
+
+def register_inbound(bot_class: type[Bot], inbound: InboundFn, unreadable: UnreadableFn | None = None) -> None:
+    """`inbound(bot, event)`: the event as an `Inbound`, None when it is no message.
+    `unreadable(bot, event)`: for a private message the adapter could not read, whom to ask
+    to send it again; None for anything else."""
+    _INBOUND[bot_class] = (inbound, unreadable)
+    _INBOUND_BY_TYPE.clear()
+
+
+def _readers(bot: Bot) -> tuple[InboundFn, UnreadableFn | None] | None:
+    kind = type(bot)
+    try:
+        return _INBOUND_BY_TYPE[kind]  # every event asks: one dict look-up, not an MRO walk
+    except KeyError:
+        found = next((_INBOUND[c] for c in kind.__mro__ if c in _INBOUND), None)  # type: ignore[index]
+        _INBOUND_BY_TYPE[kind] = found
+        return found
+
+
+def inbound_for(bot: Bot, event: Event) -> Inbound | None:
+    """The event as an `Inbound`; None when it is no message (or no platform module knows the bot)."""
+    readers = _readers(bot)
+    return readers[0](bot, event) if readers is not None else None
+
+
+def unreadable_sender(bot: Bot, event: Event) -> str | None:
+    """Who sent a private message the adapter could not read, if the event is one."""
+    readers = _readers(bot)
+    return readers[1](bot, event) if readers is not None and readers[1] is not None else None
+
+
+def note_unreadable() -> None:
+    """An event no model could read (a platform module's ingress counts it here for /状态)."""
+    global unreadable_count
+    unreadable_count += 1
+
+
+# --- what goes out ----------------------------------------------------------------------
 
 
 class SendFailed(Exception):
@@ -136,7 +219,9 @@ class Port(Protocol):
 
     async def send(self, target: Target, parts: Sequence[Part]) -> str | None: ...
 
-    async def reply(self, event: Event, parts: Sequence[Part]) -> str | None: ...
+    async def reply(self, msg: Inbound, parts: Sequence[Part]) -> str | None:
+        """Answer where `msg` came from (its group, or the private chat)."""
+        ...
 
     async def recall(self, message_id: str, *, group_id: str | None = None, author_id: str | None = None) -> Recall: ...
 
