@@ -106,13 +106,14 @@ def boot(**overrides: Any) -> Org:
 
 
 def install_adapter() -> None:
-    """The OneBot v11 adapter with bot.ingress's parsing, and redacted event models."""
+    """The OneBot v11 adapter (bot.platform.onebot_ingress's parsing), with redacted event models."""
     import nonebot
 
-    from bot import ingress, privacy
+    from bot import privacy
+    from bot.platform import onebot_ingress
 
-    privacy.install_log_redaction()
-    nonebot.get_driver().register_adapter(ingress.Adapter)
+    privacy.install_log_redaction()  # each platform module imported has registered its models
+    nonebot.get_driver().register_adapter(onebot_ingress.Adapter)
 
 
 def load_plugins() -> None:

@@ -2,7 +2,7 @@
 
 Loaded as a NoneBot plugin by bot.app. Every other plugin registers into bot.commands and adds
 no per-message matcher of its own. NoneBot checks every matcher's rule, in tasks of its own, for
-every event: this one also answers the private messages bot.ingress could not read, so an
+every event: this one also answers the private messages bot.platform.onebot_ingress could not read, so an
 ordinary group message pays for one matcher only.
 """
 
@@ -19,14 +19,14 @@ from nonebot.matcher import current_bot, current_event
 from bot import db, flows, runtime
 from bot.commands import Hook, registry
 from bot.context import Ctx, MessageCtx
-from bot.ingress import UnreadableEvent
+from bot.platform.onebot_ingress import UnreadableEvent
 from bot.platform import Target, Text, port_for
 
 SORRY = "抱歉，处理时出了点问题，请稍后再试。如果一直不行，请联系管理员。"
 PRIVATE_HINT = "你好，我是连心。发送 /帮助 可以看到我能做的事。"
 UNREADABLE = "抱歉，这条消息我没能读懂，请再发一次。"
 
-# Every event type: an unreadable message is a "notice" (bot.ingress), so no message rule sees it.
+# Every event type: an unreadable message is a "notice" (bot.platform.onebot_ingress), so no message rule sees it.
 matcher = on(priority=1, block=False)
 # Messages seen since start-up (shown by /状态; the load benchmark counts dropped events with it).
 handled = 0
@@ -117,7 +117,7 @@ async def _guard(ctx: MessageCtx, what: str, work, answer: bool = False):  # typ
 
 
 async def _unreadable(bot: Bot, event: UnreadableEvent) -> None:
-    """A private message the adapter could not read (bot.ingress counted and logged it)."""
+    """A private message the adapter could not read (bot.platform.onebot_ingress counted and logged it)."""
     if event.message_type != "private" or event.user_id is None or str(event.user_id) == bot.self_id:
         return
     try:

@@ -1,24 +1,20 @@
 """Privacy plumbing: log redaction, sealing of reply routes.
 
-NoneBot logs every event (INFO: `get_event_description`, TRACE: `repr`), and the stock
-OneBot v11 models describe themselves as `Message {id} from {user_id} "<text>"` or, for
-notices, requests and unknown types, as their whole payload. For private chat that pairs a
-person with what they told the bot in confidence (a typing notice or a recall names the user
-right beside the message line). So every model the adapter builds is replaced by a subclass
-whose log line and repr say the event type, its message id and a length, nothing more.
+NoneBot logs every event (INFO: `get_event_description`, TRACE: `repr`), and adapters' stock
+models describe themselves with the sender and the text, or, for notices and unknown types,
+their whole payload. For private chat that pairs a person with what they told the bot in
+confidence (a typing notice or a recall names the user right beside the message line). So each
+platform module (bot/platform/) registers how to replace its adapter's models by subclasses
+whose log line and repr say the event type, its message id and a length, nothing more; the
+`Redacted` mixin here is the shared part.
 """
 
 from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from typing import Any
-
-from nonebot.adapters.onebot.v11 import Adapter
-from nonebot.adapters.onebot.v11 import Event as _Event
-from nonebot.adapters.onebot.v11 import GroupMessageEvent as _Group
-from nonebot.adapters.onebot.v11 import PrivateMessageEvent as _Private
-from typing_extensions import override
 
 _WORD = re.compile(r"[a-z_]{1,32}")
 
@@ -28,8 +24,8 @@ def safe_name(value: object) -> str:
     return value if isinstance(value, str) and _WORD.fullmatch(value) else "?"
 
 
-class _Redacted:
-    """Mixin for the adapter's models: the log line and repr name the event, never its data."""
+class Redacted:
+    """Mixin for an adapter's event models: the log line and repr name the event, never its data."""
 
     def get_event_name(self) -> str:
         return ".".join(safe_name(part) for part in super().get_event_name().split("."))  # type: ignore[misc]
@@ -44,40 +40,19 @@ class _Redacted:
         return [("message_id", mid)] if mid is not None else []
 
 
-class PrivateMessageEvent(_Redacted, _Private):
-    @override
-    def get_event_description(self) -> str:
-        return f"Private message {self.message_id} ({len(self.raw_message)} chars, redacted)"
-
-    def __repr__(self) -> str:
-        return f"PrivateMessageEvent(message_id={self.message_id}, redacted)"
-
-    __str__ = __repr__
+_installers: list[Callable[[], None]] = []
 
 
-class GroupMessageEvent(_Redacted, _Group):
-    @override
-    def get_event_description(self) -> str:
-        return f"Message {self.message_id} in group {self.group_id} ({len(self.raw_message)} chars)"
-
-    def __repr__(self) -> str:
-        return f"GroupMessageEvent(message_id={self.message_id}, group_id={self.group_id}, redacted)"
-
-    __str__ = __repr__
-
-
-def _redacted(model: type[_Event]) -> type[_Event]:
-    return type(model.__name__, (_Redacted, model), {"__module__": __name__, "__qualname__": model.__name__})
+def register_redaction(install: Callable[[], None]) -> None:
+    """A platform module's way of putting redacted models in its adapter (run once, at start-up)."""
+    if install not in _installers:
+        _installers.append(install)
 
 
 def install_log_redaction() -> None:
-    """Register a redacted subclass for every model the adapter knows (once)."""
-    models = Adapter.event_models.models
-    if PrivateMessageEvent in models:
-        return
-    own: dict[type[_Event], type[_Event]] = {_Private: PrivateMessageEvent, _Group: GroupMessageEvent}
-    redacted = [own.get(m) or _redacted(m) for m in list(models) if not issubclass(m, _Redacted)]
-    Adapter.add_custom_model(*redacted)
+    """Redact every registered adapter's models (each installer is safe to run twice)."""
+    for install in _installers:
+        install()
 
 
 class Sealer:

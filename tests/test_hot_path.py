@@ -16,7 +16,7 @@ USER = 30001
 
 
 def _unreadable_private(user_id: int):  # type: ignore[no-untyped-def]
-    from bot import ingress
+    from bot.platform import onebot_ingress as ingress
 
     payload = {
         "time": 1_700_000_000, "self_id": 10000, "post_type": "message", "message_type": "private",

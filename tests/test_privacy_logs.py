@@ -49,7 +49,7 @@ async def test_group_message_log_line_carries_no_text(app: App, db, log_lines: l
 
 
 def test_adapter_builds_the_redacted_event_classes() -> None:
-    from bot.privacy import GroupMessageEvent, PrivateMessageEvent
+    from bot.platform.onebot_ingress import GroupMessageEvent, PrivateMessageEvent
 
     assert isinstance(private_event(USER, SECRET), PrivateMessageEvent)
     assert isinstance(group_event(40001, USER, SECRET), GroupMessageEvent)
@@ -83,7 +83,7 @@ EVENTS = {
 
 @pytest.mark.parametrize("name", list(EVENTS))
 async def test_every_event_type_is_logged_without_user_or_content(app: App, log_lines: list[str], name: str) -> None:
-    from bot.ingress import Adapter as Ingress
+    from bot.platform.onebot_ingress import Adapter as Ingress
 
     event = Ingress.json_to_event(dict(EVENTS[name]))
     assert event is not None
@@ -103,7 +103,8 @@ async def test_every_event_type_is_logged_without_user_or_content(app: App, log_
     ids=["no font", "no sender", "no sub_type", "message_id not a number"],
 )
 def test_an_unreadable_private_message_is_counted_and_logged_without_content(log_lines: list[str], broken: dict[str, object]) -> None:
-    from bot import ingress
+    from bot import platform
+    from bot.platform import onebot_ingress as ingress
 
     payload = _napcat(
         "message", message_type="private", sub_type="friend", message_id=88, user_id=USER, target_id=USER, font=14,
@@ -111,18 +112,18 @@ def test_an_unreadable_private_message_is_counted_and_logged_without_content(log
         sender={"user_id": USER, "nickname": NICK, "card": ""},
     )
     payload = {k: v for k, v in (payload | broken).items() if v is not None}
-    before = ingress.unreadable
+    before = platform.unreadable_count
     event = ingress.Adapter.json_to_event(payload)
     assert isinstance(event, ingress.UnreadableEvent)
     assert event.user_id == USER and event.message_type == "private"
-    assert ingress.unreadable == before + 1
+    assert platform.unreadable_count == before + 1
     assert [line for line in log_lines if "Unreadable message.private event" in line]
     assert not [line for line in log_lines if str(USER) in line or SECRET[:6] in line or NICK in line]
     assert str(USER) not in repr(event)
 
 
 def test_message_sent_reports_are_dropped_without_a_trace(log_lines: list[str]) -> None:
-    from bot import ingress
+    from bot.platform import onebot_ingress as ingress
 
     report = _napcat(
         "message_sent", message_type="private", sub_type="friend", message_id=99, user_id=10000, target_id=USER,
@@ -173,10 +174,10 @@ def test_trace_line_of_a_matcher_run_withholds_event_and_state(log_lines: list[s
 
 
 async def test_status_counts_unreadable_events(db, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
-    from bot import ingress
+    from bot import platform
     from plugins.admin import data_source
 
-    monkeypatch.setattr(ingress, "unreadable", 3)
+    monkeypatch.setattr(platform, "unreadable_count", 3)
     assert "无法读取的事件：3 条" in await data_source.status_text()
 
 

@@ -240,7 +240,7 @@ async def status_text() -> str:
     import nonebot
     from sqlalchemy import text
 
-    from bot import dispatch, ingress
+    from bot import dispatch
     from bot.db import session
 
     org = runtime.org()
@@ -252,8 +252,8 @@ async def status_text() -> str:
     else:
         lines.append(NO_CONNECTION)
     lines.append(f"本次启动以来收到消息：{dispatch.handled} 条")
-    if ingress.unreadable:
-        lines.append(f"无法读取的事件：{ingress.unreadable} 条（多半是 QQ 发来的格式有误；日志里有类型和编号，私聊的已请对方重发）")
+    if platform.unreadable_count:
+        lines.append(f"无法读取的事件：{platform.unreadable_count} 条（多半是 QQ 发来的格式有误；日志里有类型和编号，私聊的已请对方重发）")
     try:
         async with session() as s:
             await s.execute(text("SELECT 1"))

@@ -1,10 +1,13 @@
-"""What comes in over OneBot v11 before NoneBot sees it: parsing, odd frames, the HTTP door.
+"""What comes in over OneBot v11 before NoneBot sees it: parsing, odd frames, the HTTP door,
+and what NoneBot may log about an event.
 
 The stock adapter logs an event it cannot parse whole (user id, nickname, full text) and drops
 the connection on one frame that is not JSON. Here an unreadable event becomes a small
 `UnreadableEvent` (type, id, length; never the payload), counted for /状态 and answered where
 the sender is known; NapCat's reports of the bot's own messages (`message_sent`) are dropped
 quietly; a non-JSON frame is skipped with a one-line warning and the connection stays.
+Every model the adapter builds is replaced by a redacted subclass (bot.privacy): the stock
+ones describe a message as `Message {id} from {user_id} "<text>"`.
 """
 
 from __future__ import annotations
@@ -16,17 +19,20 @@ from typing import Any, Literal
 
 from nonebot.adapters.onebot.v11 import Adapter as _Adapter
 from nonebot.adapters.onebot.v11 import Event, MessageEvent
+from nonebot.adapters.onebot.v11 import GroupMessageEvent as _Group
+from nonebot.adapters.onebot.v11 import PrivateMessageEvent as _Private
 from nonebot.adapters.onebot.v11.exception import NoLogException
 from nonebot.adapters.onebot.v11.utils import log
 from nonebot.compat import type_validate_python
 from nonebot.drivers import Request, Response, WebSocket
 from typing_extensions import override
 
-from bot.privacy import safe_name
+from bot.platform import note_unreadable
+from bot.privacy import Redacted, register_redaction, safe_name
 
-# Since start-up; shown by /状态.
-unreadable = 0
+# NapCat's reports of the bot's own messages since start-up.
 self_reports = 0
+
 
 def _int(value: Any) -> int | None:
     if isinstance(value, bool):
@@ -71,8 +77,7 @@ class UnreadableEvent(Event):
 
 
 def _unreadable(data: dict[str, Any]) -> UnreadableEvent:
-    global unreadable
-    unreadable += 1
+    note_unreadable()
     post_type = safe_name(data.get("post_type"))
     sub = next((data[k] for k in ("message_type", "notice_type", "request_type", "meta_event_type") if k in data), None)
     kind = post_type if sub is None else f"{post_type}.{safe_name(sub)}"
@@ -172,3 +177,45 @@ class Adapter(_Adapter):
         if (refused := self._check_access_token(request)) is not None:
             return refused
         return await super()._handle_http(request)
+
+
+# --- log redaction --------------------------------------------------------------------
+
+
+class PrivateMessageEvent(Redacted, _Private):
+    @override
+    def get_event_description(self) -> str:
+        return f"Private message {self.message_id} ({len(self.raw_message)} chars, redacted)"
+
+    def __repr__(self) -> str:
+        return f"PrivateMessageEvent(message_id={self.message_id}, redacted)"
+
+    __str__ = __repr__
+
+
+class GroupMessageEvent(Redacted, _Group):
+    @override
+    def get_event_description(self) -> str:
+        return f"Message {self.message_id} in group {self.group_id} ({len(self.raw_message)} chars)"
+
+    def __repr__(self) -> str:
+        return f"GroupMessageEvent(message_id={self.message_id}, group_id={self.group_id}, redacted)"
+
+    __str__ = __repr__
+
+
+def _redacted(model: type[Event]) -> type[Event]:
+    return type(model.__name__, (Redacted, model), {"__module__": __name__, "__qualname__": model.__name__})
+
+
+def install_log_redaction() -> None:
+    """Register a redacted subclass for every model the adapter knows (once)."""
+    models = _Adapter.event_models.models
+    if PrivateMessageEvent in models:
+        return
+    own: dict[type[Event], type[Event]] = {_Private: PrivateMessageEvent, _Group: GroupMessageEvent}
+    redacted = [own.get(m) or _redacted(m) for m in list(models) if not issubclass(m, Redacted)]
+    _Adapter.add_custom_model(*redacted)
+
+
+register_redaction(install_log_redaction)
