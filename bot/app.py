@@ -110,10 +110,10 @@ def install_adapter() -> None:
     import nonebot
 
     from bot import privacy
-    from bot.platform import onebot_ingress
+    from bot.platform import onebot_v11
 
     privacy.install_log_redaction()  # each platform module imported has registered its models
-    nonebot.get_driver().register_adapter(onebot_ingress.Adapter)
+    nonebot.get_driver().register_adapter(onebot_v11.ADAPTER)
 
 
 def load_plugins() -> None:

@@ -6,31 +6,31 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from nonebot.adapters import Bot
-from nonebot.adapters.onebot.v11 import GroupMessageEvent, MessageEvent
 
 from bot.commands import Command, Scene
 from bot.org import Org, Role
-from bot.platform import Part, Port, Target, Text, port_for
+from bot.platform import Inbound, Part, Port, Target, Text, port_for
 
 
 @dataclass
 class MessageCtx:
     bot: Bot
-    event: MessageEvent
+    msg: Inbound
     text: str
     org: Org
 
+    # ids helper turns these into str
     @cached_property
     def user_id(self) -> int:
-        return int(self.event.user_id)
+        return int(self.msg.user_id)
 
     @cached_property
     def group_id(self) -> int | None:
-        return int(self.event.group_id) if isinstance(self.event, GroupMessageEvent) else None
+        return int(self.msg.group_id) if self.msg.group_id is not None else None
 
     @property
     def scene(self) -> Scene:
-        return "private" if self.group_id is None else "group"
+        return "private" if self.msg.group_id is None else "group"
 
     @cached_property
     def roles(self) -> frozenset[Role]:
@@ -42,19 +42,21 @@ class MessageCtx:
 
     @property
     def message_id(self) -> int:
-        return int(self.event.message_id)
+        return int(self.msg.message_id)
 
     @property
     def reply_to(self) -> int | None:
         """The message this one quotes (reply-based commands like /谣言)."""
-        reply = getattr(self.event, "reply", None)
-        return int(reply.message_id) if reply is not None else None
+        quoted = self.msg.quoted
+        if quoted is None or not (quoted.message_id.isascii() and quoted.message_id.isdigit()):
+            return None  # a platform's id that is no number: none for now (ids helper)
+        return int(quoted.message_id)
 
     async def reply(self, *lines: str) -> None:
-        await self.port.reply(self.event, [Text("\n".join(lines))])
+        await self.port.reply(self.msg, [Text("\n".join(lines))])
 
     async def reply_parts(self, parts: list[Part]) -> None:
-        await self.port.reply(self.event, parts)
+        await self.port.reply(self.msg, parts)
 
     async def tell(self, user_id: int, *lines: str) -> None:
         """A private message to someone else, sent now (not a broadcast: no outbox)."""

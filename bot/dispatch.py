@@ -2,31 +2,30 @@
 
 Loaded as a NoneBot plugin by bot.app. Every other plugin registers into bot.commands and adds
 no per-message matcher of its own. NoneBot checks every matcher's rule, in tasks of its own, for
-every event: this one also answers the private messages bot.platform.onebot_ingress could not read, so an
-ordinary group message pays for one matcher only.
+every event: this one takes any adapter's message events (the platform module turns each into
+an `Inbound`) and also answers the private messages an adapter could not read, so an ordinary
+group message pays for one matcher only.
 """
 
 from __future__ import annotations
 
 import traceback
 
-from typing import cast
-
 from nonebot import get_driver, logger, on
-from nonebot.adapters.onebot.v11 import Bot, MessageEvent
+from nonebot.adapters import Bot, Event
 from nonebot.matcher import current_bot, current_event
 
 from bot import db, flows, runtime
 from bot.commands import Hook, registry
 from bot.context import Ctx, MessageCtx
-from bot.platform.onebot_ingress import UnreadableEvent
-from bot.platform import Target, Text, port_for
+from bot.platform import Inbound, Target, Text, inbound_for, port_for, unreadable_sender
 
 SORRY = "抱歉，处理时出了点问题，请稍后再试。如果一直不行，请联系管理员。"
 PRIVATE_HINT = "你好，我是连心。发送 /帮助 可以看到我能做的事。"
 UNREADABLE = "抱歉，这条消息我没能读懂，请再发一次。"
 
-# Every event type: an unreadable message is a "notice" (bot.platform.onebot_ingress), so no message rule sees it.
+# Every event type: an unreadable message is a "notice" (e.g. bot.platform.onebot_ingress), so
+# no message rule sees it.
 matcher = on(priority=1, block=False)
 # Messages seen since start-up (shown by /状态; the load benchmark counts dropped events with it).
 handled = 0
@@ -36,11 +35,7 @@ handled = 0
 async def _dispatch() -> None:
     # No parameters: NoneBot checks and solves each handler parameter in a task of its own,
     # which costs an ordinary group message more than the bot's own work on it.
-    event = current_event.get()
-    if isinstance(event, MessageEvent):
-        await dispatch(cast(Bot, current_bot.get()), event)
-    elif isinstance(event, UnreadableEvent):
-        await _unreadable(cast(Bot, current_bot.get()), event)
+    await dispatch(current_bot.get(), current_event.get())
 
 
 @get_driver().on_startup
@@ -54,16 +49,26 @@ async def _close_readers() -> None:
     db.close_readers()  # bot.flows' read-only SQLite connection
 
 
-async def dispatch(bot: Bot, event: MessageEvent) -> None:
+async def dispatch(bot: Bot, event: Event) -> None:
+    """Any adapter's event: a message is handled, an unreadable private one answered."""
+    msg = inbound_for(bot, event)
+    if msg is None:
+        if (user_id := unreadable_sender(bot, event)) is not None:
+            await _unreadable(bot, user_id)
+        return
+    await handle(bot, msg)
+
+
+async def handle(bot: Bot, msg: Inbound) -> None:
     global handled
     handled += 1
-    if str(event.user_id) == bot.self_id:
+    if msg.user_id == msg.bot_id:
         return  # our own messages echoed back by some implementations
-    text = event.get_plaintext().strip()
+    text = msg.text
     org = runtime.org()
     parsed = registry.parse(text)
     if parsed is None:
-        ctx = MessageCtx(bot=bot, event=event, text=text, org=org)
+        ctx = MessageCtx(bot=bot, msg=msg, text=text, org=org)
         hooks = registry.group_hooks if ctx.group_id is not None else await _private_hooks(ctx)
         for hook in hooks:
             if await _guard(ctx, hook.__qualname__, hook(ctx)):
@@ -77,7 +82,7 @@ async def dispatch(bot: Bot, event: MessageEvent) -> None:
             await _guard(ctx, "hint", ctx.reply(PRIVATE_HINT))
             return
     cmd, name, args = parsed
-    ctx = Ctx(bot=bot, event=event, text=text, org=org, command=cmd, args=args)
+    ctx = Ctx(bot=bot, msg=msg, text=text, org=org, command=cmd, args=args)
     if cmd is None:
         await _guard(ctx, "unknown", ctx.reply(f"没有 /{name[:12]} 这个命令。发送 /帮助 查看可用的命令。"))
         return
@@ -116,11 +121,9 @@ async def _guard(ctx: MessageCtx, what: str, work, answer: bool = False):  # typ
         return False
 
 
-async def _unreadable(bot: Bot, event: UnreadableEvent) -> None:
-    """A private message the adapter could not read (bot.platform.onebot_ingress counted and logged it)."""
-    if event.message_type != "private" or event.user_id is None or str(event.user_id) == bot.self_id:
-        return
+async def _unreadable(bot: Bot, user_id: str) -> None:
+    """A private message the adapter could not read (its platform module counted and logged it)."""
     try:
-        await port_for(bot).send(Target.private(event.user_id), [Text(UNREADABLE)])
+        await port_for(bot).send(Target.private(user_id), [Text(UNREADABLE)])
     except Exception as e:  # noqa: BLE001 - the event is gone either way; say so without details
         logger.warning(f"could not answer an unreadable private message: {type(e).__name__}")

@@ -89,7 +89,7 @@ class Inbound:
     message_id: str
     text: str  # plain text, stripped
     sender_name: str | None  # group card / nickname / display name
-    mentions: tuple[str, ...]  # ids @-mentioned (the bot's own id when the bot is @'d)
+    mentions: tuple[str, ...]  # ids @-mentioned (the bot's own id when the bot is @'d; "all": everyone)
     quoted: Quoted | None
     attachments: bool  # any non-text content (image, file, voice, card...)
     to_me: bool  # private chat, @bot, or reply to the bot

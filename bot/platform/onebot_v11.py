@@ -1,7 +1,8 @@
 """OneBot v11 (NapCat, Lagrange, LLOneBot…) implementation of the platform port.
 
 User text is always sent as a text segment, never parsed as a CQ-code string: a relayed
-"[CQ:at,qq=all]" must arrive as those characters, not as live markup.
+"[CQ:at,qq=all]" must arrive as those characters, not as live markup. Messages in become
+`Inbound` (see `inbound`); bot.platform.onebot_ingress reads and redacts the raw events.
 """
 
 from __future__ import annotations
@@ -10,18 +11,21 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from nonebot import logger
+from nonebot.adapters import Bot as BaseBot
 from nonebot.adapters import Event
-from nonebot.adapters.onebot.v11 import ActionFailed, Bot, Message, MessageSegment, NetworkError
+from nonebot.adapters.onebot.v11 import ActionFailed, Bot, Message, MessageEvent, MessageSegment, NetworkError
 from nonebot.compat import type_validate_python
 from nonebot.exception import ApiNotAvailable
 
 from bot.platform import (
     Forward,
     Image,
+    Inbound,
     Mention,
     NotConnected,
     Part,
     Quote,
+    Quoted,
     Recall,
     SendFailed,
     SendUnknown,
@@ -30,8 +34,15 @@ from bot.platform import (
     display_name,
     note_members,
     register,
+    register_inbound,
     shared_group,
 )
+from bot.platform.onebot_ingress import Adapter, UnreadableEvent
+
+__all__ = ["ADAPTER", "OneBotV11Port", "inbound"]
+
+# The adapter class to register with the driver (the stock one, read leniently and redacted).
+ADAPTER = Adapter
 
 BOT_NAME = "连心"
 
@@ -163,13 +174,17 @@ class OneBotV11Port:
             result = await self._call("send_private_forward_msg", user_id=int(target.id), **extra, messages=nodes)
         return _message_id(result)
 
-    async def reply(self, event: Event, parts: Sequence[Part]) -> str | None:
+    async def reply(self, msg: Inbound, parts: Sequence[Part]) -> str | None:
+        event = msg.raw
+        if not isinstance(event, Event):  # not built here from an event: answer by its ids
+            target = Target.private(msg.user_id) if msg.group_id is None else Target.group(msg.group_id)
+            return await self.send(target, parts)
         extra: dict[str, int] = {}
-        if getattr(event, "message_type", None) == "private":
+        if msg.group_id is None:
             parts = named(parts)
             # A temporary-chat event carries its group; add one if it does not.
             if getattr(event, "group_id", None) is None and getattr(event, "sub_type", None) != "friend":
-                gid = shared_group(str(getattr(event, "user_id", "")))
+                gid = shared_group(msg.user_id)
                 extra = {"group_id": int(gid)} if gid is not None else {}
 
         def answer(ps: Sequence[Part]) -> Awaitable[Any]:
@@ -274,4 +289,78 @@ def _message_id(result: Any) -> str | None:
     return None
 
 
+# --- messages in ------------------------------------------------------------------------
+
+# Segments that carry no content of their own (an emoji face is part of the text).
+_PLAIN = frozenset({"text", "face", "at", "reply"})
+
+
+def inbound(bot: BaseBot, event: Event) -> Inbound | None:
+    """A v11 message event as an `Inbound`: one pass over its segments, nothing fetched.
+
+    The adapter has already taken an @ of the bot off the start or end of `message` (and set
+    `to_me`), and, when `get_msg` answered, the reply segment and the @ of the quoted author a
+    QQ client puts after it (into `event.reply`). Mentions come from `original_message`, so an
+    @ of the bot still counts, but without that automatic @ of the quoted author."""
+    if not isinstance(event, MessageEvent):
+        return None
+    reply = event.reply
+    author = reply.sender.user_id if reply is not None else None
+    author_id = str(author) if author is not None else None
+    mentions: list[str] = []
+    reply_id: str | None = None
+    attachments = False
+    previous = ""
+    for seg in event.original_message:
+        kind = seg.type
+        if kind == "at":
+            qq = str(seg.data.get("qq") or "")
+            if qq and not (previous == "reply" and qq == author_id):
+                mentions.append(qq)
+        elif kind == "reply":
+            if reply_id is None:
+                reply_id = str(seg.data.get("id") or "") or None
+        elif kind not in _PLAIN:
+            attachments = True
+        previous = kind
+    quoted: Quoted | None = None
+    if reply is not None:
+        quoted = Quoted(str(reply.message_id), author_id, reply.message.extract_plain_text())
+    elif reply_id is not None:
+        quoted = Quoted(reply_id)
+    group_id = getattr(event, "group_id", None) if event.message_type == "group" else None
+    return Inbound(
+        platform="qq",
+        bot_id=bot.self_id,
+        user_id=str(event.user_id),
+        group_id=str(group_id) if group_id is not None else None,
+        message_id=str(event.message_id),
+        text=event.get_plaintext().strip(),
+        sender_name=_sender_name(event),
+        mentions=tuple(mentions),
+        quoted=quoted,
+        attachments=attachments,
+        to_me=event.to_me,
+        raw=event,
+    )
+
+
+def _sender_name(event: MessageEvent) -> str | None:
+    """The group card, else the nickname; None when neither says anything."""
+    sender = event.sender
+    for name in (getattr(sender, "card", None), getattr(sender, "nickname", None)):
+        if isinstance(name, str) and (name := name.strip()):
+            return name
+    return None
+
+
+def unreadable_sender(bot: BaseBot, event: Event) -> str | None:
+    """Whom to ask again: the sender of a private message the adapter could not read."""
+    if not isinstance(event, UnreadableEvent) or event.message_type != "private" or event.user_id is None:
+        return None
+    user_id = str(event.user_id)
+    return None if user_id == bot.self_id else user_id
+
+
 register(Bot, OneBotV11Port)  # type: ignore[arg-type]
+register_inbound(Bot, inbound, unreadable_sender)
