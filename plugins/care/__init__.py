@@ -63,23 +63,20 @@ def sender_name(ctx: MessageCtx) -> str | None:
     person = ctx.org.person(ctx.user_id)
     if person is not None:
         return person.name
-    sender = getattr(ctx.event, "sender", None)
-    name = (getattr(sender, "card", None) or getattr(sender, "nickname", None) or "").strip()
-    return name[:32] or None
+    return (ctx.msg.sender_name or "")[:32] or None
 
 
 def mentioned(ctx: Ctx) -> int:
     """The one colleague @-mentioned in a group message; CareError explains anything else."""
-    me = str(ctx.bot.self_id)
-    ats = [str(seg.data.get("qq", "")) for seg in ctx.event.get_message() if seg.type == "at"]
+    me = ctx.msg.bot_id
+    ats = ctx.msg.mentions
     if "all" in ats:
         raise CareError(f"表扬要 @ 一位具体的同事，不能 @全体成员。{MENTION_HELP}")
     others = list(dict.fromkeys(a for a in ats if a != me))
     if not others:
-        # An @ of the bot at the start or end is taken off the message by the adapter (to_me);
-        # quoting one of the bot's messages sets to_me too, and is no @ of anyone.
-        quoted = getattr(ctx.event, "reply", None) is not None
-        if me in ats or (ctx.event.to_me and not quoted):
+        # Addressed to the bot (an @, or its name) without naming anyone else; quoting one of
+        # the bot's messages sets to_me too, and is no @ of anyone.
+        if me in ats or (ctx.msg.to_me and ctx.msg.quoted is None):
             raise CareError(f"谢谢你的好意，不过我只是个机器人，不用表扬我。{MENTION_HELP}")
         raise CareError(MENTION_HELP)
     if len(others) > 1:

@@ -23,7 +23,6 @@ report_section.register()
 LEADERS = [Role.leader, Role.cadre, Role.head]
 PRIVATE_ONLY = "为了保护你的隐私，这个命令请私聊我使用，群里的这条消息我会尽量撤回。"
 NOT_SAVED = "抱歉，系统暂时无法保存，这次没有提交成功，内容没有被记录。请稍后再发送一次。"
-ACCEPTED_SEGMENTS = {"text", "face", "at", "reply"}
 SUPPLEMENT_USAGE = "请在回执码后面写上要补充的内容，例如：/补充 {code} 事情发生在上周五晚班"
 
 
@@ -34,10 +33,6 @@ async def _private_only(ctx: Ctx) -> bool:
     await ctx.reply(PRIVATE_ONLY)
     await ctx.port.recall(str(ctx.message_id))
     return True
-
-
-def _has_attachments(ctx: MessageCtx) -> bool:
-    return any(seg.type not in ACCEPTED_SEGMENTS for seg in ctx.event.get_message())
 
 
 async def _answer(ctx: Ctx, work) -> None:  # type: ignore[no-untyped-def]
@@ -60,7 +55,7 @@ def _log_db_error(e: SQLAlchemyError) -> None:
 async def _submit(ctx: Ctx) -> None:
     if await _private_only(ctx):
         return
-    if _has_attachments(ctx):
+    if ctx.msg.attachments:
         await ctx.reply("暂时只能收文字，图片和文件不会被保存，这次没有提交。请用文字描述后重新发送。")
         return
     if not ctx.args:
@@ -85,7 +80,7 @@ async def _guided(ctx: MessageCtx) -> bool:
         answer = NOT_SAVED
     if answer is None:
         return False
-    if _has_attachments(ctx) and not ctx.text:
+    if ctx.msg.attachments and not ctx.text:
         answer = "暂时只能收文字，请用文字回复。"
     await ctx.reply(answer)
     return True

@@ -1,7 +1,7 @@
 """How a message becomes a case: the message a /谣言 or /举报 replies to, the screening of every
 group message (and what a group's policy does with a hit), and reports.
 
-Everything that reads the inbound message (`ctx.event`) is here.
+Everything that reads the inbound message (`ctx.msg`) is here.
 """
 
 from __future__ import annotations
@@ -34,32 +34,23 @@ TRUSTED = frozenset({Role.moderator, Role.cadre, Role.head, Role.superuser})
 
 
 def quoted_id(ctx: MessageCtx) -> int | None:
-    """The id of the message a command replies to.
-
-    `ctx.reply_to` is set when the adapter could fetch the quoted message; when it could not,
-    the reply segment is still in the message and the id is read from it."""
-    if ctx.reply_to is not None:
-        return ctx.reply_to
-    for message in (getattr(ctx.event, "original_message", None), ctx.event.message):
-        for seg in message or []:
-            if seg.type == "reply":
-                try:
-                    return int(seg.data.get("id"))  # type: ignore[arg-type]  # None raises, caught
-                except (TypeError, ValueError):
-                    return None
-    return None
+    """The id of the message a command replies to."""
+    return ctx.reply_to
 
 
 async def quoted_message(ctx: MessageCtx, message_id: int) -> Quoted | None:
-    """Author and text of the quoted message: from the adapter's reply, this process's memory
-    of recent messages, or `get_msg` (in that order: the cheapest that knows it)."""
-    reply = getattr(ctx.event, "reply", None)
-    if reply is not None and getattr(reply.sender, "user_id", None) is not None:
-        uid = int(reply.sender.user_id)
-        shown = reply.sender.card or reply.sender.nickname
-        return Quoted(message_id, uid, _name(ctx.org, uid, shown), reply.message.extract_plain_text())
+    """Author and text of the quoted message: from what the platform gave with the reply, this
+    process's memory of recent messages, or `get_msg` (in that order: the cheapest that knows it)."""
     seen = recent.get(message_id)
-    if seen is not None and seen.group_id == ctx.group_id:
+    if seen is not None and seen.group_id != ctx.group_id:
+        seen = None
+    given = ctx.msg.quoted
+    if given is not None and given.author_id is not None and given.text is not None and given.author_id.isdigit():
+        uid = int(given.author_id)  # ids helper turns these into str
+        # The platform gives no name with a quote: the one it showed when this process saw it.
+        shown = seen.name if seen is not None and seen.user_id == uid else None
+        return Quoted(message_id, uid, _name(ctx.org, uid, shown), given.text)
+    if seen is not None:
         return Quoted(message_id, seen.user_id, seen.name, seen.text)
     fetched = await ctx.port.get_message(str(message_id))
     if fetched is None:
@@ -84,8 +75,7 @@ async def screen_message(ctx: MessageCtx) -> None:
         group_id = ctx.group_id
         if group_id is None:
             return
-        sender = ctx.event.sender
-        recent.remember(ctx.message_id, Seen(group_id, ctx.user_id, _name(ctx.org, ctx.user_id, sender.card or sender.nickname), ctx.text))
+        recent.remember(ctx.message_id, Seen(group_id, ctx.user_id, _name(ctx.org, ctx.user_id, ctx.msg.sender_name), ctx.text))
         if len(ctx.text) < 2 or group_id not in ctx.org.groups or ctx.roles & TRUSTED:
             return
         screener = await index.get()

@@ -43,9 +43,7 @@ def display_name(ctx: MessageCtx) -> str | None:
     person = ctx.org.person(ctx.user_id)
     if person is not None:
         return person.name
-    sender = getattr(ctx.event, "sender", None)
-    name = (getattr(sender, "card", None) or getattr(sender, "nickname", None) or "").strip()
-    return name[:32] or None
+    return (ctx.msg.sender_name or "")[:32] or None
 
 
 @command("学习", summary="查看本期学习材料", usage="/学习 [标题]", order=20)
