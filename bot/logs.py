@@ -3,7 +3,7 @@
 With one matcher seeing every message, NoneBot's two INFO lines per event ("Event will be
 handled by", "running complete") would be most of the log and most of its cost.
 
-The event models (bot.privacy) keep user ids and text out of the lines NoneBot writes about
+The event models (bot.privacy, bot/platform/) keep user ids and text out of the lines NoneBot writes about
 events. `redact` is the last line of defence for everything else, at every level: it runs on
 every record before any sink sees it, masks the secrets of the settings (NoneBot's DEBUG
 `Loaded Config:` line prints the whole configuration), and replaces lines that would carry a
