@@ -193,9 +193,9 @@ def test_a_crowd_of_confirmed_variants_stays_cheap_and_still_matches() -> None:
     original = s._candidates
 
     def spy(hv, lsh):  # type: ignore[no-untyped-def]
-        votes, needed = original(hv, lsh)
-        counted.append(sum(votes.values()))
-        return votes, needed
+        rows, counts = original(hv, lsh)
+        counted.append(int(counts.sum()))
+        return rows, counts
 
     s._candidates = spy  # type: ignore[method-assign]
     hit = s.screen("转发：" + RUMOUR.replace("，", "！"))

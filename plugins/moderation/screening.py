@@ -273,12 +273,10 @@ class Screener:
 
         from plugins.moderation.lsh import estimate
 
-        votes, needed = self._candidates(keys, kind)
-        if not votes:
+        rows, counts = self._candidates(keys, kind)
+        if not len(rows):
             return None
         corpus = self.corpus
-        rows = np.fromiter(votes, dtype=np.int64, count=len(votes))
-        counts = np.fromiter(votes.values(), dtype=np.int64, count=len(votes))
         if len(rows) > SKETCHED:  # the most shared bands first, a bounded number
             top = np.argpartition(-counts, SKETCHED)[:SKETCHED]
             rows, counts = rows[top], counts[top]
@@ -298,9 +296,9 @@ class Screener:
                 best = (int(corpus.ckey[row]), sim)
         return best
 
-    def _candidates(self, keys: np.ndarray, kind: Kind) -> tuple[dict[int, int], int]:
-        """Rows of this kind sharing at least one band with the query, counted by shared bands,
-        and the number of shared bands a candidate needs.
+    def _candidates(self, keys: np.ndarray, kind: Kind) -> tuple[np.ndarray, np.ndarray]:
+        """Rows of this kind sharing enough bands with the query, and how many each shares
+        (arrays: `_best` ranks them with numpy, no dict in between).
 
         A large corpus fills some buckets with thousands of rows (a common phrase, or a
         cluster of confirmed variants of one rumour); counting them all would make the cost
@@ -313,7 +311,7 @@ class Screener:
         corpus = self.corpus
         buckets = corpus.bands.buckets(keys)
         if not buckets:
-            return {}, self.p.min_votes
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
         total = sum(len(b) for b in buckets)
         needed = self.p.min_votes
         if total > self.p.count_budget:
@@ -336,7 +334,10 @@ class Screener:
             for bucket in buckets:
                 for r in bucket.tolist() if isinstance(bucket, np.ndarray) else bucket:
                     votes[r] = votes.get(r, 0) + 1
-            return {r: c for r, c in votes.items() if c >= needed and kinds[r] == code}, needed
+            chosen_rows = [r for r, c in votes.items() if c >= needed and kinds[r] == code]
+            if not chosen_rows:
+                return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+            return np.asarray(chosen_rows, dtype=np.int64), np.asarray([votes[r] for r in chosen_rows], dtype=np.int64)
         rows, counts = np.unique(np.concatenate([np.asarray(b, dtype=np.int64) for b in buckets]), return_counts=True)
         keep = (corpus.kind.a[rows] == code) & (counts >= needed)
-        return dict(zip(rows[keep].tolist(), counts[keep].tolist(), strict=True)), needed
+        return rows[keep], counts[keep]
