@@ -14,10 +14,12 @@ import traceback
 from nonebot import get_driver, logger, on
 from nonebot.adapters import Bot, Event
 from nonebot.matcher import current_bot, current_event
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot import db, flows, runtime
 from bot.commands import Hook, registry
 from bot.context import Ctx, MessageCtx
+from bot.errors import Refusal, unsaved_text
 from bot.platform import Inbound, Target, Text, inbound_for, port_for, unreadable_sender
 
 SORRY = "抱歉，处理时出了点问题，请稍后再试。如果一直不行，请联系管理员。"
@@ -71,7 +73,7 @@ async def handle(bot: Bot, msg: Inbound) -> None:
         ctx = MessageCtx(bot=bot, msg=msg, text=text, org=org)
         hooks = registry.group_hooks if ctx.group_id is not None else await _private_hooks(ctx)
         for hook in hooks:
-            if await _guard(ctx, hook.__qualname__, hook(ctx)):
+            if await _guard(ctx, hook.__qualname__, hook(ctx), handler=hook):
                 return
         if ctx.group_id is not None or not text:
             return
@@ -93,7 +95,7 @@ async def handle(bot: Bot, msg: Inbound) -> None:
     if not cmd.allowed(ctx.roles):
         await _guard(ctx, cmd.name, ctx.reply(f"抱歉，/{cmd.name} 只有{cmd.role_names()}可以使用。"))
         return
-    await _guard(ctx, cmd.name, cmd.handler(ctx), answer=True)
+    await _guard(ctx, cmd.name, cmd.handler(ctx), answer=True, handler=cmd.handler)
 
 
 async def _private_hooks(ctx: MessageCtx) -> list[Hook]:
@@ -105,20 +107,34 @@ async def _private_hooks(ctx: MessageCtx) -> list[Hook]:
         return list(registry.private_hooks)
 
 
-async def _guard(ctx: MessageCtx, what: str, work, answer: bool = False):  # type: ignore[no-untyped-def]
-    """Run a handler; a failure is logged without message text and answered politely."""
+async def _guard(ctx: MessageCtx, what: str, work, answer: bool = False, handler: object = None):  # type: ignore[no-untyped-def]
+    """Run a handler or hook. A Refusal is answered with its text (a hook that refuses consumed
+    the message); any other failure is logged without message text and, for a command, answered
+    politely (a database failure with the handler's `when_not_saved` text where it has one)."""
     try:
         return await work
+    except Refusal as e:
+        # Not logged, not even at debug: the text may quote what the person wrote.
+        await _answer(ctx, e.text)
+        return True
     except Exception as e:  # noqa: BLE001 - a handler must never crash the dispatcher
         # No exception message: database errors quote their parameters (the user's text).
         frames = "".join(traceback.format_tb(e.__traceback__))
         logger.error(f"{what} failed in {ctx.scene} chat: {type(e).__name__}\n{frames}")
+        unsaved = unsaved_text(handler) if isinstance(e, SQLAlchemyError) else None
+        if unsaved is not None:
+            await _answer(ctx, unsaved)
+            return True
         if answer:
-            try:
-                await ctx.reply(SORRY)
-            except Exception:  # noqa: BLE001
-                logger.error("could not send the apology either")
+            await _answer(ctx, SORRY)
         return False
+
+
+async def _answer(ctx: MessageCtx, text: str) -> None:
+    try:
+        await ctx.reply(text)
+    except Exception:  # noqa: BLE001
+        logger.error("could not send the answer either")
 
 
 async def _unreadable(bot: Bot, user_id: str) -> None:

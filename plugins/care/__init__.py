@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import sys
 
-from nonebot import logger
 from nonebot.plugin import PluginMetadata
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot import schedule
 from bot.commands import command
 from bot.context import Ctx, MessageCtx
-from bot.errors import StartupError
+from bot.errors import StartupError, when_not_saved
 from bot.org import Role
 from bot.platform import Forward, Target
 from bot.text import clean, parse_int
@@ -44,18 +42,6 @@ REVIEWERS = [Role.cadre]
 SUMMARY_ROLES = [Role.cadre, Role.head]
 MENTION_HELP = f"请 @ 你想表扬的同事，再写上事迹，例如：{commend.EXAMPLE}"
 PRIVATE_HELP = "私聊时请写同事的 QQ 号或姓名，再写上事迹，例如：/表扬 30001 主动留下来帮大家修好了打印机"
-
-
-async def _answer(ctx: Ctx, work) -> None:  # type: ignore[no-untyped-def]
-    try:
-        await ctx.reply(await work)
-    except CareError as e:
-        await ctx.reply(str(e))
-    except SQLAlchemyError as e:
-        # Class names only: the exception text quotes the statement's parameters (user text).
-        orig = getattr(e, "orig", None)
-        logger.error(f"care: database error {type(e).__name__}" + (f" ({type(orig).__name__})" if orig else ""))
-        await ctx.reply(NOT_SAVED)
 
 
 def sender_name(ctx: MessageCtx) -> str | None:
@@ -107,6 +93,7 @@ def named(ctx: Ctx, who: str) -> int:
 
 
 @command("表扬", summary="推荐表扬同事的好人好事", usage="/表扬 @某人 <事迹>", order=40)
+@when_not_saved(NOT_SAVED)
 async def _commend(ctx: Ctx) -> None:
     async def go() -> str:
         if ctx.scene == "group":
@@ -130,41 +117,38 @@ async def _commend(ctx: Ctx) -> None:
             "政工干部审核通过后，会在周一的“好人好事”里和大家分享。"
         )
 
-    await _answer(ctx, go())
+    await ctx.reply(await go())
 
 
 @command("审核", summary="查看待审核的表扬推荐", roles=REVIEWERS, group=False, order=41)
+@when_not_saved(NOT_SAVED)
 async def _pending(ctx: Ctx) -> None:
-    await _answer(ctx, commend.pending_list(ctx.user_id))
+    await ctx.reply(await commend.pending_list(ctx.user_id))
 
 
 @command("通过", summary="通过表扬推荐", usage="/通过 <编号>", roles=REVIEWERS, group=False, order=42)
+@when_not_saved(NOT_SAVED)
 async def _approve(ctx: Ctx) -> None:
-    await _answer(ctx, commend.approve(ctx.user_id, ctx.args))
+    await ctx.reply(await commend.approve(ctx.user_id, ctx.args))
 
 
 @command("退回", summary="退回表扬推荐", usage="/退回 <编号> [理由]", roles=REVIEWERS, group=False, order=43)
+@when_not_saved(NOT_SAVED)
 async def _reject(ctx: Ctx) -> None:
-    await _answer(ctx, commend.reject(ctx.user_id, ctx.args))
+    await ctx.reply(await commend.reject(ctx.user_id, ctx.args))
 
 
 @command("建议", summary="献一策，提出建议（署名，转给负责的领导）", usage="/建议 <内容>", order=45)
+@when_not_saved(NOT_SAVED)
 async def _suggest(ctx: Ctx) -> None:
-    async def go() -> str:
-        done = await suggest.submit(author=ctx.user_id, author_name=sender_name(ctx), group_id=ctx.group_id, text=ctx.args)
-        return suggest.receipt(done)
-
-    await _answer(ctx, go())
+    done = await suggest.submit(author=ctx.user_id, author_name=sender_name(ctx), group_id=ctx.group_id, text=ctx.args)
+    await ctx.reply(suggest.receipt(done))
 
 
 @command("建议汇总", summary="某一年的建议按类别汇总（默认今年）", usage="/建议汇总 [年份]", roles=SUMMARY_ROLES, group=False, order=46)
 async def _summary(ctx: Ctx) -> None:
-    try:
-        year = suggest.parse_year(ctx.args)
-        texts = await suggest.summary(year)
-    except CareError as e:
-        await ctx.reply(str(e))
-        return
+    year = suggest.parse_year(ctx.args)
+    texts = await suggest.summary(year)
     if not texts:
         await ctx.reply(f"{year} 年还没有收到建议。")
         return

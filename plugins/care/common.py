@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from bot import clock, runtime
+from bot.errors import Refusal
 from bot.text import parse_int
 
 
-class CareError(Exception):
-    """A refusal to show the person as it is."""
+class CareError(Refusal):
+    """The care plugin's refusals (answered by the dispatcher)."""
 
 
 def person_label(user_id: int, fallback: str | None = None) -> str:

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from nonebot import logger
 from nonebot.plugin import PluginMetadata
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot import flows, schedule
 from bot.commands import command, on_private_message
 from bot.context import Ctx, MessageCtx
+from bot.errors import when_not_saved
 from bot.org import Role
 from bot.text import clean
 # relay: registers the outbox renderer of leaders' notices in every process that sends them.
 from plugins.concerns import flow, intake, leader, relay, ticks  # noqa: F401
 from plugins.concerns import section as report_section
-from plugins.concerns.core import ConcernError
 
 __plugin_meta__ = PluginMetadata(name="concerns", description="匿名诉求", usage="/诉求 <内容>")
 
@@ -35,23 +33,8 @@ async def _private_only(ctx: Ctx) -> bool:
     return True
 
 
-async def _answer(ctx: Ctx, work) -> None:  # type: ignore[no-untyped-def]
-    try:
-        await ctx.reply(await work)
-    except ConcernError as e:
-        await ctx.reply(str(e))
-    except SQLAlchemyError as e:
-        _log_db_error(e)
-        await ctx.reply(NOT_SAVED)
-
-
-def _log_db_error(e: SQLAlchemyError) -> None:
-    # Class names only: the exception text quotes the statement's parameters (the user's words).
-    orig = getattr(e, "orig", None)
-    logger.error(f"concerns: database error {type(e).__name__}" + (f" ({type(orig).__name__})" if orig else ""))
-
-
 @command("诉求", summary="匿名反映问题（只有负责的领导能看到）", usage="/诉求 <内容>", order=10)
+@when_not_saved(NOT_SAVED)
 async def _submit(ctx: Ctx) -> None:
     if await _private_only(ctx):
         return
@@ -59,25 +42,16 @@ async def _submit(ctx: Ctx) -> None:
         await ctx.reply("暂时只能收文字，图片和文件不会被保存，这次没有提交。请用文字描述后重新发送。")
         return
     if not ctx.args:
-        await _answer(ctx, flow.start(ctx.user_id))
+        await ctx.reply(await flow.start(ctx.user_id))
         return
-
-    async def go() -> str:
-        return flow.receipt_message(await intake.submit(user_id=ctx.user_id, bot_id=ctx.bot.self_id, text=ctx.args))
-
-    await _answer(ctx, go())
+    await ctx.reply(flow.receipt_message(await intake.submit(user_id=ctx.user_id, bot_id=ctx.bot.self_id, text=ctx.args)))
 
 
 @on_private_message
 @flows.while_open(flow.DRAFT_OPEN)
+@when_not_saved(NOT_SAVED)
 async def _guided(ctx: MessageCtx) -> bool:
-    try:
-        answer = await flow.step(ctx.user_id, ctx.bot.self_id, ctx.text)
-    except ConcernError as e:
-        answer = str(e)
-    except SQLAlchemyError as e:
-        _log_db_error(e)
-        answer = NOT_SAVED
+    answer = await flow.step(ctx.user_id, ctx.bot.self_id, ctx.text)
     if answer is None:
         return False
     if ctx.msg.attachments and not ctx.text:
@@ -108,12 +82,14 @@ def _code_and_rest(args: str) -> tuple[str, str]:
 
 
 @command("进度", summary="凭回执码查看诉求进展", usage="/进度 <回执码>", order=11)
+@when_not_saved(NOT_SAVED)
 async def _progress(ctx: Ctx) -> None:
     if not await _private_only(ctx):
-        await _answer(ctx, intake.progress(ctx.args))
+        await ctx.reply(await intake.progress(ctx.args))
 
 
 @command("补充", summary="给已提交的诉求补充内容", usage="/补充 <回执码> <内容>", order=12)
+@when_not_saved(NOT_SAVED)
 async def _supplement(ctx: Ctx) -> None:
     if await _private_only(ctx):
         return
@@ -124,10 +100,11 @@ async def _supplement(ctx: Ctx) -> None:
     if not clean(rest):
         await ctx.reply(SUPPLEMENT_USAGE.format(code=code.strip()))
         return
-    await _answer(ctx, intake.supplement(code, rest))
+    await ctx.reply(await intake.supplement(code, rest))
 
 
 @command("评价", summary="诉求办结后打分（1 分很不满意，5 分很满意）", usage="/评价 <回执码> <1-5>", order=13)
+@when_not_saved(NOT_SAVED)
 async def _rate(ctx: Ctx) -> None:
     if await _private_only(ctx):
         return
@@ -135,35 +112,40 @@ async def _rate(ctx: Ctx) -> None:
     if code and not clean(rest):
         await ctx.reply(f"请在回执码后面写 1 到 5 的分数（1 分很不满意，5 分很满意），例如：/评价 {code.strip()} 5")
         return
-    await _answer(ctx, intake.rate(code, rest))
+    await ctx.reply(await intake.rate(code, rest))
 
 
 @command("待办", summary="查看交给我办理的诉求", roles=LEADERS, group=False, order=20)
+@when_not_saved(NOT_SAVED)
 async def _todo(ctx: Ctx) -> None:
-    await _answer(ctx, leader.todo(ctx.user_id))
+    await ctx.reply(await leader.todo(ctx.user_id))
 
 
 @command("受理", summary="受理诉求", usage="/受理 <编号>", roles=LEADERS, group=False, order=21)
+@when_not_saved(NOT_SAVED)
 async def _ack(ctx: Ctx) -> None:
-    await _answer(ctx, leader.acknowledge(ctx.user_id, ctx.args))
+    await ctx.reply(await leader.acknowledge(ctx.user_id, ctx.args))
 
 
 @command("回复", summary="答复诉求（由我转达提交人）", usage="/回复 <编号> <内容>", roles=LEADERS, group=False, order=22)
+@when_not_saved(NOT_SAVED)
 async def _reply(ctx: Ctx) -> None:
     n, text = _split(ctx.args)
-    await _answer(ctx, leader.reply(ctx.user_id, n, text))
+    await ctx.reply(await leader.reply(ctx.user_id, n, text))
 
 
 @command("办结", summary="办结诉求", usage="/办结 <编号> <办理结果>", roles=LEADERS, group=False, order=23)
+@when_not_saved(NOT_SAVED)
 async def _close(ctx: Ctx) -> None:
     n, text = _split(ctx.args)
-    await _answer(ctx, leader.close(ctx.user_id, n, text))
+    await ctx.reply(await leader.close(ctx.user_id, n, text))
 
 
 @command("转办", summary="转给其他领导或改类别", usage="/转办 <编号> <姓名、QQ号或类别>", roles=LEADERS, group=False, order=24)
+@when_not_saved(NOT_SAVED)
 async def _transfer(ctx: Ctx) -> None:
     n, target = _split(ctx.args)
-    await _answer(ctx, leader.transfer(ctx.user_id, n, target))
+    await ctx.reply(await leader.transfer(ctx.user_id, n, target))
 
 
 @schedule.tick("concerns", seconds=60)

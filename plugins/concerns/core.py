@@ -1,7 +1,8 @@
 """What every part of the concerns plugin shares: the refusal, the policy, times as stored and
 shown, who may act on a concern, how a leader sees it, and each phase's deadline.
 
-Functions that answer a person return the Chinese text to send; `ConcernError` carries a refusal.
+Functions that answer a person return the Chinese text to send, or raise `ConcernError` (a
+`bot.errors.Refusal`, answered by the dispatcher or shown by the console).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from datetime import UTC, datetime, time, timedelta
 
 from bot import calendar, clock, runtime
 from bot import text as textutil
+from bot.errors import Refusal
 from bot.org import ROLE_NAMES, Role
 from plugins.concerns.models import Concern
 from plugins.concerns.texts import PHASES, PURGED, STATUS_NAMES
@@ -19,8 +21,8 @@ WEEKDAYS = "一二三四五六日"
 HOLDERS = (Role.leader, Role.cadre, Role.head)
 
 
-class ConcernError(Exception):
-    """A refusal to show the person as it is."""
+class ConcernError(Refusal):
+    """The concerns plugin's refusals."""
 
 
 def policy():  # type: ignore[no-untyped-def]

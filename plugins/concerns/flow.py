@@ -106,7 +106,7 @@ async def step(user_id: int, bot_id: str, answer: str) -> str | None:
                 try:
                     draft.text = check_text(answer)
                 except ConcernError as e:
-                    return str(e).replace("这次没有提交，一个字也没有删。", "请精简后重新发送。")
+                    return e.text.replace("这次没有提交，一个字也没有删。", "请精简后重新发送。")
                 draft.step = "disclose"
                 reply = DISCLOSE_PROMPT
             case "disclose":

@@ -19,11 +19,10 @@ from nonebot import logger
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import clock, materials, offload, orgfile, runtime, watch
-from bot.errors import StartupError
+from bot.errors import Refusal, StartupError
 from bot.org import ROLE_NAMES, Role
 from bot.platform import NotConnected
 from plugins.concerns import leader
-from plugins.concerns.core import ConcernError
 from plugins.console import auth, cases, clarify, library, orgedit, queue, roster
 
 router = APIRouter(prefix="/console")
@@ -146,10 +145,10 @@ async def act(request: Request, number: int, action: str) -> Response:
             result = await leader.transfer(v.user_id, str(number), str(form.get("target", "")))
         else:
             result = await leader.close(v.user_id, str(number), text)
-    except ConcernError as e:
+    except Refusal as e:
         # Nothing was changed: show the form again with the text kept.
         rows = await queue.open_for(v.user_id)
-        return page("concerns.html", status=400, root=UP, title="我的待办诉求", viewer=v, rows=rows, notice=str(e), kept={number: text})
+        return page("concerns.html", status=400, root=UP, title="我的待办诉求", viewer=v, rows=rows, notice=e.text, kept={number: text})
     except SQLAlchemyError as e:
         logger.error(f"console: database error {type(e).__name__}")
         return message("暂时无法保存", "系统暂时无法保存，这次没有处理。请稍后再试。", status=503, viewer=v, root=UP)
@@ -621,7 +620,7 @@ async def reports_page(request: Request, month: str = "", week: str = "") -> Res
     import base64
 
     from bot.platform import Image, Text
-    from plugins.reports import report, service as reports
+    from plugins.reports import service as reports
 
     if auth.base_url() is None:
         return _off()
@@ -632,8 +631,8 @@ async def reports_page(request: Request, month: str = "", week: str = "") -> Res
         return message("没有权限", "报表只有政工干部和主要负责人可以查看。", status=403, viewer=v)
     try:
         period = _period(month, week)
-    except report.ReportError as e:
-        return page("reports.html", status=400, title="报表", viewer=v, notice=str(e), text="", chart=None, month=month, week=week)
+    except Refusal as e:
+        return page("reports.html", status=400, title="报表", viewer=v, notice=e.text, text="", chart=None, month=month, week=week)
     parts = await reports.report_parts(period)
     text = "\n".join(p.text for p in parts if isinstance(p, Text))
     png = next((p.data for p in parts if isinstance(p, Image)), None)
@@ -656,8 +655,8 @@ async def reports_export(request: Request, month: str = "") -> Response:
         return message("没有权限", "报表只有政工干部和主要负责人可以查看。", status=403, viewer=v, root="../")
     try:
         period = _period(month, "")
-    except report.ReportError as e:
-        return message("月份不对", str(e), status=400, viewer=v, root="../")
+    except Refusal as e:
+        return message("月份不对", e.text, status=400, viewer=v, root="../")
     built = await report.build(period)
     # The same workbook /导出 sends (texts left out, small counts in words), off the loop.
     from plugins.reports import export as xlsx

@@ -20,32 +20,21 @@ __plugin_meta__ = PluginMetadata(name="reports", description="月报、周报与
 ROLES = [Role.cadre, Role.head]
 
 
-async def _period(ctx: Ctx, parse, args: str | None = None):  # type: ignore[no-untyped-def]
-    """The period the cadre asked for, or None after telling them what was wrong."""
-    try:
-        return parse(ctx.args if args is None else args, clock.now())
-    except report.ReportError as e:
-        await ctx.reply(str(e))
-        return None
-
-
 @command("月报", summary="月度报表：文字和图表（默认上个月）", usage="/月报 [本月|2026-11]", roles=ROLES, group=False, order=60)
 async def _monthly(ctx: Ctx) -> None:
-    if (period := await _period(ctx, report.parse_month)) is not None:
-        await ctx.reply_parts(await service.report_parts(period))
+    await ctx.reply_parts(await service.report_parts(report.parse_month(ctx.args, clock.now())))
 
 
 @command("周报", summary="周报表：文字和图表（默认上一周）", usage="/周报 [本周]", roles=ROLES, group=False, order=61)
 async def _weekly(ctx: Ctx) -> None:
-    if (period := await _period(ctx, report.parse_week)) is not None:
-        await ctx.reply_parts(await service.report_parts(period))
+    await ctx.reply_parts(await service.report_parts(report.parse_week(ctx.args, clock.now())))
 
 
 @command("导出", summary="导出月度报表的表格文件（Excel，默认上个月；加 csv 为 CSV）", usage="/导出 [本月|2026-11] [csv]", roles=ROLES, group=False, order=62)
 async def _export(ctx: Ctx) -> None:
     args, as_csv = report.split_format(ctx.args)
-    if (period := await _period(ctx, report.parse_month, args)) is not None:
-        await ctx.reply(await service.export(ctx.port, ctx.user_id, period, as_csv))
+    period = report.parse_month(args, clock.now())
+    await ctx.reply(await service.export(ctx.port, ctx.user_id, period, as_csv))
 
 
 @schedule.tick("reports", seconds=60)

@@ -20,6 +20,7 @@ from typing import Literal
 
 from bot import clock, runtime
 from bot import text as textutil
+from bot.errors import Refusal
 from bot.reports import Figure, Metric, Section, Table, collect
 from plugins.reports.suppress import PRIMARY, SECONDARY, SHOWN, SMALL, TOTAL, Key, Protected, protect_table
 
@@ -34,8 +35,8 @@ STOPWORDS = frozenset(
 )
 
 
-class ReportError(Exception):
-    """A refusal to show the person as it is (e.g. a malformed month)."""
+class ReportError(Refusal):
+    """A malformed or future period (answered by the dispatcher, shown by the console)."""
 
 
 @dataclass(frozen=True)
