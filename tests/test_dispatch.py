@@ -155,3 +155,56 @@ def _help_for(roles, scene) -> str:  # type: ignore[no-untyped-def]
     from plugins.admin.data_source import help_text
 
     return help_text(roles, scene)
+
+
+@pytest.fixture
+def log_lines():  # type: ignore[no-untyped-def]
+    from nonebot import logger
+
+    lines: list[str] = []
+    sink = logger.add(lambda m: lines.append(str(m)), level=0, format="{name} | {message}")
+    yield lines
+    logger.remove(sink)
+
+
+async def test_a_refusal_is_answered_once_with_its_text_and_never_logged(app: App, db, extra_commands, log_lines) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy.exc import OperationalError
+
+    from bot.errors import Refusal, when_not_saved
+
+    async def refuse(ctx) -> None:  # type: ignore[no-untyped-def]
+        raise Refusal(f"没有找到“{ctx.args}”，请核对后再试。")
+
+    @when_not_saved("抱歉，这次没有保存。")
+    async def broken(ctx) -> None:  # type: ignore[no-untyped-def]
+        raise OperationalError("INSERT INTO t VALUES (?)", {"text": ctx.args}, Exception("database is locked"))
+
+    async def hook(ctx) -> bool:  # type: ignore[no-untyped-def]
+        if ctx.text.startswith("拒绝"):
+            raise Refusal(f"这一步不能写“{ctx.text}”。")
+        return False
+
+    extra_commands("拒绝", refuse)
+    extra_commands("存不上", broken)
+    registry.private_hooks.append(hook)
+    try:
+        async with app.test_matcher() as ctx:
+            bot = ctx.create_bot(base=Bot, self_id="10000")
+            e1 = private_event(WORKER, "/拒绝 我的秘密诉求")
+            ctx.receive_event(bot, e1)
+            # Once, and no apology after it (nonebug fails on any call not expected).
+            ctx.should_call_send(e1, text("没有找到“我的秘密诉求”，请核对后再试。"), result={"message_id": 1})
+            e2 = group_event(40001, WORKER, "/存不上 群里的秘密")
+            ctx.receive_event(bot, e2)
+            ctx.should_call_send(e2, text("抱歉，这次没有保存。"), result={"message_id": 2})
+            e3 = private_event(WORKER, "拒绝 私聊的秘密")
+            ctx.receive_event(bot, e3)
+            # The hook's refusal consumed the message: no hint after it.
+            ctx.should_call_send(e3, text("这一步不能写“拒绝 私聊的秘密”。"), result={"message_id": 3})
+    finally:
+        registry.private_hooks.remove(hook)
+    logged = "\n".join(log_lines)
+    assert "秘密" not in logged and "没有找到" not in logged and "不能写" not in logged
+    assert "Refusal" not in logged
+    assert "存不上 failed in group chat: OperationalError" in logged  # the database failure, by class name
+    assert SORRY not in logged
