@@ -7,7 +7,7 @@ from nonebot.plugin import PluginMetadata
 from bot import flows, schedule
 from bot.commands import command, on_private_message
 from bot.context import Ctx, MessageCtx
-from bot.errors import when_not_saved
+from bot.errors import Refusal, when_not_saved
 from bot.org import Role
 from bot.text import clean
 # relay: registers the outbox renderer of leaders' notices in every process that sends them.
@@ -39,8 +39,7 @@ async def _submit(ctx: Ctx) -> None:
     if await _private_only(ctx):
         return
     if ctx.msg.attachments:
-        await ctx.reply("暂时只能收文字，图片和文件不会被保存，这次没有提交。请用文字描述后重新发送。")
-        return
+        raise Refusal("暂时只能收文字，图片和文件不会被保存，这次没有提交。请用文字描述后重新发送。")
     if not ctx.args:
         await ctx.reply(await flow.start(ctx.user_id))
         return
@@ -95,11 +94,9 @@ async def _supplement(ctx: Ctx) -> None:
         return
     code, rest = _code_and_rest(ctx.args)
     if not code:
-        await ctx.reply(SUPPLEMENT_USAGE.format(code="ABCD-EFGH-JKLM"))
-        return
+        raise Refusal(SUPPLEMENT_USAGE.format(code="ABCD-EFGH-JKLM"))
     if not clean(rest):
-        await ctx.reply(SUPPLEMENT_USAGE.format(code=code.strip()))
-        return
+        raise Refusal(SUPPLEMENT_USAGE.format(code=code.strip()))
     await ctx.reply(await intake.supplement(code, rest))
 
 
@@ -110,8 +107,7 @@ async def _rate(ctx: Ctx) -> None:
         return
     code, rest = _code_and_rest(ctx.args)
     if code and not clean(rest):
-        await ctx.reply(f"请在回执码后面写 1 到 5 的分数（1 分很不满意，5 分很满意），例如：/评价 {code.strip()} 5")
-        return
+        raise Refusal(f"请在回执码后面写 1 到 5 的分数（1 分很不满意，5 分很满意），例如：/评价 {code.strip()} 5")
     await ctx.reply(await intake.rate(code, rest))
 
 

@@ -20,6 +20,7 @@ from nonebot.plugin import PluginMetadata
 from bot import schedule
 from bot.commands import command, on_group_message
 from bot.context import Ctx, MessageCtx
+from bot.errors import Refusal
 from bot.org import Role
 from bot.text import clean, parse_int
 from plugins.moderation import appeals, decisions, intake, texts, views
@@ -115,8 +116,7 @@ async def _report(ctx: Ctx) -> None:
 async def _decide(ctx: Ctx, cmd: str, decide) -> None:  # type: ignore[no-untyped-def]
     case_id, note = parse_case(ctx.args)
     if case_id is None:
-        await ctx.reply(texts.NEED_CASE.format(cmd=cmd))
-        return
+        raise Refusal(texts.NEED_CASE.format(cmd=cmd))
     # Typed in the group or not: the summary (ids, counts, case details) is for the moderator only.
     if len(note) > MAX_NOTE:  # posted in the group or passed on to a person: not cut off
         await _private(ctx)(texts.NOTE_TOO_LONG.format(max=MAX_NOTE))
@@ -146,8 +146,7 @@ async def _fraud(ctx: Ctx) -> None:
 async def _appeal(ctx: Ctx) -> None:
     case_id, reason = parse_case(ctx.args)
     if case_id is None or not reason:
-        await ctx.reply(texts.APPEAL_USAGE)
-        return
+        raise Refusal(texts.APPEAL_USAGE)
     await ctx.reply(await appeals.appeal(ctx.port, ctx.org, ctx.user_id, case_id, reason[:MAX_REASON]))
 
 
@@ -167,8 +166,7 @@ async def _uphold(ctx: Ctx) -> None:
 async def _cases(ctx: Ctx) -> None:
     case_id, _ = parse_case(ctx.args)
     if ctx.args.strip() and case_id is None:
-        await ctx.reply(texts.NEED_CASE.format(cmd="案件"))
-        return
+        raise Refusal(texts.NEED_CASE.format(cmd="案件"))
     await ctx.reply(await views.overview(ctx.org, ctx.user_id, case_id))
 
 
