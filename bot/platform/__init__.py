@@ -52,6 +52,12 @@ class Forward:
 Part = Text | Image | Mention | Quote | Forward
 
 
+def pages(forward: Forward) -> list[str]:
+    """A merged message as paged texts, for a platform without merged messages."""
+    n = len(forward.nodes)
+    return [f"（全文 {i}/{n}）\n{node}" if n > 1 else node for i, node in enumerate(forward.nodes, 1)]
+
+
 @dataclass(frozen=True)
 class Target:
     kind: Literal["group", "private"]
@@ -214,8 +220,25 @@ def display_name(user_id: str) -> str | None:
     return _names(user_id)
 
 
+@dataclass(frozen=True)
+class Capabilities:
+    """What a platform can do; features that need something off degrade and say why."""
+
+    group_messages_visible: bool = True  # the bot sees every group message, not only @s
+    recall_others: bool = True  # recall others' messages (as admin, where the platform allows)
+    mute: bool = True
+    private_chat: bool = True
+    member_list: bool = True
+    merged_forward: bool = True  # merged "聊天记录" messages; else Forward goes out as paged text
+    files: bool = True
+
+
+ALL = Capabilities()
+
+
 class Port(Protocol):
     bot_id: str
+    capabilities: Capabilities
 
     async def send(self, target: Target, parts: Sequence[Part]) -> str | None: ...
 
@@ -239,10 +262,26 @@ class Port(Protocol):
 
 
 _FACTORIES: dict[type[Bot], Callable[[Bot], Port]] = {}
+_CAPABILITIES: dict[type[Bot], Capabilities] = {}
 
 
-def register(bot_class: type[Bot], factory: Callable[[Bot], Port]) -> None:
+def register(bot_class: type[Bot], factory: Callable[[Bot], Port], capabilities: Capabilities = ALL) -> None:
     _FACTORIES[bot_class] = factory
+    _CAPABILITIES[bot_class] = capabilities
+
+
+def capabilities_of(bot: Bot) -> Capabilities:
+    """What the bot's platform can do (everything, for a bot no platform module registered)."""
+    for cls in type(bot).__mro__:
+        caps = _CAPABILITIES.get(cls)  # type: ignore[arg-type]
+        if caps is not None:
+            return caps
+    return ALL
+
+
+def registered_capabilities() -> dict[type[Bot], Capabilities]:
+    """Every registered platform's Bot class and what it can do (for /状态 and /帮助)."""
+    return dict(_CAPABILITIES)
 
 
 def port_for(bot: Bot) -> Port:

@@ -18,6 +18,7 @@ from nonebot.compat import type_validate_python
 from nonebot.exception import ApiNotAvailable
 
 from bot.platform import (
+    Capabilities,
     Forward,
     Image,
     Inbound,
@@ -32,6 +33,7 @@ from bot.platform import (
     Target,
     Text,
     display_name,
+    pages,
     note_members,
     register,
     register_inbound,
@@ -102,7 +104,13 @@ def _unknown_id(e: Exception) -> bool:
     return "Get Uid Error" in _answer_text(getattr(e.__cause__, "info", None))
 
 
+# NapCat does all of these (recall only as admin, within QQ's time limit; see NAPCAT.md).
+CAPABILITIES = Capabilities()
+
+
 class OneBotV11Port:
+    capabilities = CAPABILITIES
+
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
         self.bot_id = bot.self_id
@@ -149,6 +157,11 @@ class OneBotV11Port:
     async def send(self, target: Target, parts: Sequence[Part]) -> str | None:
         forwards = [p for p in parts if isinstance(p, Forward)]
         if len(forwards) == 1 and len(parts) == 1:
+            if not self.capabilities.merged_forward:
+                sent = None
+                for page in pages(forwards[0]):
+                    sent = await self.send(target, [Text(page)])
+                return sent
             return await self._send_forward(target, forwards[0])
         if target.kind == "group":
             gid = int(target.id)
@@ -362,5 +375,5 @@ def unreadable_sender(bot: BaseBot, event: Event) -> str | None:
     return None if user_id == bot.self_id else user_id
 
 
-register(Bot, OneBotV11Port)  # type: ignore[arg-type]
+register(Bot, OneBotV11Port, CAPABILITIES)  # type: ignore[arg-type]
 register_inbound(Bot, inbound, unreadable_sender)
