@@ -16,7 +16,7 @@ from nonebot.adapters import Bot, Event
 from nonebot.matcher import current_bot, current_event
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot import db, flows, runtime
+from bot import citizen, db, flows, runtime
 from bot.commands import Hook, registry
 from bot.context import Ctx, MessageCtx
 from bot.errors import Refusal, unsaved_text
@@ -81,11 +81,15 @@ async def handle(bot: Bot, msg: Inbound) -> None:
         # the command (in groups it would be ordinary chat).
         parsed = registry.parse_bare(text)
         if parsed is None:
-            await _guard(ctx, "hint", ctx.reply(PRIVATE_HINT))
+            # Another plugin's matcher answering it (it runs beside this one): no greeting.
+            if not (isinstance(msg.raw, Event) and await citizen.handled_elsewhere(bot, msg.raw)):
+                await _guard(ctx, "hint", ctx.reply(PRIVATE_HINT))
             return
     cmd, name, args = parsed
     ctx = Ctx(bot=bot, msg=msg, text=text, org=org, command=cmd, args=args)
     if cmd is None:
+        if citizen.claims_command(name):
+            return  # another plugin's command: it answers
         await _guard(ctx, "unknown", ctx.reply(f"没有 /{name[:12]} 这个命令。发送 /帮助 查看可用的命令。"))
         return
     if ctx.scene not in cmd.scenes:

@@ -208,3 +208,59 @@ async def test_a_refusal_is_answered_once_with_its_text_and_never_logged(app: Ap
     assert "Refusal" not in logged
     assert "存不上 failed in group chat: OperationalError" in logged  # the database failure, by class name
     assert SORRY not in logged
+
+
+@pytest.fixture
+def weather_plugin():  # type: ignore[no-untyped-def]
+    """A real second plugin loaded into the app; its matchers go again afterwards (the bot's
+    own hot path keeps exactly one matcher, tests/test_hot_path.py)."""
+    import nonebot
+    from nonebot.matcher import matchers
+
+    from bot import citizen
+
+    plugin = nonebot.get_plugin("weather") or nonebot.load_plugin("tests.fake_plugins.weather")
+    assert plugin is not None
+    added = [m for m in plugin.matcher if m not in matchers.get(m.priority, [])]
+    for m in added:
+        matchers[m.priority].append(m)
+    from tests.fake_plugins import weather
+
+    yield weather
+    for m in plugin.matcher:
+        if m in matchers.get(m.priority, []):
+            matchers[m.priority].remove(m)
+    assert "天气" not in citizen.claimed_commands()
+
+
+async def test_another_plugins_command_gets_only_its_answer(app: App, db, weather_plugin) -> None:  # type: ignore[no-untyped-def]
+    for event in (private_event(WORKER, "/天气"), group_event(40001, WORKER, "/天气 北京")):
+        async with app.test_matcher() as ctx:
+            bot = ctx.create_bot(base=Bot, self_id="10000")
+            ctx.receive_event(bot, event)
+            ctx.should_call_send(event, weather_plugin.WEATHER, result={"message_id": 1})
+            # nonebug fails on any further call: no "没有 /天气 这个命令".
+
+
+async def test_an_unknown_command_is_still_answered_beside_another_plugin(app: App, db, weather_plugin) -> None:  # type: ignore[no-untyped-def]
+    event = private_event(WORKER, "/天器")
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id="10000")
+        ctx.receive_event(bot, event)
+        ctx.should_call_send(event, text("没有 /天器 这个命令。发送 /帮助 查看可用的命令。"), result={"message_id": 1})
+
+
+async def test_private_text_another_plugin_handles_gets_no_greeting(app: App, db, weather_plugin) -> None:  # type: ignore[no-untyped-def]
+    event = private_event(WORKER, "我的快递到了吗")
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id="10000")
+        ctx.receive_event(bot, event)
+        ctx.should_call_send(event, weather_plugin.PARCELS, result={"message_id": 1})
+
+
+async def test_private_text_nothing_handles_still_gets_the_greeting(app: App, db, weather_plugin) -> None:  # type: ignore[no-untyped-def]
+    event = private_event(WORKER, "你好呀")
+    async with app.test_matcher() as ctx:
+        bot = ctx.create_bot(base=Bot, self_id="10000")
+        ctx.receive_event(bot, event)
+        ctx.should_call_send(event, text(PRIVATE_HINT), result={"message_id": 1})
