@@ -168,6 +168,7 @@ class Recall(str, Enum):
     GONE = "gone"  # the platform no longer knows the message (too old, restarted): cannot recall
     NOT_PERMITTED = "not_permitted"  # refused: not an admin, or the author is owner/admin
     UNKNOWN = "unknown"  # no clear answer (timeout, disconnect): it may or may not be gone
+    UNSUPPORTED = "unsupported"  # the platform never lets a bot recall others' messages
 
     def __bool__(self) -> bool:
         return self is Recall.RECALLED
@@ -263,25 +264,65 @@ class Port(Protocol):
 
 _FACTORIES: dict[type[Bot], Callable[[Bot], Port]] = {}
 _CAPABILITIES: dict[type[Bot], Capabilities] = {}
+_CAPABILITIES_BY_TYPE: dict[type, Capabilities] = {}
 
 
-def register(bot_class: type[Bot], factory: Callable[[Bot], Port], capabilities: Capabilities = ALL) -> None:
+_LABELS: dict[type[Bot], str] = {}
+
+
+def register(
+    bot_class: type[Bot], factory: Callable[[Bot], Port], capabilities: Capabilities = ALL, label: str | None = None
+) -> None:
+    """`label`: the platform as people call it ("QQ", "飞书"), for /状态 and /帮助."""
     _FACTORIES[bot_class] = factory
     _CAPABILITIES[bot_class] = capabilities
+    _LABELS[bot_class] = label or bot_class.__name__
+    _CAPABILITIES_BY_TYPE.clear()
+
+
+def capabilities(port: object) -> Capabilities:
+    """What a port's platform can do (a port that says nothing can do everything)."""
+    caps = getattr(port, "capabilities", None)
+    return caps if isinstance(caps, Capabilities) else ALL
 
 
 def capabilities_of(bot: Bot) -> Capabilities:
     """What the bot's platform can do (everything, for a bot no platform module registered)."""
-    for cls in type(bot).__mro__:
-        caps = _CAPABILITIES.get(cls)  # type: ignore[arg-type]
-        if caps is not None:
-            return caps
-    return ALL
+    kind = type(bot)
+    try:
+        return _CAPABILITIES_BY_TYPE[kind]  # screening asks for every group message: one look-up
+    except KeyError:
+        found = next((_CAPABILITIES[c] for c in kind.__mro__ if c in _CAPABILITIES), ALL)  # type: ignore[index]
+        _CAPABILITIES_BY_TYPE[kind] = found
+        return found
 
 
-def registered_capabilities() -> dict[type[Bot], Capabilities]:
-    """Every registered platform's Bot class and what it can do (for /状态 and /帮助)."""
-    return dict(_CAPABILITIES)
+# What is off, and what that means, in the words /状态 and /帮助 use.
+OFF_REASONS: dict[str, str] = {
+    "group_messages_visible": "看不到群里的全部消息，只收到@我的，所以谣言和诈骗筛查在这里关闭",
+    "recall_others": "不能撤回别人的消息，确认违规后请管理员手动删除",
+    "mute": "不能禁言，需要禁言时请管理员手动处理",
+    "private_chat": "不能私聊，诉求和私聊提醒用不了",
+    "member_list": "拿不到群成员名单，只按组织名单核对",
+    "merged_forward": "不支持聊天记录消息，全文改为分页发送",
+    "files": "不能发文件，导出改为文字",
+}
+
+
+def off_lines() -> list[str]:
+    """Per platform in use (a connected account), what is off and why; empty when all is on."""
+    import nonebot
+
+    lines: list[str] = []
+    seen: set[str] = set()
+    for bot in nonebot.get_bots().values():
+        label = next((_LABELS[c] for c in type(bot).__mro__ if c in _LABELS), type(bot).__name__)  # type: ignore[index]
+        if label in seen:
+            continue
+        seen.add(label)
+        caps = capabilities_of(bot)
+        lines += [f"{label}：{why}。" for name, why in OFF_REASONS.items() if not getattr(caps, name)]
+    return lines
 
 
 def port_for(bot: Bot) -> Port:

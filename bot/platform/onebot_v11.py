@@ -375,5 +375,5 @@ def unreadable_sender(bot: BaseBot, event: Event) -> str | None:
     return None if user_id == bot.self_id else user_id
 
 
-register(Bot, OneBotV11Port, CAPABILITIES)  # type: ignore[arg-type]
+register(Bot, OneBotV11Port, CAPABILITIES, "QQ")  # type: ignore[arg-type]
 register_inbound(Bot, inbound, unreadable_sender)

@@ -187,6 +187,8 @@ def help_text(roles: frozenset[Role], scene: Scene, topic: str = "") -> str:
         lines.append("想看更多，发送：" + "、".join(f"/帮助 {t}" for t in topics))
     if scene == "group":
         lines.append("反映诉求请私聊我，内容只有负责的领导能看到，且不会显示你是谁。")
+    if off := platform.off_lines():
+        lines += ["", "这里有些功能用不了：", *off]
     return "\n".join(lines)
 
 
@@ -251,6 +253,8 @@ async def status_text() -> str:
         lines.append(f"QQ：已连上（账号 {'、'.join(bots)}）。")
     else:
         lines.append(NO_CONNECTION)
+    if off := platform.off_lines():
+        lines += ["平台限制：", *off]
     lines.append(f"本次启动以来收到消息：{dispatch.handled} 条")
     if platform.unreadable_count:
         lines.append(f"无法读取的事件：{platform.unreadable_count} 条（多半是 QQ 发来的格式有误；日志里有类型和编号，私聊的已请对方重发）")

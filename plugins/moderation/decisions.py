@@ -156,7 +156,8 @@ async def _confirm(port: Port, org: Org, case: ModerationCase, actor: int, note:
             await notify.send(port, Target.group(case.group_id), [Text(texts.MUTE.format(name=case.author_name, label=label(case.category), duration=dur))])
             await notify.tell_author(port, org, case, f"已禁言 {dur}")
         else:
-            lines.append(f"· {who} 近半年第 {step} 次违规：禁言 {dur} 未成功（{texts.NOT_ADMIN}），请手动处理")
+            why = texts.NOT_ADMIN if enforce.can_mute(port) else texts.MUTE_UNSUPPORTED
+            lines.append(f"· {who} 近半年第 {step} 次违规：禁言 {dur} 未成功（{why}），请手动处理")
             audits.append(audit.entry("mute_failed", actor, case, f"第 {step} 次违规，禁言 {dur} 未成功"))
     else:
         next_minutes = mute_minutes(ladder_of(org, case.group_id), step + 1)

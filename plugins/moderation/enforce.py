@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from nonebot import logger
 
-from bot.platform import Port, Recall
+from bot.platform import Port, Recall, capabilities
 
 
 async def recall(port: Port, message_id: int, group_id: int, author_id: int) -> Recall:
+    if not capabilities(port).recall_others:
+        return Recall.UNSUPPORTED  # not asked at all: the platform has no such action for bots
     try:
         outcome = Recall(await port.recall(str(message_id), group_id=str(group_id), author_id=str(author_id)))
     except Exception as e:  # noqa: BLE001 - timeouts, disconnects: we do not know
@@ -22,10 +24,17 @@ async def recall(port: Port, message_id: int, group_id: int, author_id: int) -> 
 
 
 async def mute(port: Port, group_id: int, user_id: int, seconds: int) -> bool:
-    """Mute for `seconds` (0 lifts a mute); False when the platform refused or failed."""
+    """Mute for `seconds` (0 lifts a mute); False when the platform refused or failed (or has
+    no mute: see `can_mute`)."""
+    if not can_mute(port):
+        return False
     try:
         await port.mute(str(group_id), str(user_id), seconds)
     except Exception as e:  # noqa: BLE001
         logger.warning(f"moderation: mute failed: {type(e).__name__}")
         return False
     return True
+
+
+def can_mute(port: Port) -> bool:
+    return capabilities(port).mute

@@ -16,7 +16,7 @@ from bot import clock
 from bot.context import MessageCtx
 from bot.db import insert_ignore, session
 from bot.org import Org, Role
-from bot.platform import Port, Target, Text
+from bot.platform import Port, Target, Text, capabilities_of
 from plugins.moderation import audit, enforce, notify, texts
 from plugins.moderation.cases import Quoted, open_case
 from plugins.moderation.config import REPORTS_PER_HOUR, label, policy_of
@@ -78,6 +78,8 @@ async def screen_message(ctx: MessageCtx) -> None:
         recent.remember(ctx.message_id, Seen(group_id, ctx.user_id, _name(ctx.org, ctx.user_id, ctx.msg.sender_name), ctx.text))
         if len(ctx.text) < 2 or group_id not in ctx.org.groups or ctx.roles & TRUSTED:
             return
+        if not capabilities_of(ctx.bot).group_messages_visible:
+            return  # only the messages addressed to the bot arrive: screening them would mislead
         screener = await index.get()
         if screener is None:
             return

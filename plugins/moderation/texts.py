@@ -95,6 +95,8 @@ NOT_ADMIN = "我可能不是群管理员，或对方是群主/管理员"
 # Why a recall did not happen, by what the platform answered (Recall in bot/platform).
 RECALL_GONE = "这条消息已无法撤回，请手动删除。"
 RECALL_NOT_PERMITTED = "消息未能撤回：QQ 不允许我撤回（我不是群管理员，或对方是群主/管理员），请手动处理。"
+RECALL_UNSUPPORTED = "消息未能撤回：这个平台不允许机器人撤回别人的消息，请在群里手动删除。"
+MUTE_UNSUPPORTED = "这个平台不支持机器人禁言"
 RECALL_UNKNOWN = "撤回没有得到确认，请到群里看一下，如果消息还在请手动删除。"
 
 
@@ -118,6 +120,8 @@ def recall_failed(outcome: Recall) -> str:
         return RECALL_GONE
     if outcome is Recall.NOT_PERMITTED:
         return RECALL_NOT_PERMITTED
+    if outcome is Recall.UNSUPPORTED:
+        return RECALL_UNSUPPORTED
     return RECALL_UNKNOWN
 
 
