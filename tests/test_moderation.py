@@ -1072,3 +1072,53 @@ async def test_a_refused_recall_of_the_bots_own_message_asks_no_roles(app: App) 
         bot = ctx.create_bot(base=Bot, self_id="10000")
         ctx.should_call_api("delete_msg", {"message_id": 5}, exception=ActionFailed(status="failed", retcode=1200, message=RECALL_TIMEOUT))
         assert await port_for(bot).recall("5", group_id="40001", author_id="10000") is Recall.UNKNOWN
+
+
+# --- platforms that cannot do everything -------------------------------------------------
+
+
+async def test_a_platform_without_recall_or_mute_tells_the_moderator_so(db) -> None:  # type: ignore[no-untyped-def]
+    from bot.platform import Capabilities
+
+    port = FakePort()
+    port.capabilities = Capabilities(recall_others=False, mute=False)  # type: ignore[attr-defined]
+    for text in (RUMOUR, OTHER):
+        await confirm_by_service(port, text)
+    mid = next(_mids)
+    lines = await intake.flag(port, runtime.org(), 40001, MOD, Quoted(mid, WORKER, "张三", "明年开始编外人员全部清退，合同到期一律不续签"), None)
+    assert "· 消息未能撤回：这个平台不允许机器人撤回别人的消息，请在群里手动删除。" in lines
+    assert lines[-1] == "· 张三（30001） 近半年第 3 次违规：禁言 10 分钟 未成功（这个平台不支持机器人禁言），请手动处理"
+    assert [c for c in port.calls if c[0] in ("recall", "mute")] == []  # not even asked
+
+
+class _BlindBot(Bot):
+    """A platform whose bot sees only the group messages addressed to it."""
+
+
+async def test_no_screening_where_group_messages_are_not_visible_and_status_says_so(app: App, db) -> None:  # type: ignore[no-untyped-def]
+    from bot import platform
+    from bot.platform import Capabilities
+    from bot.platform.onebot_v11 import OneBotV11Port
+    from bot.org import Role
+    from plugins.admin.data_source import help_text, status_text
+
+    await confirm_by_service(FakePort(), RUMOUR)
+    platform.register(_BlindBot, OneBotV11Port, Capabilities(group_messages_visible=False), "测试平台")  # type: ignore[arg-type]
+    off = "测试平台：看不到群里的全部消息，只收到@我的，所以谣言和诈骗筛查在这里关闭。"
+    try:
+        async with app.test_matcher() as ctx:
+            bot = ctx.create_bot(base=_BlindBot, self_id="10000")
+            ctx.receive_event(bot, group_event(40001, WORKER, FORWARDED))  # nonebug fails on any API call
+        async with app.test_matcher() as ctx:
+            ctx.create_bot(base=_BlindBot, self_id="10000")
+            assert off in (await status_text()).splitlines()
+            assert off in help_text(frozenset({Role.worker}), "group").splitlines()
+        async with app.test_matcher() as ctx:
+            ctx.create_bot(base=Bot, self_id="10000")
+            assert platform.off_lines() == []  # QQ can do everything: nothing shown
+            assert "用不了" not in help_text(frozenset({Role.worker}), "group")
+    finally:
+        platform._FACTORIES.pop(_BlindBot, None)
+        platform._CAPABILITIES.pop(_BlindBot, None)
+        platform._CAPABILITIES_BY_TYPE.clear()
+    assert len(await rows(db, ModerationCase)) == 1
