@@ -33,11 +33,10 @@ def test_a_new_platform_adopts_capabilities_in_one_line() -> None:
 
 
 async def test_a_merged_message_goes_out_as_paged_text_where_unsupported() -> None:
-    class NoForwardPort(OneBotV11Port):
-        capabilities = Capabilities(merged_forward=False)
-
     bot = _Bot()
-    await NoForwardPort(bot).send(Target.group("40001"), [Forward(("第一段", "第二段"))])  # type: ignore[arg-type]
+    port = OneBotV11Port(bot)  # type: ignore[arg-type]
+    port.capabilities = Capabilities(merged_forward=False)
+    await port.send(Target.group("40001"), [Forward(("第一段", "第二段"))])  # type: ignore[arg-type]
     assert [api for api, _ in bot.calls] == ["send_group_msg", "send_group_msg"]
     assert [str(d["message"]) for _, d in bot.calls] == ["（全文 1/2）\n第一段", "（全文 2/2）\n第二段"]
 

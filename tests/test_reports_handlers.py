@@ -184,3 +184,25 @@ async def test_export_falls_back_to_text_when_the_platform_refuses_files(app: Ap
             StartsWith("抱歉，当前平台不支持发送文件。下面是同样内容的 CSV 文本，复制后保存为 .csv 文件即可用表格软件打开：\n报表,部分,项目,行,列,数值\r\n"),
             result={"message_id": 1},
         )
+
+
+class _NoFilesBot(Bot):
+    """A platform whose bot cannot send files."""
+
+
+async def test_export_sends_text_without_trying_where_the_platform_has_no_files(app: App, db) -> None:  # type: ignore[no-untyped-def]
+    from bot import platform
+    from bot.platform.onebot_v11 import OneBotV11Port
+
+    platform.register(_NoFilesBot, OneBotV11Port, platform.Capabilities(files=False), "测试平台")  # type: ignore[arg-type]
+    try:
+        event = private_event(CADRE, "/导出")
+        async with app.test_matcher() as ctx:
+            bot = ctx.create_bot(base=_NoFilesBot, self_id=BOT)
+            ctx.receive_event(bot, event)
+            # No upload_private_file: nonebug fails on a call not expected here.
+            ctx.should_call_send(event, StartsWith("抱歉，当前平台不支持发送文件。"), result={"message_id": 1})
+    finally:
+        platform._FACTORIES.pop(_NoFilesBot, None)
+        platform._CAPABILITIES.pop(_NoFilesBot, None)
+        platform._CAPABILITIES_BY_TYPE.clear()

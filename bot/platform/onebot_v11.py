@@ -19,6 +19,7 @@ from nonebot.exception import ApiNotAvailable
 
 from bot.platform import (
     Capabilities,
+    capabilities_of,
     Forward,
     Image,
     Inbound,
@@ -114,6 +115,7 @@ class OneBotV11Port:
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
         self.bot_id = bot.self_id
+        self.capabilities = capabilities_of(bot)  # what was registered for this Bot class
 
     async def _guard(self, api: str, call: Awaitable[Any]) -> Any:
         try:

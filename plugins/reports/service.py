@@ -13,7 +13,7 @@ from nonebot import logger
 
 from bot import clock, offload, outbox, runtime
 from bot.org import Role
-from bot.platform import Image, Part, Port, SendFailed, SendUnknown, Target, Text
+from bot.platform import Image, Part, Port, SendFailed, SendUnknown, Target, Text, capabilities
 from plugins.reports import chart
 from plugins.reports.report import (
     PACKAGES,
@@ -156,7 +156,7 @@ async def export(port: Port, user_id: int, period: Period, as_csv: bool = False)
     if data is None:
         data = await offload.run(render_csv, slim, org, packages=PACKAGES)
     what = f"{period.label}{period.title}"
-    send_file = getattr(port, "send_file", None)
+    send_file = getattr(port, "send_file", None) if capabilities(port).files else None
     if send_file is not None:
         try:
             await send_file(Target.private(user_id), name, data)
