@@ -1,11 +1,13 @@
 """Start-up: settings, organisation, NoneBot, plugins, schema upgrade, then run.
 
-Everything that can be wrong with files or settings is checked before NoneBot starts, so a bad
-org file stops start-up with one clear message and nothing half-starts.
+Everything that can be wrong with files or settings is checked before NoneBot runs, so a bad
+data file (bot.checks: the org file here, each plugin's own files) stops start-up with one clear
+message and nothing half-starts.
 """
 
 from __future__ import annotations
 
+import io
 import pkgutil
 import sys
 from collections.abc import Iterator
@@ -13,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from bot import clock, runtime, settings
+from bot import checks, clock, runtime, settings
 from bot.errors import StartupError
 from bot.org import Org, load_org
 
@@ -83,6 +85,9 @@ def load_organisation() -> Org:
     return org
 
 
+checks.register("org", load_organisation)
+
+
 def boot(**overrides: Any) -> Org:
     """Validate files and settings, initialise NoneBot and load every plugin (no network yet)."""
     import nonebot
@@ -92,17 +97,20 @@ def boot(**overrides: Any) -> Org:
     # Before anything logs: nonebot.init prints the whole configuration at DEBUG.
     logs.add_secrets(settings.secret_values())
     logs.install_redaction()
-    logs.install(overrides.get("log_level") or settings.env("LOG_LEVEL") or "INFO")
+    level = overrides.get("log_level") or settings.env("LOG_LEVEL") or "INFO"
+    # NoneBot's and the plugins' start-up lines are held back until every data file has
+    # passed: a bad file then shows as its one line, not at the end of a page of log.
+    held = io.StringIO()
+    logs.install(level, sink=held)
     settings.check_exposure()
-    org = load_organisation()
-    from bot import materials
-
-    materials.load_configured()  # a bad material stops start-up like a bad org file
     logs.add_secrets([settings.secret_key().hex()])  # generated or validated now, not at the first concern
     nonebot.init(**(nonebot_config() | overrides))
     install_adapter()
-    load_plugins()
-    return org
+    load_plugins()  # nothing connects yet; each plugin registers its data files' checks
+    checks.run_all()  # the org file first, then every plugin's files
+    sys.stdout.write(held.getvalue())
+    logs.install(level)
+    return runtime.org()
 
 
 def install_adapter() -> None:

@@ -9,7 +9,7 @@ require("nonebot_plugin_orm")
 require("nonebot_plugin_apscheduler")
 
 import bot.platform.onebot_v11  # noqa: E402,F401 - registers the OneBot v11 port
-from bot import orgfile, outbox, runtime, schedule, watch  # noqa: E402,F401 - schedule installs the ticks
+from bot import orgfile, outbox, runtime, schedule  # noqa: E402,F401 - schedule installs the ticks
 from bot.orgsync import sync_org  # noqa: E402
 
 driver = get_driver()
@@ -36,12 +36,6 @@ def _seconds(name: str, default: float) -> float:
 async def _watch_org_file() -> None:
     """Every process follows hand edits of the org file and the console's write-backs."""
     await orgfile.reload_if_changed()
-
-
-@schedule.tick("materials_folder", seconds=10)
-async def _watch_materials() -> None:
-    """Hand edits of the materials folder and materials saved from the console, in every process."""
-    watch.reload_materials(only_if_changed=True)
 
 
 @driver.on_startup

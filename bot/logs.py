@@ -121,7 +121,9 @@ def _filter(record: Record) -> bool:
     return not (_DISPATCHER in message and (message.startswith("Event will be handled by") or message.endswith("running complete")))
 
 
-def install(level: str | int | None = None) -> None:
+def install(level: str | int | None = None, sink: Any = None) -> None:
+    """NoneBot's log handler, on stdout unless `sink` is given (bot.app holds start-up
+    chatter until the data files have passed their checks)."""
     import nonebot
     import nonebot.log
 
@@ -135,4 +137,4 @@ def install(level: str | int | None = None) -> None:
         level = int(level) if level.isdigit() else level.upper()
     # The handler's own level (NoneBot registers level 0 and filters later) lets loguru drop
     # DEBUG/TRACE calls before building a record: NoneBot makes several per message.
-    nonebot.log.logger_id = logger.add(sys.stdout, level=level, diagnose=False, filter=_filter, format=default_format)
+    nonebot.log.logger_id = logger.add(sink or sys.stdout, level=level, diagnose=False, filter=_filter, format=default_format)

@@ -46,7 +46,7 @@ def pytest_configure(config: pytest.Config) -> None:
     import nonebot.log
     from nonebot import logger
 
-    from bot import app, logs, materials
+    from bot import app, checks, logs
 
     config.stash[NONEBOT_INIT_KWARGS] = NONEBOT_CONFIG
     logs.install_redaction()
@@ -54,10 +54,9 @@ def pytest_configure(config: pytest.Config) -> None:
     # configured level, captured per test like any output) once everything is loaded.
     logger.remove(nonebot.log.logger_id)
     nonebot.init(**NONEBOT_CONFIG)
-    app.load_organisation()
-    materials.load_configured()
     app.install_adapter()
     app.load_plugins()
+    checks.run_all()  # the org file and every plugin's data files, as bot.app.boot does
     logs.install()
 
 

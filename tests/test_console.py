@@ -432,7 +432,7 @@ def library_copy(tmp_path):  # type: ignore[no-untyped-def]
     """The study test materials in a folder of their own, so the console may add to it."""
     import shutil
 
-    from bot import materials, watch
+    from plugins.study import materials, watch
     from tests.conftest import ROOT
 
     folder = tmp_path / "materials"
@@ -464,7 +464,7 @@ async def ask(app: App, user: int, words: str) -> str:
 
 
 async def test_cadre_writes_a_material_with_a_quiz_previews_it_and_it_is_in_chat_at_once(app: App, db, web: httpx.AsyncClient, console_on: None, library_copy) -> None:  # type: ignore[no-untyped-def]
-    from bot import materials
+    from plugins.study import materials
 
     await login(app, web, PAY_LEADER)
     page = await web.get("/console/materials")

@@ -13,10 +13,10 @@ from sqlalchemy import select, update
 from bot import clock, runtime
 from bot.models import Outbox
 from bot.org import load_org
-from bot import materials
+from plugins.study import materials
 from plugins.study import data_source, points, posting
 from plugins.study.data_source import Where
-from bot.materials import Library, load_library
+from plugins.study.materials import Library, load_library
 from plugins.study.models import StudyQuizSession
 from tests.conftest import ROOT
 

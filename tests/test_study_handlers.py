@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 from bot import clock
 from bot.dispatch import PRIVATE_HINT
 from bot.models import Outbox
-from bot import materials
+from plugins.study import materials
 from plugins.study import posting
-from bot.materials import load_library
+from plugins.study.materials import load_library
 from plugins.study.models import StudyCheckin, StudyQuizSession
 from tests.conftest import ROOT
 from tests.helpers import group_event, private_event, text

@@ -10,7 +10,7 @@ import pytest
 from bot.errors import StartupError
 from bot.org import Study, load_org
 from plugins.study import timing
-from bot.materials import Library, Period, chunks, load_library, plain
+from plugins.study.materials import Library, Period, chunks, load_library, plain
 from tests.conftest import ROOT
 
 TEST_MATERIALS = ROOT / "tests" / "data" / "study_materials"

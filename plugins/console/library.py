@@ -1,8 +1,8 @@
 """Materials written or uploaded in the console: the same library and the same rules as files.
 
 A material made in the console becomes a Markdown file with YAML front matter in the materials
-folder (LIANXIN_MATERIALS), checked by `bot.materials.load_material` and the library's cross
-checks before it replaces anything; the folder is watched (bot.watch), so every process that
+folder (LIANXIN_MATERIALS), checked by `plugins.study.materials.load_material` and the library's cross
+checks before it replaces anything; the folder is watched (plugins.study.watch), so every process that
 shares it, and hand edits, are picked up without a restart.
 """
 
@@ -19,9 +19,9 @@ from typing import Any
 
 import yaml
 
-from bot import materials
+from plugins.study import materials
 from bot.errors import StartupError
-from bot.materials import LETTERS, MAX_ID, Material
+from plugins.study.materials import LETTERS, MAX_ID, Material
 
 _UNSAFE = re.compile(r'[\\/:*?"<>|\s\x00-\x1f]+')
 MAX_BODY = 20000
@@ -233,7 +233,7 @@ def save(draft: Draft, *, replace: bool) -> Material:
         from bot.orgfile import READ_ONLY
 
         raise MaterialError(READ_ONLY.replace("这次没有保存。", "")) from None
-    from bot import watch
+    from plugins.study import watch
 
     watch.reload_materials()
     found = materials.library().by_id(draft.file_id())

@@ -18,12 +18,13 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from nonebot import logger
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot import clock, materials, offload, orgfile, runtime, watch
+from bot import clock, offload, orgfile, runtime
 from bot.errors import Refusal, StartupError
 from bot.org import ROLE_NAMES, Role
 from bot.platform import NotConnected
 from plugins.concerns import leader
 from plugins.console import auth, cases, clarify, library, orgedit, queue, roster
+from plugins.study import materials, watch
 
 router = APIRouter(prefix="/console")
 _env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(default=True))

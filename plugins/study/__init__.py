@@ -1,7 +1,8 @@
 """Study day (学习日): materials on schedule through the outbox, check-in, quiz, points, ranking.
 
 Handlers are thin: they turn the chat context into a `Where` and call `data_source`; the tick
-calls `posting`. Materials (bot/materials.py) are validated by bot.app before NoneBot starts.
+calls `posting`. Materials (materials.py) are checked at start-up through bot.checks, and the
+folder is watched for edits (watch.py).
 """
 
 from __future__ import annotations
@@ -10,14 +11,13 @@ from datetime import datetime
 
 from nonebot.plugin import PluginMetadata
 
-from bot import flows, schedule
+from bot import checks, flows, schedule
 from bot.commands import command, on_private_message
 from bot.context import Ctx, MessageCtx
 from bot.org import Group, Role
 from bot.platform import Forward, Target
-from bot import materials
 from bot.text import clean
-from plugins.study import data_source, posting
+from plugins.study import data_source, materials, posting, watch
 from plugins.study import section as report_section
 from plugins.study.data_source import Where
 
@@ -29,6 +29,14 @@ __plugin_meta__ = PluginMetadata(
 
 report_section.register()
 
+# A bad material stops start-up like a bad org file: found by the deployer, not at 09:00.
+checks.register("materials", materials.load_configured)
+
+
+@schedule.tick("materials_folder", seconds=10)
+async def _watch_materials() -> None:
+    """Hand edits of the materials folder and materials saved from the console, in every process."""
+    watch.reload_materials(only_if_changed=True)
 
 
 def where(ctx: MessageCtx) -> Where:

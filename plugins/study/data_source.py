@@ -21,7 +21,7 @@ from bot.db import insert_ignore, session
 from bot.text import clean
 from bot.org import Group
 from plugins.study import points
-from bot.materials import LETTERS, Library, Material, Period, Question
+from plugins.study.materials import LETTERS, Library, Material, Period, Question
 from plugins.study.models import StudyCheckin, StudyQuizSession
 from plugins.study.posting import how_to_take_part
 

@@ -34,7 +34,7 @@ from bot.models import Outbox
 from bot.org import Group, Org, Role
 from bot.platform import Forward, NotConnected, Part, SendFailed, SendUnknown, Target, Text, port_by_id
 from plugins.study import points
-from bot.materials import NODE_CHARS, Library, Material, Period, chunks, library
+from plugins.study.materials import NODE_CHARS, Library, Material, Period, chunks, library
 from plugins.study.models import StudyCheckin
 from plugins.study.timing import catch_up_today, held_soon, held_today
 

@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from nonebot import logger
 
 from bot.org import Study
-from bot.materials import Kind, Library, Material, Period
+from plugins.study.materials import Kind, Library, Material, Period
 
 CATCH_UP_DAYS = 3
 _MAX_SHIFT = 40  # Spring Festival plus a weekend is well under this

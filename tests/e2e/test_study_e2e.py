@@ -199,6 +199,6 @@ async def test_bad_material_stops_start_up_with_a_clear_message(tmp_path: Path) 
     out = proc.output()
     assert code == 2, out
     lines = [line for line in out.splitlines() if line.strip()]
-    # Materials are checked before NoneBot starts: the one line is the whole output.
+    # Materials are checked before anything connects: the one line is the whole output.
     assert lines == [f"连心无法启动：学习材料 {bad} 有误：quiz[0].answer：答案 C 超出选项范围（共 2 个选项，应为 A–B）"], out
     assert "Traceback" not in out and "Failed to import" not in out and not (tmp_path / "bot.db").exists()

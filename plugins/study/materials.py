@@ -501,7 +501,7 @@ def load_configured() -> Library:
     explicit = settings.env("LIANXIN_MATERIALS") is not None
     lib = load_library(settings.materials_path(), required=explicit)
     use(lib)
-    from bot import watch
+    from plugins.study import watch
 
     watch.remember(lib)
     return lib

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from nonebot import logger
 
-from bot import materials
+from plugins.study import materials
 from bot.errors import StartupError
 
 
