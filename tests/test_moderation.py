@@ -1122,3 +1122,54 @@ async def test_no_screening_where_group_messages_are_not_visible_and_status_says
         platform._CAPABILITIES.pop(_BlindBot, None)
         platform._CAPABILITIES_BY_TYPE.clear()
     assert len(await rows(db, ModerationCase)) == 1
+
+
+# --- start-up checks of the moderation files ----------------------------------------------------
+
+
+def test_start_up_checks_include_lexicons_and_clarifications() -> None:
+    from bot import checks
+
+    assert {"org", "lexicons", "clarifications"} <= set(checks.names())
+    assert checks.names()[0] == "org"
+
+
+def test_unreadable_lexicon_stops_the_start_up_check_but_only_warns_at_run_time(tmp_path: Path) -> None:
+    from bot.errors import StartupError
+    from plugins.moderation.config import load_lexicons
+
+    (tmp_path / "fraud.txt").write_text("刷单返利\n", encoding="utf-8")
+    (tmp_path / "abuse.txt").write_bytes("骂人\n".encode("gbk"))
+    with pytest.raises(StartupError, match=r"^词表文件 .*abuse\.txt 无法读取"):
+        load_lexicons(tmp_path, strict=True)
+    assert load_lexicons(tmp_path) == [("刷单返利", "fraud")]  # an edit while running: the rest still apply
+
+
+def test_missing_lexicon_folder_named_by_the_setting_stops_start_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.errors import StartupError
+    from plugins.moderation.config import load_lexicons
+
+    monkeypatch.setenv("LIANXIN_LEXICONS", str(tmp_path / "nope"))
+    with pytest.raises(StartupError, match="词表目录 .*nope 不存在"):
+        load_lexicons(strict=True)
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("---\ntitle: 工资\nkeywords: [工资\n---\n工资按时发放。\n", " 的前置信息不是有效的 YAML 第 4 行"),
+        ("---\ntitle: 工资\n---\n工资按时发放。\n", "：开头的 YAML 要写 title（标题）和 keywords"),
+        ("---\ntitle: 工资\nkeywords: [工资]\n---\n" + "长" * 2000 + "\n", "：正文要有完整的句子"),
+    ],
+    ids=["yaml", "no keywords", "no whole sentence"],
+)
+def test_bad_clarification_stops_the_start_up_check_naming_the_file(tmp_path: Path, text: str, problem: str) -> None:
+    from bot.errors import StartupError
+    from plugins.moderation.config import load_clarifications
+
+    bad = tmp_path / "pay.md"
+    bad.write_text(text, encoding="utf-8")
+    with pytest.raises(StartupError) as e:
+        load_clarifications(tmp_path, strict=True)
+    assert str(e.value).startswith(f"辟谣文本 {bad}{problem}") and "\n" not in str(e.value)
+    assert load_clarifications(tmp_path) == []  # at run time a bad file is skipped

@@ -1,19 +1,17 @@
 """关怀与文化: birthday and festival greetings, /表扬 (commendations), /建议 (献一策).
 
 Handlers are thin: they parse the message and call plain async functions in greet, commend
-and suggest. Greeting texts are validated here, at import, so a bad file stops start-up.
+and suggest. Greeting texts are checked at start-up (bot.checks), so a bad file stops it.
 """
 
 from __future__ import annotations
 
-import sys
-
 from nonebot.plugin import PluginMetadata
 
-from bot import schedule
+from bot import checks, schedule
 from bot.commands import command
 from bot.context import Ctx, MessageCtx
-from bot.errors import StartupError, when_not_saved
+from bot.errors import when_not_saved
 from bot.org import Role
 from bot.platform import Forward, Target
 from bot.text import clean, parse_int
@@ -27,13 +25,8 @@ __plugin_meta__ = PluginMetadata(
     usage="/表扬 @某人 事迹 /建议 内容 /审核 /通过 /退回 /建议汇总",
 )
 
-try:
-    greetings.configured()
-except StartupError as e:
-    # NoneBot logs and skips a plugin whose import raises; a bad greetings file must stop
-    # start-up instead, with the one line bot/app.py prints for a bad org file.
-    print(f"连心无法启动：{e}", file=sys.stderr, flush=True)
-    raise SystemExit(2) from None
+# A bad greetings file stops start-up (bot.checks), not the birthday post at 09:00.
+checks.register("greetings", greetings.configured)
 
 report_section.register()
 

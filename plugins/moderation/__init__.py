@@ -17,13 +17,13 @@ from collections.abc import Awaitable, Callable
 from nonebot import get_driver, logger
 from nonebot.plugin import PluginMetadata
 
-from bot import schedule
+from bot import checks, schedule
 from bot.commands import command, on_group_message
 from bot.context import Ctx, MessageCtx
 from bot.errors import Refusal
 from bot.org import Role
 from bot.text import clean, parse_int
-from plugins.moderation import appeals, decisions, intake, texts, views
+from plugins.moderation import appeals, config, decisions, intake, texts, views
 from plugins.moderation import section as report_section
 from plugins.moderation.cases import Quoted
 from plugins.moderation.index import index
@@ -35,6 +35,11 @@ __plugin_meta__ = PluginMetadata(
 )
 
 report_section.register()
+
+# A lexicon or clarification that cannot be used stops start-up (bot.checks) rather than being
+# skipped with a warning nobody reads.
+checks.register("lexicons", lambda: config.load_lexicons(strict=True))
+checks.register("clarifications", lambda: config.load_clarifications(strict=True))
 
 MAX_NOTE = 1000
 MAX_REASON = 500

@@ -17,6 +17,7 @@ import yaml
 from nonebot import logger
 
 from bot import settings
+from bot.errors import StartupError
 from bot.org import Group, Org
 from plugins.moderation.normalise import normalise
 
@@ -88,17 +89,27 @@ def clarification_dir() -> Path:
     return _folder("LIANXIN_CLARIFICATIONS", "clarifications")
 
 
-def load_lexicons(folder: Path | None = None) -> list[tuple[str, str]]:
-    """(phrase, category) from every `<category>.txt`: one phrase a line, `#` comments."""
+def load_lexicons(folder: Path | None = None, *, strict: bool = False) -> list[tuple[str, str]]:
+    """(phrase, category) from every `<category>.txt`: one phrase a line, `#` comments.
+
+    `strict` (the start-up check) raises StartupError for a file that cannot be read, and for a
+    folder named by LIANXIN_LEXICONS that does not exist; otherwise such a file is skipped with
+    a warning (an edit made while the bot runs).
+    """
+    explicit = folder is None and bool(settings.env("LIANXIN_LEXICONS"))
     folder = folder or lexicon_dir()
     out: list[tuple[str, str]] = []
     if not folder.is_dir():
+        if strict and explicit:
+            raise StartupError(f"词表目录 {folder} 不存在（LIANXIN_LEXICONS 指定的路径）")
         logger.warning(f"moderation: no lexicon folder at {folder}; only per-group phrases apply")
         return out
     for path in sorted(folder.glob("*.txt")):
         try:
             lines = path.read_text(encoding="utf-8").splitlines()
         except (OSError, UnicodeDecodeError) as e:
+            if strict:
+                raise StartupError(f"词表文件 {path} 无法读取（应为 UTF-8 编码的文本）：{type(e).__name__}") from None
             logger.warning(f"moderation: cannot read {path}: {type(e).__name__}")
             continue
         for line in lines:
@@ -123,33 +134,53 @@ class Clarification:
         return fit(dedupe_sentences(f"【辟谣】{self.title}\n{reflow(self.body)}"), MAX_GROUP_POST) or ""
 
 
-def load_clarifications(folder: Path | None = None) -> list[Clarification]:
-    """`*.md` with YAML front matter (`title`, `keywords`); bad files are skipped with a warning."""
+def load_clarifications(folder: Path | None = None, *, strict: bool = False) -> list[Clarification]:
+    """`*.md` with YAML front matter (`title`, `keywords`).
+
+    `strict` (the start-up check) raises StartupError naming the first bad file; otherwise a
+    bad file is skipped with a warning (an edit made while the bot runs, the console's check).
+    """
     folder = folder or clarification_dir()
     out: list[Clarification] = []
     if not folder.is_dir():
         return out
     for path in sorted(folder.glob("*.md")):
         try:
-            raw = path.read_text(encoding="utf-8")
-            _, front, body = raw.split("---", 2) if raw.startswith("---") else ("", "", raw)
-            meta = yaml.safe_load(front) or {}
-            title = str(meta["title"]).strip()
-            keywords = tuple(str(k).strip() for k in meta.get("keywords") or [] if str(k).strip())
-            if not title or not body.strip() or not keywords:
-                raise ValueError("needs title, keywords and a body")
-        except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, yaml.YAMLError) as e:
-            logger.warning(f"moderation: skipped clarification {path.name}: {type(e).__name__}")
+            c = read_clarification(path)
+        except StartupError as e:
+            if strict:
+                raise
+            logger.warning(f"moderation: skipped clarification: {e}")
             continue
-        c = Clarification(path.stem, title, keywords, body.strip())
-        whole = dedupe_sentences(f"【辟谣】{title}\n{reflow(body)}")
-        if not c.text():
-            logger.warning(f"moderation: skipped clarification {path.name}: no sentence end within {MAX_GROUP_POST} characters")
-            continue
-        if len(c.text()) < len(whole):
+        if len(c.text()) < len(dedupe_sentences(f"【辟谣】{c.title}\n{reflow(c.body)}")):
             logger.warning(f"moderation: clarification {path.name} is longer than {MAX_GROUP_POST} characters; posting it up to the last whole sentence")
         out.append(c)
     return out
+
+
+def read_clarification(path: Path) -> Clarification:
+    where = f"辟谣文本 {path}"
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise StartupError(f"{where} 无法读取（应为 UTF-8 编码的文本）：{type(e).__name__}") from None
+    _, front, body = raw.split("---", 2) if raw.startswith("---") else ("", "", raw)
+    try:
+        meta = yaml.safe_load(front) or {}
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        pos = f"第 {mark.line + 1} 行" if mark else ""  # the front matter starts on the file's first line
+        raise StartupError(f"{where} 的前置信息不是有效的 YAML {pos}：{getattr(e, 'problem', e)}") from None
+    title = str(meta.get("title") or "").strip() if isinstance(meta, dict) else ""
+    words = meta.get("keywords") if isinstance(meta, dict) else None
+    words = [words] if isinstance(words, str) else words
+    keywords = tuple(str(k).strip() for k in words if str(k).strip()) if isinstance(words, list) else ()
+    if not title or not body.strip() or not keywords:
+        raise StartupError(f"{where}：开头的 YAML 要写 title（标题）和 keywords（关键词列表），之后是正文")
+    c = Clarification(path.stem, title, keywords, body.strip())
+    if not c.text():
+        raise StartupError(f"{where}：正文要有完整的句子（以句号等结尾），而且第一句不能超过 {MAX_GROUP_POST} 字")
+    return c
 
 
 # --- text posted to a group ------------------------------------------------------------

@@ -160,3 +160,41 @@ async def test_private_replies_reach_a_non_friend_through_a_shared_group(tmp_pat
         assert call.params.get("group_id") == 40001
         answer = await call.answered()
         assert answer["status"] == "ok", answer
+
+
+def _broken_greetings(tmp_path: Path) -> tuple[str, Path, str]:
+    folder = tmp_path / "greetings"
+    shutil.copytree(REPO_ROOT / "data" / "greetings", folder)
+    bad = folder / "birthday.yaml"
+    bad.write_text("templates:\n  - '{name}，生日快乐'\n  - '{nmae}，生日快乐'\n", encoding="utf-8")
+    return "LIANXIN_GREETINGS", folder, f"问候语文件 {bad}：templates 第 2 条用了不认识的占位符 {{nmae}}"
+
+
+def _broken_lexicon(tmp_path: Path) -> tuple[str, Path, str]:
+    folder = tmp_path / "lexicons"
+    folder.mkdir()
+    bad = folder / "abuse.txt"
+    bad.write_bytes("骂人\n".encode("gbk"))
+    return "LIANXIN_LEXICONS", folder, f"词表文件 {bad} 无法读取（应为 UTF-8 编码的文本）"
+
+
+def _broken_clarification(tmp_path: Path) -> tuple[str, Path, str]:
+    folder = tmp_path / "clarifications"
+    folder.mkdir()
+    bad = folder / "pay.md"
+    bad.write_text("---\ntitle: 工资传言\nkeywords: [工资\n---\n工资按时发放。\n", encoding="utf-8")
+    return "LIANXIN_CLARIFICATIONS", folder, f"辟谣文本 {bad} 的前置信息不是有效的 YAML 第 4 行"
+
+
+@pytest.mark.parametrize("broken", [_broken_greetings, _broken_lexicon, _broken_clarification], ids=["greetings", "lexicon", "clarification"])
+async def test_a_broken_data_file_stops_startup_with_one_line_naming_it(tmp_path: Path, broken) -> None:  # type: ignore[no-untyped-def]
+    setting, folder, expected = broken(tmp_path)
+    proc = BotProcess(bot_env(tmp_path, **{setting: str(folder)}), log_dir=tmp_path)
+    proc.start()
+    code = await proc.wait_exit(timeout=30)
+    out = proc.output()
+    assert code == 2, out
+    lines = [line for line in out.splitlines() if line.strip()]
+    assert len(lines) == 1, out
+    assert lines[0].startswith(f"连心无法启动：{expected}"), out
+    assert "Traceback" not in out and "Failed to import" not in out and not (tmp_path / "bot.db").exists()
