@@ -10,14 +10,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-import datetime as dt
-from datetime import time
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
 
 from bot.errors import StartupError
 
@@ -41,7 +39,6 @@ ROLE_NAMES: dict[Role, str] = {
 }
 
 _BIRTHDAY = re.compile(r"^(农历)?(\d{4})-(\d{2})-(\d{2})$")
-_TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 Id = Annotated[int, Field(gt=0)]
 
@@ -92,112 +89,12 @@ class Person(_Strict):
         return value
 
 
-class Study(_Strict):
-    day: int = Field(default=5, ge=1, le=31)
-    time: str = "09:00"
-    # How often: monthly (the `day` of every month), biweekly (`day` and `day`+14 of every
-    # month), quarterly (`day` of January, April, July, October). Chinese spellings accepted.
-    every: str = "monthly"
-    # keep: post on the day even on a weekend or holiday; next_workday: move to the next
-    # working day by chinese-calendar (weekends only where it has no data for the year).
-    holiday: str = "keep"
-
-    @field_validator("time")
-    @classmethod
-    def _time(cls, value: str) -> str:
-        if not _TIME.match(value):
-            raise ValueError('时间格式应为 "HH:MM"，例如 "09:00"')
-        return value
-
-    @field_validator("every", mode="before")
-    @classmethod
-    def _every(cls, value: Any, info: Any) -> str:
-        names = {"monthly": "monthly", "每月": "monthly", "biweekly": "biweekly", "每两周": "biweekly",
-                 "quarterly": "quarterly", "每季度": "quarterly"}
-        if not isinstance(value, str) or value.strip() not in names:
-            raise ValueError("every 应为 monthly（每月）、biweekly（每两周）或 quarterly（每季度）")
-        day = info.data.get("day", 5)
-        # The second post of a biweekly month is day+14, which must exist in every month.
-        if names[value.strip()] == "biweekly" and isinstance(day, int) and day > 14:
-            raise ValueError(f"every: biweekly 时 day 应在 1–14 之间（第二次为 day+14 号），当前为 {day}")
-        return names[value.strip()]
-
-    @field_validator("holiday", mode="before")
-    @classmethod
-    def _holiday(cls, value: Any) -> str:
-        names = {"keep": "keep", "不顺延": "keep", "next_workday": "next_workday", "顺延": "next_workday"}
-        if not isinstance(value, str) or value.strip() not in names:
-            raise ValueError("holiday 应为 keep（节假日照常推送）或 next_workday（顺延到下一个工作日）")
-        return names[value.strip()]
-
-    @property
-    def at(self) -> dt.time:  # `time` here is the field above
-        h, m = self.time.split(":")
-        return time(int(h), int(m))
-
-
 class Group(_Strict):
     id: Id
     name: str = Field(min_length=1)
     department: str | None = None
-    study: Study | None = None
     moderators: list[Id] = []
     tags: list[str] = []
-
-    class Moderation(_Strict):
-        """Optional `moderation:` of a group (plugins/moderation); absent means the defaults."""
-
-        # notify: tell the moderators; recall: recall the message as well, then tell them.
-        policy: str = "notify"
-        # Banned phrases for this group only, on top of the shipped lists in data/lexicons/.
-        banned: list[str] = []
-        # Warn ladder in minutes for the 1st, 2nd, 3rd… confirmed violation (0 = a warning
-        # only); past the end the last step repeats. None = the plugin's default.
-        ladder: list[int] | None = None
-
-        @field_validator("policy")
-        @classmethod
-        def _policy(cls, value: str) -> str:
-            if value not in ("notify", "recall"):
-                raise ValueError('policy 应为 "notify"（只通知管理员）或 "recall"（撤回并通知）')
-            return value
-
-        @field_validator("banned")
-        @classmethod
-        def _banned(cls, value: list[str]) -> list[str]:
-            if any(not p.strip() for p in value):
-                raise ValueError("banned 中有空词")
-            return value
-
-        @field_validator("ladder")
-        @classmethod
-        def _ladder(cls, value: list[int] | None) -> list[int] | None:
-            if value is not None and (not value or any(m < 0 or m > 43200 for m in value)):
-                raise ValueError("ladder 应为分钟数的列表，每项 0 到 43200（30 天），0 表示只警告")
-            return value
-
-    moderation: Moderation | None = None
-
-
-class ConcernPolicy(_Strict):
-    """Deadlines and limits for anonymous concerns (all optional)."""
-
-    ack_days: int = Field(default=2, ge=1, le=30)  # working days to acknowledge
-    reply_days: int = Field(default=7, ge=1, le=60)  # working days from acknowledgement to a reply
-    ack_ceiling_days: int = Field(default=7, ge=1, le=60)  # calendar days: acknowledged by then, whatever
-    feedback_ceiling_days: int = Field(default=90, ge=7, le=365)  # calendar days: closed by then
-    escalation_step_days: int = Field(default=1, ge=1, le=10)  # working days between escalation steps
-    retention_days: int = Field(default=90, ge=1, le=3650)  # after closing: reply route destroyed, text purged
-    digest_minutes: int = Field(default=30, ge=1, le=1440)  # leaders are told in batches on this tick
-    daily_limit: int = Field(default=3, ge=1, le=100)  # concerns per person per day
-    max_chars: int = Field(default=2000, ge=50, le=10000)
-
-
-class StudySettings(_Strict):
-    """Organisation-wide study options (all optional)."""
-
-    # The public ranking (/排行) and the monthly 学习之星 post; each person still opts in.
-    ranking: bool = True
 
 
 class OrgFile(_Strict):
@@ -209,8 +106,37 @@ class OrgFile(_Strict):
     categories: list[Category] = Field(min_length=1)
     people: list[Person] = []
     groups: list[Group] = []
-    concerns: ConcernPolicy = ConcernPolicy()
-    study: StudySettings = StudySettings()
+
+
+# Sections of the org file that belong to plugins (study, moderation, concerns): each plugin
+# registers its model when imported, and load_org validates them with the rest of the file, with
+# the same one-line errors. The file's format is the plugins' business; the core knows no section.
+Section = _Strict  # the base for a section model: unknown keys are errors, values frozen
+ORG_SECTIONS: dict[str, type[BaseModel]] = {}  # top level, e.g. `concerns:`; absent = defaults
+GROUP_SECTIONS: dict[str, type[BaseModel]] = {}  # in a group, e.g. `study:`; absent = None
+_model: type[OrgFile] | None = None
+
+
+def register_section(name: str, model: type[BaseModel], *, per_group: bool = False) -> None:
+    global _model
+    (GROUP_SECTIONS if per_group else ORG_SECTIONS)[name] = model
+    _model = None
+
+
+def section(owner: BaseModel, name: str) -> Any:
+    """A registered section of the org file (`owner.spec`) or of a group; None if unregistered
+    (or, in a group, absent). Plugins wrap this in a typed accessor."""
+    return getattr(owner, name, None)
+
+
+def org_file_model() -> type[OrgFile]:
+    """OrgFile with every registered section (built once per registration)."""
+    global _model
+    if _model is None:
+        group = create_model("Group", __base__=Group, **{n: (m | None, None) for n, m in GROUP_SECTIONS.items()})  # type: ignore[call-overload]
+        fields: dict[str, Any] = {n: (m, Field(default_factory=m)) for n, m in ORG_SECTIONS.items()}
+        _model = create_model("OrgFile", __base__=OrgFile, groups=(list[group], []), **fields)  # type: ignore[valid-type]
+    return _model
 
 
 @dataclass(frozen=True)
@@ -276,9 +202,6 @@ class Org:
             if user_id in g.moderators or (dept is not None and g.department == dept)
         ]
 
-    def study_groups(self) -> list[Group]:
-        return [g for g in self.groups.values() if g.study is not None]
-
 
 def load_org(path: Path) -> Org:
     """Read and validate the org file; raise StartupError naming file, entry and problem."""
@@ -296,7 +219,7 @@ def load_org(path: Path) -> Org:
     if not isinstance(raw, dict):
         raise StartupError(f"{where} 的顶层应是键值对（organisation、people、groups 等）")
     try:
-        spec = OrgFile.model_validate(raw)
+        spec = org_file_model().model_validate(raw)
     except ValidationError as e:
         raise StartupError(f"{where} 有误：" + "；".join(_describe(raw, err) for err in e.errors()))
     problems = list(_cross_check(spec))

@@ -8,7 +8,7 @@ from sqlalchemy import delete
 
 from bot.db import session, upsert
 from bot.models import OrgCategory, OrgDepartment, OrgGroup, OrgPerson
-from bot.org import Org
+from bot.org import Org, section
 
 
 async def sync_org(org: Org, sessions=session) -> None:  # type: ignore[no-untyped-def]
@@ -29,7 +29,7 @@ async def sync_org(org: Org, sessions=session) -> None:  # type: ignore[no-untyp
                     "id": g.id,
                     "name": g.name,
                     "department": g.department,
-                    "study": g.study.model_dump() if g.study else None,
+                    "study": study.model_dump() if (study := section(g, "study")) else None,
                     "moderators": list(g.moderators),
                     "tags": list(g.tags),
                 }

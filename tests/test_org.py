@@ -89,8 +89,33 @@ def test_unreadable_and_non_yaml_files(tmp_path: Path) -> None:
 
 
 def test_the_study_ranking_can_be_switched_off_per_org(tmp_path: Path) -> None:
-    assert load_org(ROOT / "tests" / "data" / "org.yaml").spec.study.ranking is True
+    from plugins.study.orgsection import options
+
+    assert options(load_org(ROOT / "tests" / "data" / "org.yaml")).ranking is True
     org = load_org(write(tmp_path, with_change(lambda d: d.update(study={"ranking": False}))))
-    assert org.spec.study.ranking is False
+    assert options(org).ranking is False
     with pytest.raises(StartupError, match="study"):
         load_org(write(tmp_path, with_change(lambda d: d.update(study={"rankings": False}))))
+
+
+def test_plugin_sections_are_registered_and_checked_with_the_rest_of_the_file(tmp_path: Path) -> None:
+    from bot.org import GROUP_SECTIONS, ORG_SECTIONS
+    from plugins.concerns.orgsection import policy_of
+    from plugins.moderation.orgsection import moderation_of
+
+    assert {"concerns", "study"} <= set(ORG_SECTIONS) and {"study", "moderation"} <= set(GROUP_SECTIONS)
+
+    def bad_policy(d: dict) -> None:  # type: ignore[type-arg]
+        d["groups"][0]["moderation"] = {"policy": "delete"}
+        d["concerns"] = {"ack_days": 0}
+
+    with pytest.raises(StartupError) as e:
+        load_org(write(tmp_path, with_change(bad_policy)))
+    message = str(e.value)
+    assert "\n" not in message and message.startswith(f"组织文件 {tmp_path / 'org.yaml'} 有误：")
+    assert "groups[0].moderation.policy" in message and 'policy 应为 "notify"' in message
+    assert "concerns.ack_days" in message
+    org = load_org(write(tmp_path, with_change(lambda d: d["groups"][0].update(moderation={"policy": "recall"}))))
+    own = moderation_of(org.groups[GOOD["groups"][0]["id"]])
+    assert own is not None and own.policy == "recall"
+    assert policy_of(org).ack_days == 2  # absent: the plugin's defaults

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from bot.errors import StartupError
-from bot.org import Study, load_org
+from bot.org import load_org
+from plugins.study.orgsection import Study
 from plugins.study import timing
 from plugins.study.materials import Library, Period, chunks, load_library, plain
 from tests.conftest import ROOT

@@ -11,12 +11,13 @@ from bot.errors import Refusal, when_not_saved
 from bot.org import Role
 from bot.text import clean
 # relay: registers the outbox renderer of leaders' notices in every process that sends them.
-from plugins.concerns import flow, intake, leader, relay, ticks  # noqa: F401
+from plugins.concerns import flow, intake, leader, orgsection, relay, ticks  # noqa: F401
 from plugins.concerns import section as report_section
 
 __plugin_meta__ = PluginMetadata(name="concerns", description="匿名诉求", usage="/诉求 <内容>")
 
 report_section.register()
+orgsection.register()  # `concerns:` in the org file, validated with the rest of it
 
 LEADERS = [Role.leader, Role.cadre, Role.head]
 PRIVATE_ONLY = "为了保护你的隐私，这个命令请私聊我使用，群里的这条消息我会尽量撤回。"

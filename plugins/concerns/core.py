@@ -15,6 +15,7 @@ from bot.errors import Refusal
 from bot.org import ROLE_NAMES, Role
 from plugins.concerns.models import Concern
 from plugins.concerns.texts import PHASES, PURGED, STATUS_NAMES
+from plugins.concerns.orgsection import ConcernPolicy, policy_of
 
 WEEKDAYS = "一二三四五六日"
 # Who may hold a concern: those who answer concerns. A worker or moderator never receives one.
@@ -25,8 +26,8 @@ class ConcernError(Refusal):
     """The concerns plugin's refusals."""
 
 
-def policy():  # type: ignore[no-untyped-def]
-    return runtime.org().spec.concerns
+def policy() -> ConcernPolicy:
+    return policy_of(runtime.org())
 
 
 def hour(t: datetime) -> datetime:

@@ -43,7 +43,7 @@ STATUS = (Role.cadre,)  # as /状态
 REPORTS = (Role.cadre, Role.head)  # as /月报
 MAX_UPLOAD = 2 * 1024 * 1024
 # Uploaded files are parsed in bot.offload's worker, where the plugin packages are namespaces.
-OFFLOAD = ("plugins.console",)
+OFFLOAD = ("plugins.console", "plugins.study")  # library.py reads plugins.study.materials
 ACTIONS = {"ack": "受理", "reply": "答复", "close": "办结", "transfer": "转办"}
 
 
@@ -243,17 +243,19 @@ QUIZ_BLOCKS = 5
 
 def _schedule() -> list[dict[str, Any]]:
     """Each study group's next study day and what it will post, or that nothing is there yet."""
+    from plugins.study.orgsection import study_groups, study_of
     from plugins.study.timing import next_occurrence
 
     org, lib, today = runtime.org(), materials.library(), clock.now().date()
     out = []
-    for g in org.study_groups():
-        assert g.study is not None
-        occ = next_occurrence(g.study, today)
+    for g in study_groups(org):
+        study = study_of(g)
+        assert study is not None
+        occ = next_occurrence(study, today)
         if occ is None:
             continue
         ms = occ.materials(lib, g.tags)
-        rule = "逢节假日顺延到下一个工作日" if g.study.holiday == "next_workday" else "节假日照常推送"
+        rule = "逢节假日顺延到下一个工作日" if study.holiday == "next_workday" else "节假日照常推送"
         out.append({"group": g.name, "day": f"{occ.day.month}月{occ.day.day}日 {occ.at:%H:%M}", "rule": rule,
                     "titles": "、".join(f"《{m.title}》" for m in ms)})
     return out

@@ -23,7 +23,7 @@ from bot.context import Ctx, MessageCtx
 from bot.errors import Refusal
 from bot.org import Role
 from bot.text import clean, parse_int
-from plugins.moderation import appeals, config, decisions, intake, texts, views
+from plugins.moderation import appeals, config, decisions, intake, orgsection, texts, views
 from plugins.moderation import section as report_section
 from plugins.moderation.cases import Quoted
 from plugins.moderation.index import index
@@ -35,6 +35,7 @@ __plugin_meta__ = PluginMetadata(
 )
 
 report_section.register()
+orgsection.register()  # a group's `moderation:` in the org file
 
 # A lexicon or clarification that cannot be used stops start-up (bot.checks) rather than being
 # skipped with a warning nobody reads.

@@ -18,8 +18,9 @@ from nonebot import logger
 
 from bot import settings
 from bot.errors import StartupError
-from bot.org import Group, Org
+from bot.org import Org
 from plugins.moderation.normalise import normalise
+from plugins.moderation.orgsection import Moderation, moderation_of
 
 REPO_DATA = Path(__file__).resolve().parent.parent.parent / "data"
 
@@ -56,11 +57,10 @@ def label(category: str) -> str:
     return CATEGORY_LABELS.get(category, "违规内容")
 
 
-def policy_of(org: Org, group_id: int) -> Group.Moderation:
+def policy_of(org: Org, group_id: int) -> Moderation:
     group = org.groups.get(group_id)
-    if group is None or group.moderation is None:
-        return Group.Moderation()
-    return group.moderation
+    found = moderation_of(group) if group is not None else None
+    return found or Moderation()
 
 
 def ladder_of(org: Org, group_id: int) -> tuple[int, ...]:

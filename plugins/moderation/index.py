@@ -23,6 +23,7 @@ from bot import runtime
 from bot.db import session
 from plugins.moderation.config import lexicon_dir, load_lexicons
 from plugins.moderation.models import INNOCENT, ModerationCorpus
+from plugins.moderation.orgsection import moderation_of
 from plugins.moderation.screening import Params, Screener
 
 RETRY_SECONDS = 30.0
@@ -245,8 +246,8 @@ def _add_phrases(screener: Screener) -> None:
     for phrase, category in load_lexicons():
         screener.add_phrase(phrase, category)
     for group in runtime.org().groups.values():
-        if group.moderation is not None:
-            for phrase in group.moderation.banned:
+        if (own := moderation_of(group)) is not None:
+            for phrase in own.banned:
                 screener.add_phrase(phrase, "banned", group.id)
     screener.build_phrases()
 
@@ -262,7 +263,7 @@ def _phrase_source() -> object:
             except OSError:
                 continue
             files.append((path.name, st.st_mtime, st.st_size))
-    banned = tuple((g.id, tuple(g.moderation.banned)) for g in runtime.org().groups.values() if g.moderation is not None)
+    banned = tuple((g.id, tuple(m.banned)) for g in runtime.org().groups.values() if (m := moderation_of(g)) is not None)
     return (str(folder), tuple(files), banned)
 
 

@@ -17,7 +17,7 @@ from bot.context import Ctx, MessageCtx
 from bot.org import Group, Role
 from bot.platform import Forward, Target
 from bot.text import clean
-from plugins.study import data_source, materials, posting, watch
+from plugins.study import data_source, materials, orgsection, posting, watch
 from plugins.study import section as report_section
 from plugins.study.data_source import Where
 
@@ -28,6 +28,7 @@ __plugin_meta__ = PluginMetadata(
 )
 
 report_section.register()
+orgsection.register()  # `study:` in the org file (a group's and the organisation's)
 
 # A bad material stops start-up like a bad org file: found by the deployer, not at 09:00.
 checks.register("materials", materials.load_configured)

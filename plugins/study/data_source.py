@@ -21,6 +21,7 @@ from bot.db import insert_ignore, session
 from bot.text import clean
 from bot.org import Group
 from plugins.study import points
+from plugins.study.orgsection import study_of
 from plugins.study.materials import LETTERS, Library, Material, Period, Question
 from plugins.study.models import StudyCheckin, StudyQuizSession
 from plugins.study.posting import how_to_take_part
@@ -52,11 +53,12 @@ def current_for(lib: Library, today: datetime, where: Where) -> list[Material]:
     g = where.group
     if g is None:
         return lib.current(day, latest_only=False)
-    if g.study is None:
+    study = study_of(g)
+    if study is None:
         return lib.current(day, ("month",), g.tags)
-    if g.study.every == "quarterly":
+    if study.every == "quarterly":
         return lib.current(day, ("quarter",), g.tags) or lib.current(day, ("month",), g.tags)
-    if g.study.every == "biweekly":
+    if study.every == "biweekly":
         return lib.current(day, ("month", "half"), g.tags)
     return lib.current(day, ("month",), g.tags)
 
@@ -138,7 +140,7 @@ def study_text(lib: Library, now: datetime, where: Where, title: str) -> tuple[s
         return text + "\n\n发送 /学习 标题 可以收到某一份的全文。", None
     if where.private:
         return text + "\n全文见下一条消息。", ms[0]
-    if where.group is not None and where.group.study is None:
+    if where.group is not None and study_of(where.group) is None:
         return text + "\n私聊我发送 /学习 可以收到全文。", None
     return text + "\n全文已在学习日发到群里；私聊我发送 /学习 也能收到全文。", None
 

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import clock, runtime
 from bot.db import insert_ignore
 from plugins.study.models import StudyPoints, StudyRankingOptIn
+from plugins.study.orgsection import options
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,7 @@ class Rank:
 
 
 def ranking_enabled() -> bool:
-    return runtime.org().spec.study.ranking
+    return options(runtime.org()).ranking
 
 
 async def is_public(s: AsyncSession, user_id: int) -> bool:

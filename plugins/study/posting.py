@@ -37,6 +37,7 @@ from plugins.study import points
 from plugins.study.materials import NODE_CHARS, Library, Material, Period, chunks, library
 from plugins.study.models import StudyCheckin
 from plugins.study.timing import catch_up_today, held_soon, held_today
+from plugins.study.orgsection import study_groups, study_of
 
 RANKING_DAY = 1
 RANKING_AT = time(10, 0)
@@ -143,9 +144,10 @@ async def missing_material(now: datetime, org: Org, lib: Library) -> int:
     if now.time().replace(tzinfo=None) < WARN_AT:
         return 0
     by_day: dict[date, tuple[list[Group], list[str]]] = {}
-    for g in org.study_groups():
-        assert g.study is not None
-        for occ in held_soon(g.study, now.date(), WARN_DAYS):
+    for g in study_groups(org):
+        study = study_of(g)
+        assert study is not None
+        for occ in held_soon(study, now.date(), WARN_DAYS):
             if f"missing|{occ.day}" in _done or occ.materials(lib, g.tags):
                 continue
             groups, periods = by_day.setdefault(occ.day, ([], []))
@@ -166,9 +168,10 @@ async def missing_material(now: datetime, org: Org, lib: Library) -> int:
 async def study_day_posts(now: datetime, org: Org, lib: Library) -> int:
     """Each study group's material(s) on its study day, from its time until the end of the day."""
     created = 0
-    for g in org.study_groups():
-        assert g.study is not None
-        for occ in held_today(g.study, now.date()):
+    for g in study_groups(org):
+        study = study_of(g)
+        assert study is not None
+        for occ in held_today(study, now.date()):
             if not occ.due(now):
                 continue
             for m in occ.materials(lib, g.tags):
@@ -194,9 +197,10 @@ async def post_to_group(g: Group, m: Material, purpose: str, period: str, headin
 async def catch_up(now: datetime, org: Org, lib: Library) -> int:
     """Three days after a study day, members without a check-in get the material privately."""
     queued = 0
-    for g in org.study_groups():
-        assert g.study is not None
-        for occ in catch_up_today(g.study, now.date()):
+    for g in study_groups(org):
+        study = study_of(g)
+        assert study is not None
+        for occ in catch_up_today(study, now.date()):
             if now.time().replace(tzinfo=None) < occ.at:
                 continue
             todo = [m for m in occ.materials(lib, g.tags) if f"catchup|{m.key}|{g.id}" not in _done]
@@ -267,7 +271,7 @@ async def monthly_ranking(now: datetime, org: Org) -> int:
         return 0
     async with session() as s:
         ranks = await points.ranking(s, month.text)
-    groups = org.study_groups()
+    groups = study_groups(org)
     new = 0
     if ranks and groups:
         text = star_post(month, ranks)
@@ -319,18 +323,19 @@ async def upcoming(now: datetime | None = None) -> list[tuple[datetime, str]]:
     now = now or clock.now()
     org, lib = runtime.org(), library()
     out: list[tuple[datetime, str]] = []
-    for g in org.study_groups():
-        assert g.study is not None
+    for g in study_groups(org):
+        study = study_of(g)
+        assert study is not None
         day: _date = now.date()
-        occ = next_occurrence(g.study, day)
+        occ = next_occurrence(study, day)
         if occ is not None and occ.day == day and now.time().replace(tzinfo=None) >= occ.at:
-            occ = next_occurrence(g.study, day + timedelta(days=1))
+            occ = next_occurrence(study, day + timedelta(days=1))
         if occ is None:
             continue
         ms = occ.materials(lib, g.tags)
         what = f"学习日 {g.name}" + ("".join(f"《{m.title}》" for m in ms) if ms else "（还没有材料，到时不会推送）")
         out.append((datetime.combine(occ.day, occ.at, clock.zone()), what))
-    if org.study_groups():
+    if study_groups(org):
         first = now.date().replace(day=1)
         if now.day > RANKING_DAY or now.time().replace(tzinfo=None) >= RANKING_AT:
             first = (first + timedelta(days=32)).replace(day=1)
@@ -413,7 +418,7 @@ async def publish_offer(lib: Library, org: Org, cadre: int, title: str, now: dat
     found = _resolve(lib, title, now)
     if isinstance(found, str):
         return found
-    groups = org.study_groups()
+    groups = study_groups(org)
     if not groups:
         return "组织文件里还没有开启学习日的群（在 groups 里给群加上 study 项）。"
     current = {m.key for m in lib.current(now.date(), latest_only=False)}

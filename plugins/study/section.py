@@ -14,6 +14,7 @@ from bot import runtime
 from bot.db import session
 from bot.reports import Figure, Metric, Section, Table, register_section
 from plugins.study.models import StudyCheckin, StudyPoints
+from plugins.study.orgsection import study_groups
 
 TITLE = "学习参与"
 
@@ -45,10 +46,10 @@ async def study_section(start: datetime, end: datetime) -> Section | None:
         return None
     org = runtime.org()
     rows, cells = [], []
-    for g in org.study_groups():
+    for g in study_groups(org):
         rows.append(g.name)
         cells.append([int(by_group.get(g.id, 0))])
-    other = sum(int(n) for gid, n in by_group.items() if gid not in {g.id for g in org.study_groups()})
+    other = sum(int(n) for gid, n in by_group.items() if gid not in {g.id for g in study_groups(org)})
     rows.append("私聊或其他群")
     cells.append([other])
     participants = len(answers)

@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 
 from nonebot import logger
 
-from bot.org import Study
+from plugins.study.orgsection import Study
 from plugins.study.materials import Kind, Library, Material, Period
 
 CATCH_UP_DAYS = 3
