@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.calendar import birthday_falls_on, lunar_of
 from bot.errors import StartupError
 from plugins.care import greetings
 from plugins.care.festivals import FESTIVALS, festivals_on, statutory_name, zodiac
+from plugins.care.lunar import birthday_falls_on, lunar_of
 
 
 def days_of(birthday: str, start: date, end: date) -> list[date]:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from bot import workdays
 from bot.errors import StartupError
 from bot.org import load_org
 from plugins.study.orgsection import Study
@@ -278,12 +279,12 @@ def test_year_without_holiday_data_falls_back_to_weekends(monkeypatch: pytest.Mo
         return real(day)
 
     monkeypatch.setattr(chinese_calendar, "is_workday", no_2027)
-    timing._warned_years.discard(2027)
+    workdays._warned.discard(2027)
     study = Study(day=6, holiday="next_workday")
     # Saturday 6 February 2027 → Monday 8 February.
     assert timing.held_on(study, date(2027, 2, 6)) == date(2027, 2, 8)
     assert timing.held_on(study, date(2027, 1, 5)) == date(2027, 1, 5)
-    assert 2027 in timing._warned_years
+    assert 2027 in workdays._warned
 
 
 def test_catch_up_is_three_days_after_the_day_actually_held() -> None:

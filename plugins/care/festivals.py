@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-from bot.calendar import lunar_of
+from plugins.care.lunar import lunar_of
 
 
 @dataclass(frozen=True)

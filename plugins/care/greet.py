@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from datetime import date, time
 
-from bot import calendar, clock, outbox, runtime
+from bot import clock, outbox, runtime
 from bot.org import Group, Org
 from bot.platform import Mention, Target, Text
 from plugins.care import greetings
 from plugins.care.festivals import festivals_on, zodiac
+from plugins.care.lunar import birthday_falls_on
 
 BIRTHDAY_AT = time(8, 30)
 FESTIVAL_AT = time(8, 0)
@@ -33,7 +34,7 @@ def groups_of(org: Org, user_id: int) -> list[Group]:
 
 
 def birthdays_on(org: Org, day: date) -> list[int]:
-    return [p.qq for p in org.spec.people if p.birthday and calendar.birthday_falls_on(p.birthday, day)]
+    return [p.qq for p in org.spec.people if p.birthday and birthday_falls_on(p.birthday, day)]
 
 
 async def birthday_tick() -> int:

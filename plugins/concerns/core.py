@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 
-from bot import calendar, clock, runtime
+from bot import clock, runtime, workdays
 from bot import text as textutil
 from bot.errors import Refusal
 from bot.org import ROLE_NAMES, Role
@@ -127,14 +127,14 @@ REMIND_AT = time(9, 0)
 
 
 def _deadline_after_ack(acknowledged_at: datetime) -> datetime:
-    return calendar.add_workdays(acknowledged_at.astimezone(clock.zone()), policy().reply_days)
+    return workdays.add_workdays(acknowledged_at.astimezone(clock.zone()), policy().reply_days)
 
 
 def _deadline(c: Concern) -> datetime | None:
     p = policy()
     created = c.created_at.astimezone(clock.zone())
     if c.status == "new":
-        return min(calendar.add_workdays(created, p.ack_days), created + timedelta(days=p.ack_ceiling_days))
+        return min(workdays.add_workdays(created, p.ack_days), created + timedelta(days=p.ack_ceiling_days))
     if c.status == "acknowledged" and c.acknowledged_at:
         return min(_deadline_after_ack(c.acknowledged_at), created + timedelta(days=p.feedback_ceiling_days))
     if c.status == "replied":
@@ -155,7 +155,7 @@ def remind_at(start: datetime, due: datetime) -> datetime:
     local = due.astimezone(clock.zone())
     d = local.date() - timedelta(days=1)
     for _ in range(15):
-        if calendar.is_workday(d):
+        if workdays.is_workday(d):
             break
         d -= timedelta(days=1)
     for candidate in (d, local.date() - timedelta(days=1)):

@@ -10,7 +10,7 @@ from nonebot import logger
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import calendar, clock, outbox, runtime
+from bot import clock, outbox, runtime, workdays
 from bot.db import session
 from bot.org import Role
 from bot.platform import Target
@@ -81,7 +81,7 @@ async def escalation_tick() -> int:
             # Reminded only after the deadline (a transfer, or the bot was down): the leader
             # still gets one step's time before it goes up.
             next_at: datetime | None = (
-                deadline if before else hour(calendar.add_workdays(now.astimezone(clock.zone()), p.escalation_step_days))
+                deadline if before else hour(workdays.add_workdays(now.astimezone(clock.zone()), p.escalation_step_days))
             )
             said = f"将于 {when(deadline)} 到{phase}期限，已提醒分管领导抓紧办理" if before else f"超过{phase}期限，已提醒分管领导"
         else:
@@ -89,7 +89,7 @@ async def escalation_tick() -> int:
             level, targets = _next_step(c, ceiling_passed)
             before = False
             # The new holder's own deadline; the last step has no further step after it.
-            until = hour(calendar.add_workdays(now.astimezone(clock.zone()), p.escalation_step_days))
+            until = hour(workdays.add_workdays(now.astimezone(clock.zone()), p.escalation_step_days))
             next_at = until if level < 4 else None
             if targets:
                 said = f"超过{phase}期限，已上报{texts.LEVEL_HOLDERS[level]}督促办理"

@@ -11,14 +11,11 @@ import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from nonebot import logger
-
+from bot.workdays import next_workday
 from plugins.study.orgsection import Study
 from plugins.study.materials import Kind, Library, Material, Period
 
 CATCH_UP_DAYS = 3
-_MAX_SHIFT = 40  # Spring Festival plus a weekend is well under this
-_warned_years: set[int] = set()
 
 
 @dataclass(frozen=True)
@@ -71,31 +68,8 @@ def nominal(study: Study, year: int, month: int) -> list[tuple[date, Kind]]:
     return [(clamp(year, month, study.day), "month")]
 
 
-def is_workday(day: date) -> bool:
-    """Working day by chinese-calendar (statutory holidays and make-up Saturdays); for a year
-    it has no data for (it is updated each November) weekends only, with one warning."""
-    import chinese_calendar
-
-    try:
-        return bool(chinese_calendar.is_workday(day))
-    except NotImplementedError:
-        if day.year not in _warned_years:
-            _warned_years.add(day.year)
-            logger.warning(
-                f"chinese-calendar has no holiday data for {day.year}: study days move over weekends only; "
-                "upgrade chinesecalendar to include that year's statutory holidays"
-            )
-        return day.weekday() < 5
-
-
 def held_on(study: Study, day: date) -> date:
-    if study.holiday != "next_workday":
-        return day
-    for _ in range(_MAX_SHIFT):
-        if is_workday(day):
-            return day
-        day += timedelta(days=1)
-    return day
+    return next_workday(day) if study.holiday == "next_workday" else day
 
 
 def occurrences(study: Study, year: int, month: int) -> list[Occurrence]:

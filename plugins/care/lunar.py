@@ -1,53 +1,11 @@
-"""Working days (chinese-calendar) with a safe fallback, deadline arithmetic, lunar dates.
-
-chinese-calendar raises NotImplementedError for years it has no data for (it is updated each
-November). Then Monday–Friday count as working days and a warning is logged once per year:
-deadlines drift by a holiday at worst, and the bot keeps running on 1 January.
-"""
+"""Lunar dates and birthdays: which day a (solar or lunar) birthday falls on this year."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date
 from functools import lru_cache
-
-from nonebot import logger
-
-_warned: set[int] = set()
-
-
-def is_workday(day: date) -> bool:
-    import chinese_calendar
-
-    try:
-        return bool(chinese_calendar.is_workday(day))
-    except NotImplementedError:
-        if day.year not in _warned:
-            _warned.add(day.year)
-            logger.warning(
-                f"chinese-calendar 没有 {day.year} 年的节假日数据，暂按周一至周五计算工作日；请升级 chinesecalendar 包"
-            )
-        return day.weekday() < 5
-
-
-def next_workday(day: date) -> date:
-    """`day` itself when it is a working day, else the next one."""
-    while not is_workday(day):
-        day += timedelta(days=1)
-    return day
-
-
-def add_workdays(start: datetime, days: int) -> datetime:
-    """The same time of day `days` working days later (a non-working start counts from the next working day)."""
-    current = start
-    remaining = days
-    while remaining > 0:
-        current += timedelta(days=1)
-        if is_workday(current.date()):
-            remaining -= 1
-    return current
-
 
 # --- lunar dates -------------------------------------------------------------------------
 #
