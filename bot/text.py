@@ -99,6 +99,9 @@ def clean(text: str) -> str:
     return text.strip()
 
 
+# ASCII and full-width digits (a Chinese keyboard types ０-９): the only digits read as numbers.
+# For patterns; \d would also take other scripts' digits, which `int()` rejects or reads wrongly.
+DIGITS = "[0-9０-９]"
 _FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 
 
@@ -112,3 +115,21 @@ def parse_int(raw: str, *, max_digits: int = 9) -> int | None:
     if not s or len(s) > max_digits or not s.isascii() or not s.isdigit():
         return None
     return int(s)
+
+
+_NUMBERED = re.compile(rf"^\s*[#＃]?\s*({DIGITS}{{1,9}})(?:\s+(.*))?$", re.S)
+
+
+def parse_number(raw: str) -> int | None:
+    """The number of an item (case, concern, nomination) as people write it: '12', '#12', '＃１２'."""
+    number, rest = split_number(raw)
+    return number if not rest else None
+
+
+def split_number(args: str) -> tuple[int | None, str]:
+    """'12 说明' / '#12' / '＃１２' -> (12, '说明'), the rest cleaned; (None, '') when the
+    arguments do not start with a number and a space."""
+    m = _NUMBERED.match(args)
+    if not m:
+        return None, ""
+    return parse_int(m.group(1)), clean(m.group(2) or "")

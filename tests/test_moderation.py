@@ -17,7 +17,7 @@ from sqlalchemy import select
 from bot import runtime
 from bot.org import load_org
 from bot.platform import Recall, shared_group, SendFailed, SendUnknown, Target, Text
-from plugins.moderation import appeals, decisions, intake, notify, parse_case, texts
+from plugins.moderation import appeals, decisions, intake, notify, texts
 from plugins.moderation.cases import Quoted, stats
 from plugins.moderation.index import index
 from plugins.moderation.models import ModerationAudit, ModerationCase, ModerationCorpus, ModerationReport
@@ -867,19 +867,6 @@ class _Detail:
 
 
 # --- service details ---------------------------------------------------------------------------
-
-
-def test_parse_case() -> None:
-    assert parse_case("12") == (12, "")
-    assert parse_case("#12 说明 两句") == (12, "说明 两句")
-    assert parse_case("＃１２") == (12, "")
-    assert parse_case("12说明") == (None, "")
-    assert parse_case("") == (None, "")
-    assert parse_case("99999999999999999999") == (None, "")
-    # Superscripts and other scripts' digits are not case numbers; invisible text is no note.
-    assert parse_case("²") == (None, "") and parse_case("٣") == (None, "") and parse_case("1 ²") == (1, "²")
-    assert parse_case("1 \u200b\u2060\ufeff") == (1, "")
-    assert parse_case("1 \u202e说明") == (1, "说明")
 
 
 async def test_odd_digits_and_invisible_reasons_get_a_clear_answer(app: App, db) -> None:  # type: ignore[no-untyped-def]

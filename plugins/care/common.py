@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from bot import clock, runtime
+from bot import text as textutil
 from bot.errors import Refusal
-from bot.text import parse_int
 
 
 class CareError(Refusal):
@@ -29,8 +29,7 @@ def org_name(user_id: int, fallback: str | None = None) -> str | None:
 
 
 def parse_number(raw: str, example: str) -> int:
-    raw = raw.strip().lstrip("#＃")
-    number = parse_int(raw)
+    number = textutil.parse_number(raw)
     if number is None:
         raise CareError(f"请写明编号，例如：{example}")
     return number

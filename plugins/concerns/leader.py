@@ -34,7 +34,7 @@ from plugins.concerns.relay import relay, tell_owner
 
 
 def _number(raw: str) -> int:
-    n = textutil.parse_int(raw.strip().lstrip("#＃"))
+    n = textutil.parse_number(raw)
     if n is None:
         raise ConcernError("请写明诉求编号（阿拉伯数字），例如：/受理 3")
     return n

@@ -11,7 +11,6 @@ matcher of its own: commands and the screening hook are registered with the one 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable
 
 from nonebot import get_driver, logger
@@ -22,7 +21,7 @@ from bot.commands import command, on_group_message
 from bot.context import Ctx, MessageCtx
 from bot.errors import Refusal
 from bot.org import Role
-from bot.text import clean, parse_int
+from bot.text import clean, split_number
 from plugins.moderation import appeals, config, decisions, intake, orgsection, texts, views
 from plugins.moderation import section as report_section
 from plugins.moderation.cases import Quoted
@@ -44,18 +43,6 @@ checks.register("clarifications", lambda: config.load_clarifications(strict=True
 
 MAX_NOTE = 1000
 MAX_REASON = 500
-# ASCII and full-width digits only (bot.text.parse_int); \d would take other scripts' digits.
-_CASE = re.compile(r"^\s*[#＃]?\s*([0-9０-９]{1,9})(?:\s+(.*))?$", re.S)
-
-
-def parse_case(args: str) -> tuple[int | None, str]:
-    """'12 说明' / '#12' / '＃１２' -> (12, '说明'); (None, '') when there is no number."""
-    m = _CASE.match(args)
-    if not m:
-        return None, ""
-    return parse_int(m.group(1)), clean(m.group(2) or "")
-
-
 Say = Callable[..., Awaitable[None]]
 
 
@@ -120,7 +107,7 @@ async def _report(ctx: Ctx) -> None:
 # Case-number commands: anyone may type them (a group's own moderators have no moderator role in
 # private chat), the decision checks the right for that case's group.
 async def _decide(ctx: Ctx, cmd: str, decide) -> None:  # type: ignore[no-untyped-def]
-    case_id, note = parse_case(ctx.args)
+    case_id, note = split_number(ctx.args)
     if case_id is None:
         raise Refusal(texts.NEED_CASE.format(cmd=cmd))
     # Typed in the group or not: the summary (ids, counts, case details) is for the moderator only.
@@ -150,7 +137,7 @@ async def _fraud(ctx: Ctx) -> None:
 
 @command("申诉", summary="对自己被处理的案件提出申诉", usage="/申诉 <案件号> <理由>", order=44)
 async def _appeal(ctx: Ctx) -> None:
-    case_id, reason = parse_case(ctx.args)
+    case_id, reason = split_number(ctx.args)
     if case_id is None or not reason:
         raise Refusal(texts.APPEAL_USAGE)
     await ctx.reply(await appeals.appeal(ctx.port, ctx.org, ctx.user_id, case_id, reason[:MAX_REASON]))
@@ -170,7 +157,7 @@ async def _uphold(ctx: Ctx) -> None:
 
 @command("案件", summary="（群管理员、政工干部）查看待处理的案件或案件详情", usage="/案件 [案件号]", order=45)
 async def _cases(ctx: Ctx) -> None:
-    case_id, _ = parse_case(ctx.args)
+    case_id, _ = split_number(ctx.args)
     if ctx.args.strip() and case_id is None:
         raise Refusal(texts.NEED_CASE.format(cmd="案件"))
     await ctx.reply(await views.overview(ctx.org, ctx.user_id, case_id))

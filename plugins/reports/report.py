@@ -80,8 +80,7 @@ def previous_month(now: datetime) -> Period:
     return month_period(last.year, last.month)
 
 
-# ASCII and full-width digits (read by textutil.parse_int); \d would also take other scripts'.
-_DIGITS = "[0-9０-９]"
+_DIGITS = textutil.DIGITS
 _YEAR_MONTH = re.compile(rf"({_DIGITS}{{4}})[-－年/.．]({_DIGITS}{{1,2}})月?")
 _MONTH = re.compile(rf"({_DIGITS}{{1,2}})月?")
 FIRST_YEAR = 2000
