@@ -12,16 +12,17 @@ from datetime import datetime, time, timedelta
 
 from sqlalchemy import func, select, update
 
-from bot import clock, outbox, runtime, text as textutil
+from bot import clock, outbox, quota, runtime, text as textutil
 from bot.db import session
 from bot.org import Role
 from bot.platform import Mention, Part, Target, Text
-from plugins.care.common import CareError, day_label, iso_week, org_name, parse_number, person_label, today_bounds, week_start
+from plugins.care.common import CareError, day_label, iso_week, org_name, parse_number, person_label, week_start
 from plugins.care.greet import groups_of
 from plugins.care.models import Commendation
 
 MAX_CHARS = 500
 DAILY_LIMIT = 5
+LIMIT = quota.DailyLimit(DAILY_LIMIT, "今天已经推荐了 {used} 次，达到每天 {limit} 次的上限，请明天再推荐。谢谢你的热心！")
 DIGEST_AT = time(9, 0)
 NOMINATED, RESULT, DIGEST = "care-nomination", "care-nomination-result", "care-commendation-digest"
 STATUS_NAMES = {"pending": "待审核", "approved": "已通过", "rejected": "已退回"}
@@ -55,15 +56,9 @@ async def nominate(
         raise CareError(f"请写上要表扬的事迹，例如：{EXAMPLE}")
     if len(deed) > MAX_CHARS:
         raise CareError(f"事迹共 {len(deed)} 字，超过了 {MAX_CHARS} 字的上限，这次没有提交。请精简后重新发送。")
-    start, end = today_bounds()
     async with session() as s:
-        today = await s.scalar(
-            select(func.count()).select_from(Commendation).where(
-                Commendation.nominator == nominator, Commendation.created_at >= start, Commendation.created_at < end
-            )
-        )
-        if (today or 0) >= DAILY_LIMIT:
-            raise CareError(f"今天已经推荐了 {today} 次，达到每天 {DAILY_LIMIT} 次的上限，请明天再推荐。谢谢你的热心！")
+        if refusal := LIMIT.refusal(await quota.count_today(s, Commendation.nominator, nominator, Commendation.created_at)):
+            raise CareError(refusal)
         row = Commendation(
             nominee=nominee,
             nominee_name=(org_name(nominee, nominee_name) or None),

@@ -49,9 +49,3 @@ def week_start(now: datetime, at: time) -> datetime:
 def iso_week(d: date) -> str:
     year, week, _ = d.isocalendar()
     return f"{year}-W{week:02d}"
-
-
-def today_bounds() -> tuple[datetime, datetime]:
-    now = clock.now()
-    start = datetime.combine(now.date(), time(0), tzinfo=clock.zone())
-    return start, start + timedelta(days=1)

@@ -6,17 +6,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from bot import clock, outbox, runtime, text as textutil
+from bot import clock, outbox, quota, runtime, text as textutil
 from bot.db import session
 from bot.org import Role
 from bot.platform import Forward, Part, Target, Text
-from plugins.care.common import CareError, day_label, org_name, person_label, today_bounds
+from plugins.care.common import CareError, day_label, org_name, person_label
 from plugins.care.models import Suggestion
 
 MAX_CHARS = 1000
 DAILY_LIMIT = 10
+LIMIT = quota.DailyLimit(DAILY_LIMIT, "今天已经提了 {used} 条建议，达到每天 {limit} 条的上限，请明天再提。谢谢你的热心！")
 FORWARD, SUMMARY = "care-suggestion", "care-suggestion-summary"
 SUMMARY_AT = (12, 31, time(16, 0))  # 31 December, 16:00: before people leave for the new year
 DEFAULT_CATEGORY = "other"
@@ -39,15 +40,9 @@ async def submit(*, author: int, author_name: str | None, group_id: int | None, 
         raise CareError(f"建议共 {len(text)} 字，超过了 {MAX_CHARS} 字的上限，这次没有提交。请精简后重新发送。")
     org = runtime.org()
     category = org.categories[classify(text)]
-    start, end = today_bounds()
     async with session() as s:
-        today = await s.scalar(
-            select(func.count()).select_from(Suggestion).where(
-                Suggestion.author == author, Suggestion.created_at >= start, Suggestion.created_at < end
-            )
-        )
-        if (today or 0) >= DAILY_LIMIT:
-            raise CareError(f"今天已经提了 {today} 条建议，达到每天 {DAILY_LIMIT} 条的上限，请明天再提。谢谢你的热心！")
+        if refusal := LIMIT.refusal(await quota.count_today(s, Suggestion.author, author, Suggestion.created_at)):
+            raise CareError(refusal)
         row = Suggestion(
             author=author,
             author_name=org_name(author, author_name),

@@ -7,18 +7,17 @@ The guided /诉求 (drafts) is plugins.concerns.flow; it submits through `submit
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import clock, runtime
+from bot import clock, quota, runtime
 from bot import text as textutil
 from bot.db import session
 from plugins.concerns import receipts
 from plugins.concerns.core import ConcernError, category_name, check_text, day, due_of, hour, policy, start_phase, when
 from plugins.concerns.models import Concern, ConcernCounter, ConcernEvent, ConcernRoute
-from plugins.concerns.texts import PHASES, STATUS_NAMES, escalation_phrase, rate_invitation
+from plugins.concerns.texts import DAILY_LIMIT_TEXT, PHASES, STATUS_NAMES, escalation_phrase, rate_invitation
 
 
 @dataclass(frozen=True)
@@ -34,16 +33,15 @@ def categorize(text: str) -> str:
 
 
 async def _take_quota(s: AsyncSession, user_id: int) -> None:
-    now = clock.now()
-    key = receipts.person_key("quota", user_id, now.date().isoformat())
+    start, midnight = quota.day_bounds()
+    key = receipts.person_key("quota", user_id, start.date().isoformat())
     row = await s.get(ConcernCounter, key)
+    if refusal := quota.DailyLimit(policy().daily_limit, DAILY_LIMIT_TEXT).refusal(row.count if row else 0):
+        raise ConcernError(refusal)
     if row is None:
-        midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), tzinfo=clock.zone())
         s.add(ConcernCounter(key=key, count=1, expires_at=midnight))
-        return
-    if row.count >= policy().daily_limit:
-        raise ConcernError(f"今天已经提交了 {row.count} 件诉求，达到每天 {policy().daily_limit} 件的上限。请明天再提交，或用 /补充 给已有的诉求追加内容。")
-    row.count += 1
+    else:
+        row.count += 1
 
 
 async def submit(

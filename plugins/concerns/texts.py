@@ -14,6 +14,7 @@ PHASES = {"new": "受理", "acknowledged": "答复", "replied": "办结", "close
 # Who now also has it, as the submitter is told (the leader who owns it keeps it).
 LEVEL_HOLDERS = {2: "部门负责人", 3: "政工干部", 4: "单位主要负责人"}
 PURGED = "（内容已按保存期限删除）"
+DAILY_LIMIT_TEXT = "今天已经提交了 {used} 件诉求，达到每天 {limit} 件的上限。请明天再提交，或用 /补充 给已有的诉求追加内容。"
 
 # --- to the submitter ----------------------------------------------------------------------
 
