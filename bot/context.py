@@ -40,6 +40,11 @@ class MessageCtx:
     def port(self) -> Port:
         return port_for(self.bot)
 
+    @cached_property
+    def sender_name(self) -> str | None:
+        """The org file's name, else the name the person goes by on the platform."""
+        return self.org.name_of(self.user_id, self.msg.sender_name)
+
     @property
     def message_id(self) -> int:
         return int(self.msg.message_id)

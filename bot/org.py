@@ -39,6 +39,7 @@ ROLE_NAMES: dict[Role, str] = {
 }
 
 _BIRTHDAY = re.compile(r"^(农历)?(\d{4})-(\d{2})-(\d{2})$")
+NAME_CHARS = 32  # a platform display name kept beside a record (group cards can be long)
 
 Id = Annotated[int, Field(gt=0)]
 
@@ -162,9 +163,23 @@ class Org:
     def person(self, user_id: int) -> Person | None:
         return self.people.get(user_id)
 
-    def display_name(self, user_id: int) -> str:
+    def name_of(self, user_id: int, shown: str | None = None) -> str | None:
+        """The org file's name, else `shown` (the group card or nickname the person goes by on
+        the platform, at most 32 characters), else None."""
         p = self.people.get(user_id)
-        return p.name if p else str(user_id)
+        if p is not None:
+            return p.name
+        return (shown or "").strip()[:NAME_CHARS] or None
+
+    def display_name(self, user_id: int, shown: str | None = None) -> str:
+        """`name_of`, else the account id: always something to show."""
+        return self.name_of(user_id, shown) or str(user_id)
+
+    def label(self, user_id: int, shown: str | None = None) -> str:
+        """'张三（质量科）' for people in the org file, else `display_name`."""
+        p = self.people.get(user_id)
+        dept = self.departments.get(p.department) if p and p.department else None
+        return f"{p.name}（{dept.name}）" if p and dept else self.display_name(user_id, shown)
 
     def roles_of(self, user_id: int, group_id: int | None = None) -> frozenset[Role]:
         roles = self._base_roles.get(user_id, frozenset())

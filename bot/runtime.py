@@ -13,8 +13,7 @@ def set_org(org: Org) -> None:
     from bot import platform
 
     def name_of(user_id: str) -> str | None:
-        person = org.person(int(user_id)) if user_id.isascii() and user_id.isdigit() else None
-        return person.name if person else None
+        return org.name_of(int(user_id)) if user_id.isascii() and user_id.isdigit() else None
 
     def groups_of(user_id: str) -> list[str]:
         ok = user_id.isascii() and user_id.isdigit()

@@ -40,6 +40,16 @@ def test_roles_are_resolved_from_the_file() -> None:
     assert org.has_role(10001, [Role.cadre])  # superuser has every right
 
 
+def test_names_shown_for_people_in_and_outside_the_org_file() -> None:
+    org = load_org(ROOT / "tests" / "data" / "org.yaml")
+    # The org file's name wins over whatever the person calls themselves in the group.
+    assert org.name_of(30001, "小张🌟") == "张三" and org.label(30001) == "张三（质量科）"
+    # Someone not in the file: the group card (trimmed), else the account id.
+    assert org.name_of(99999, "  路人甲  ") == "路人甲" and org.name_of(99999, " ") is None
+    assert org.name_of(99999, "长" * 40) == "长" * 32
+    assert org.display_name(99999) == "99999" and org.label(99999, "路人甲") == "路人甲"
+
+
 def test_example_org_file_is_valid() -> None:
     org = load_org(ROOT / "data" / "org.example.yaml")
     assert len(org.spec.departments) == 3

@@ -10,7 +10,7 @@ from nonebot.plugin import PluginMetadata
 
 from bot import checks, schedule
 from bot.commands import command
-from bot.context import Ctx, MessageCtx
+from bot.context import Ctx
 from bot.errors import when_not_saved
 from bot.org import Role
 from bot.platform import Forward, Target
@@ -37,12 +37,6 @@ MENTION_HELP = f"请 @ 你想表扬的同事，再写上事迹，例如：{comme
 PRIVATE_HELP = "私聊时请写同事的 QQ 号或姓名，再写上事迹，例如：/表扬 30001 主动留下来帮大家修好了打印机"
 
 
-def sender_name(ctx: MessageCtx) -> str | None:
-    """The org file's name, else the group card or nickname the person goes by."""
-    person = ctx.org.person(ctx.user_id)
-    if person is not None:
-        return person.name
-    return (ctx.msg.sender_name or "")[:32] or None
 
 
 def mentioned(ctx: Ctx) -> int:
@@ -99,7 +93,7 @@ async def _commend(ctx: Ctx) -> None:
             nominee, nominee_name = named(ctx, who), None
         done = await commend.nominate(
             nominator=ctx.user_id,
-            nominator_name=sender_name(ctx),
+            nominator_name=ctx.sender_name,
             nominee=nominee,
             nominee_name=nominee_name,
             group_id=ctx.group_id,
@@ -134,7 +128,7 @@ async def _reject(ctx: Ctx) -> None:
 @command("建议", summary="献一策，提出建议（署名，转给负责的领导）", usage="/建议 <内容>", order=45)
 @when_not_saved(NOT_SAVED)
 async def _suggest(ctx: Ctx) -> None:
-    done = await suggest.submit(author=ctx.user_id, author_name=sender_name(ctx), group_id=ctx.group_id, text=ctx.args)
+    done = await suggest.submit(author=ctx.user_id, author_name=ctx.sender_name, group_id=ctx.group_id, text=ctx.args)
     await ctx.reply(suggest.receipt(done))
 
 

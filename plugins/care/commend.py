@@ -16,7 +16,7 @@ from bot import clock, outbox, quota, runtime, text as textutil
 from bot.db import session
 from bot.org import Role
 from bot.platform import Mention, Part, Target, Text
-from plugins.care.common import CareError, day_label, iso_week, org_name, parse_number, person_label, week_start
+from plugins.care.common import CareError, day_label, iso_week, parse_number, week_start
 from plugins.care.greet import groups_of
 from plugins.care.models import Commendation
 
@@ -61,9 +61,9 @@ async def nominate(
             raise CareError(refusal)
         row = Commendation(
             nominee=nominee,
-            nominee_name=(org_name(nominee, nominee_name) or None),
+            nominee_name=runtime.org().name_of(nominee, nominee_name),
             nominator=nominator,
-            nominator_name=(org_name(nominator, nominator_name) or None),
+            nominator_name=runtime.org().name_of(nominator, nominator_name),
             group_id=group_id,
             deed=deed,
             status="pending",
@@ -71,7 +71,7 @@ async def nominate(
         )
         s.add(row)
         await s.flush()
-        done = Nominated(row.id, person_label(nominee, nominee_name))
+        done = Nominated(row.id, runtime.org().label(nominee, nominee_name))
         await s.commit()
     await tell_reviewers(done.id)
     return done
@@ -80,7 +80,7 @@ async def nominate(
 def _review_card(c: Commendation) -> str:
     return "\n".join(
         [
-            f"#{c.id} 表扬 {person_label(c.nominee, c.nominee_name)}｜{day_label(c.created_at)}由{person_label(c.nominator, c.nominator_name)}推荐",
+            f"#{c.id} 表扬 {runtime.org().label(c.nominee, c.nominee_name)}｜{day_label(c.created_at)}由{runtime.org().label(c.nominator, c.nominator_name)}推荐",
             f"事迹：{c.deed}",
         ]
     )
@@ -130,7 +130,7 @@ async def _decide(actor: int, raw: str, status: str, reason: str | None) -> tupl
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise CareError(f"#{n} 号表扬推荐刚刚已被其他人审核。")
-        label = person_label(c.nominee, c.nominee_name)
+        label = runtime.org().label(c.nominee, c.nominee_name)
         await s.commit()
     return n, label
 
@@ -155,7 +155,7 @@ async def tell_nominator(commendation_id: int) -> int:
         c = await s.get(Commendation, commendation_id)
         if c is None or c.status == "pending":
             return 0
-        label = person_label(c.nominee, c.nominee_name)
+        label = runtime.org().label(c.nominee, c.nominee_name)
         status, reason, nominator, decided = c.status, c.reason, c.nominator, c.decided_at
     if status == "approved":
         assert decided is not None

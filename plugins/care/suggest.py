@@ -12,7 +12,7 @@ from bot import clock, outbox, quota, runtime, text as textutil
 from bot.db import session
 from bot.org import Role
 from bot.platform import Forward, Part, Target, Text
-from plugins.care.common import CareError, day_label, org_name, person_label
+from plugins.care.common import CareError, day_label
 from plugins.care.models import Suggestion
 
 MAX_CHARS = 1000
@@ -45,7 +45,7 @@ async def submit(*, author: int, author_name: str | None, group_id: int | None, 
             raise CareError(refusal)
         row = Suggestion(
             author=author,
-            author_name=org_name(author, author_name),
+            author_name=runtime.org().name_of(author, author_name),
             group_id=group_id,
             category=category.id,
             leader=category.leader,
@@ -88,7 +88,7 @@ async def forward(suggestion_id: int) -> int:
         message = "\n".join(
             [
                 f"【连心·献一策】第 {row.id} 号建议（{_category_name(row.category)}）",
-                f"提出人：{person_label(row.author, row.author_name)}，QQ {row.author}",
+                f"提出人：{runtime.org().label(row.author, row.author_name)}，QQ {row.author}",
                 f"时间：{day_label(row.created_at)}",
                 f"内容：{row.text}",
                 "这条建议由你负责的类别收到。采纳或需要进一步了解，可以直接联系提出人；好的建议也可以推荐表扬。",
@@ -144,7 +144,7 @@ async def summary(year: int) -> list[str]:
         rows = (
             await s.scalars(select(Suggestion).where(Suggestion.created_at >= start, Suggestion.created_at < end).order_by(Suggestion.id))
         ).all()
-        items = [(r.id, r.category, person_label(r.author, r.author_name), day_label(r.created_at), r.text) for r in rows]
+        items = [(r.id, r.category, runtime.org().label(r.author, r.author_name), day_label(r.created_at), r.text) for r in rows]
     if not items:
         return []
     by_category: dict[str, list[tuple[int, str, str, str]]] = {}

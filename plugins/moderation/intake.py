@@ -49,21 +49,14 @@ async def quoted_message(ctx: MessageCtx, message_id: int) -> Quoted | None:
         uid = int(given.author_id)  # ids helper turns these into str
         # The platform gives no name with a quote: the one it showed when this process saw it.
         shown = seen.name if seen is not None and seen.user_id == uid else None
-        return Quoted(message_id, uid, _name(ctx.org, uid, shown), given.text)
+        return Quoted(message_id, uid, ctx.org.display_name(uid, shown), given.text)
     if seen is not None:
         return Quoted(message_id, seen.user_id, seen.name, seen.text)
     fetched = await ctx.port.get_message(str(message_id))
     if fetched is None:
         return None
     uid, text = fetched
-    return Quoted(message_id, uid, _name(ctx.org, uid, None), text)
-
-
-def _name(org: Org, user_id: int, shown: str | None) -> str:
-    person = org.person(user_id)
-    if person is not None:
-        return person.name
-    return (shown or "").strip()[:64] or str(user_id)
+    return Quoted(message_id, uid, ctx.org.display_name(uid), text)
 
 
 # --- screening (the per-message hook) ---------------------------------------------
@@ -75,7 +68,7 @@ async def screen_message(ctx: MessageCtx) -> None:
         group_id = ctx.group_id
         if group_id is None:
             return
-        recent.remember(ctx.message_id, Seen(group_id, ctx.user_id, _name(ctx.org, ctx.user_id, ctx.msg.sender_name), ctx.text))
+        recent.remember(ctx.message_id, Seen(group_id, ctx.user_id, ctx.org.display_name(ctx.user_id, ctx.msg.sender_name), ctx.text))
         if len(ctx.text) < 2 or group_id not in ctx.org.groups or ctx.roles & TRUSTED:
             return
         if not capabilities_of(ctx.bot).group_messages_visible:

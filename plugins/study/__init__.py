@@ -45,14 +45,7 @@ def where(ctx: MessageCtx) -> Where:
     if ctx.group_id is not None:
         # A group missing from the org file is still a group: it sees the general material.
         group = ctx.org.groups.get(ctx.group_id) or Group(id=ctx.group_id, name=str(ctx.group_id))
-    return Where(user_id=ctx.user_id, group=group, name=display_name(ctx))
-
-
-def display_name(ctx: MessageCtx) -> str | None:
-    person = ctx.org.person(ctx.user_id)
-    if person is not None:
-        return person.name
-    return (ctx.msg.sender_name or "")[:32] or None
+    return Where(user_id=ctx.user_id, group=group, name=ctx.sender_name)
 
 
 @command("学习", summary="查看本期学习材料", usage="/学习 [标题]", order=20)
