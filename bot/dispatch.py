@@ -16,7 +16,7 @@ from nonebot.adapters import Bot, Event
 from nonebot.matcher import current_bot, current_event
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot import citizen, db, flows, runtime
+from bot import citizen, db, flows, runtime, stats
 from bot.commands import Hook, registry
 from bot.context import Ctx, MessageCtx
 from bot.errors import Refusal, unsaved_text
@@ -29,8 +29,6 @@ UNREADABLE = "抱歉，这条消息我没能读懂，请再发一次。"
 # Every event type: an unreadable message is a "notice" (e.g. bot.platform.onebot_ingress), so
 # no message rule sees it.
 matcher = on(priority=1, block=False)
-# Messages seen since start-up (shown by /状态; the load benchmark counts dropped events with it).
-handled = 0
 
 
 @matcher.handle()
@@ -62,8 +60,7 @@ async def dispatch(bot: Bot, event: Event) -> None:
 
 
 async def handle(bot: Bot, msg: Inbound) -> None:
-    global handled
-    handled += 1
+    stats.handled += 1
     if msg.user_id == msg.bot_id:
         return  # our own messages echoed back by some implementations
     text = msg.text

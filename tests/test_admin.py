@@ -35,7 +35,7 @@ async def test_status_says_in_plain_words_what_is_connected_waiting_failed_and_w
 
     from sqlalchemy import update
 
-    from bot import clock, dispatch
+    from bot import clock, stats
     from bot.models import Outbox
     from bot.outbox import Item, enqueue
     from bot.platform import Text
@@ -57,7 +57,7 @@ async def test_status_says_in_plain_words_what_is_connected_waiting_failed_and_w
     assert lines[:10] == [
         "连心运行情况（12月3日（周四）10:00）",
         data_source.NO_CONNECTION,
-        f"本次启动以来收到消息：{dispatch.handled} 条",
+        f"本次启动以来收到消息：{stats.handled} 条",
         "数据库：正常。",
         "等待发送：1 条，QQ 连上后发出。",
         "近 7 天已发出：1 条。",

@@ -242,7 +242,7 @@ async def status_text() -> str:
     import nonebot
     from sqlalchemy import text
 
-    from bot import dispatch
+    from bot import stats
     from bot.db import session
 
     org = runtime.org()
@@ -255,7 +255,7 @@ async def status_text() -> str:
         lines.append(NO_CONNECTION)
     if off := platform.off_lines():
         lines += ["平台限制：", *off]
-    lines.append(f"本次启动以来收到消息：{dispatch.handled} 条")
+    lines.append(f"本次启动以来收到消息：{stats.handled} 条")
     if platform.unreadable_count:
         lines.append(f"无法读取的事件：{platform.unreadable_count} 条（多半是 QQ 发来的格式有误；日志里有类型和编号，私聊的已请对方重发）")
     try:
