@@ -110,9 +110,6 @@ async def measure(variant: str, messages: int, rounds: int, kinds: list[str]) ->
 
     driver = nonebot.get_driver()
     if full:
-        import nonebot_plugin_orm
-
-        nonebot_plugin_orm._init_orm()  # noqa: SLF001 - sessions before start-up, to seed the corpus
         await _seed_rumours()
     await driver._lifespan.startup()  # noqa: SLF001 - run start-up hooks without serving
     adapter = next(iter(driver._adapters.values())) if driver._adapters else Adapter(driver)  # noqa: SLF001

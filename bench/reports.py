@@ -71,9 +71,6 @@ async def boot(seed: bool):  # type: ignore[no-untyped-def]
     app.boot(log_level="WARNING")
     await db._upgrade()
     if seed:
-        import nonebot_plugin_orm
-
-        nonebot_plugin_orm._init_orm()
         await month.seed()
         return None
     driver = nonebot.get_driver()

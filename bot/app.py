@@ -23,56 +23,18 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def nonebot_config() -> dict[str, Any]:
-    """Defaults passed to nonebot.init only where the environment and .env say nothing."""
-    config: dict[str, Any] = {
-        "alembic_script_location": ROOT / "migrations",
-        "alembic_version_locations": ROOT / "migrations" / "versions",
-    }
+    """Defaults passed to nonebot.init only where the environment and .env say nothing (the
+    database's are bot.db.Config's)."""
+    config: dict[str, Any] = {}
     if settings.env("DRIVER") is None:
         # Reverse WebSocket (OneBot) needs only the server. aiohttp, the client, costs ~0.3 s
         # and 8 MiB at start (its SSL contexts): only where the bot connects out (forward
         # WebSocket to NapCat, Feishu's Open API).
         calls_out = settings.env("ONEBOT_WS_URLS") or settings.env("FEISHU_BOTS")
         config["driver"] = "~fastapi+~aiohttp" if calls_out else "~fastapi"
-    if settings.env("SQLALCHEMY_DATABASE_URL") is None:
-        settings.data_dir().mkdir(parents=True, exist_ok=True)
-        config["sqlalchemy_database_url"] = settings.default_database_url()
-    if settings.env("SQLALCHEMY_ENGINE_OPTIONS") is None:
-        # Pooled connections die when the database restarts: test each before use.
-        config["sqlalchemy_engine_options"] = {"pool_pre_ping": True}
     if settings.env("LOG_LEVEL") is None:
         config["log_level"] = "INFO"
-    if settings.env("LOCALSTORE_PLUGIN_DATA_DIR") is None:
-        # nonebot-plugin-orm copies every migration it has run into its data directory (by
-        # default ~/.local/share/nonebot2/nonebot_plugin_orm, shared by every checkout of the
-        # user) and replays those copies as part of the history. A script from another checkout
-        # or branch, or one re-chained since, then becomes a second head and start-up fails.
-        # The bot's one history is migrations/: give the plugin a private, empty directory.
-        config["localstore_plugin_data_dir"] = {"nonebot_plugin_orm": _private_dir("lianxin-orm-")}
     return config
-
-
-_private_dirs: list[Path] = []
-
-
-def _private_dir(prefix: str) -> Path:
-    import atexit
-    import tempfile
-
-    path = Path(tempfile.mkdtemp(prefix=prefix))
-    if not _private_dirs:
-        atexit.register(remove_private_dirs)
-    _private_dirs.append(path)
-    return path
-
-
-def remove_private_dirs() -> None:
-    """Also called on NoneBot's shutdown: uvicorn re-raises SIGTERM after a graceful stop, and a
-    process that dies of a signal runs no atexit hooks."""
-    import shutil
-
-    while _private_dirs:
-        shutil.rmtree(_private_dirs.pop(), ignore_errors=True)
 
 
 def load_organisation() -> Org:
@@ -129,13 +91,12 @@ def load_plugins() -> None:
 
     import plugins
 
-    with _not_importable("pygments"):
-        _load_plugins(nonebot, plugins)
+    _load_plugins(nonebot, plugins)
 
 
 @contextmanager
 def _not_importable(name: str) -> Iterator[None]:
-    """Lean start: nonebot-plugin-orm imports Alembic, whose template engine (Mako) imports
+    """Lean start: the schema upgrade imports Alembic, whose template engine (Mako) imports
     pygments, if installed, to colour the HTML pages of its template errors (~5 MB resident);
     without it Mako uses its own plain fallback. Nothing here renders those pages."""
     if name in sys.modules:
@@ -168,7 +129,8 @@ def main(argv: list[str] | None = None) -> None:
         if args[:1] == ["migrate"]:
             db.migrate_command(args[1:])
             return
-        db.upgrade_schema()
+        with _not_importable("pygments"):
+            db.upgrade_schema()
     except StartupError as e:
         print(f"连心无法启动：{e}", file=sys.stderr)
         raise SystemExit(2) from None

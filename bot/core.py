@@ -1,12 +1,17 @@
-"""Core services wired into NoneBot's lifecycle: org sync and the outbox workers."""
+"""Core services wired into NoneBot's lifecycle: org sync, the outbox workers, the database engine."""
 
 from __future__ import annotations
 
 from nonebot import get_driver, logger, require
 from nonebot.adapters import Bot
 
-require("nonebot_plugin_orm")
 require("nonebot_plugin_apscheduler")
+
+from bot import db  # noqa: E402
+
+# Shutdown hooks run last-registered first: this one, registered before any other of the bot's,
+# closes the database after every tick and worker that may still use it has stopped.
+get_driver().on_shutdown(db.dispose)
 
 import bot.platform.onebot_v11  # noqa: E402,F401 - registers the OneBot v11 port
 from bot import orgfile, outbox, runtime, schedule  # noqa: E402,F401 - schedule installs the ticks
@@ -64,9 +69,6 @@ async def _disconnected(bot: Bot) -> None:
 async def _shutdown() -> None:
     if outbox.worker is not None:
         await outbox.worker.stop()
-    from bot.app import remove_private_dirs
-
-    remove_private_dirs()
 
 
 def next_step() -> str:

@@ -1,7 +1,10 @@
-"""Database access through nonebot-plugin-orm, and the schema upgrade run before start-up.
+"""Database access (plain SQLAlchemy, one engine) and the schema upgrade run before start-up.
 
-Every table has an explicit name: the one Alembic history in `migrations/` must not depend on
-which plugin a model happens to live in.
+The settings are NoneBot's (`SQLALCHEMY_DATABASE_URL`, `SQLALCHEMY_ENGINE_OPTIONS` in the
+environment or `.env`), read like any plugin's with `get_plugin_config`. The engine is made at
+the first session, in the loop that uses it; migrations (`migrations/`, one Alembic history)
+run on an engine of their own before NoneBot starts. Every table has an explicit name: the
+history must not depend on which plugin a model happens to live in.
 """
 
 from __future__ import annotations
@@ -12,23 +15,73 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, Field
 from sqlalchemy import DateTime, Table
 from sqlalchemy.types import TypeDecorator
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
+class Config(BaseModel):
+    sqlalchemy_database_url: str = ""  # empty: SQLite data/lianxin.db under the working directory
+    # Pooled connections die when the database restarts: test each before use.
+    sqlalchemy_engine_options: dict[str, Any] = Field(default_factory=lambda: {"pool_pre_ping": True})
+    sqlalchemy_echo: bool = False
+
+
+def config() -> Config:
+    from nonebot import get_plugin_config
+
+    return get_plugin_config(Config)
+
+
+def database_url() -> str:
+    given = config().sqlalchemy_database_url
+    if given:
+        return given
+    from bot import settings
+
+    settings.data_dir().mkdir(parents=True, exist_ok=True)
+    return settings.default_database_url()
+
+
+def create_engine() -> AsyncEngine:
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    c = config()
+    return create_async_engine(database_url(), echo=c.sqlalchemy_echo, **c.sqlalchemy_engine_options)
+
+
+_engine: AsyncEngine | None = None
+_sessions: async_sessionmaker[AsyncSession] | None = None
 _override: Callable[[], AsyncSession] | None = None
+
+
+def engine() -> AsyncEngine:
+    """The bot's engine, made on first use (in the loop that then uses it)."""
+    global _engine, _sessions
+    if _engine is None:
+        _engine = create_engine()
+        _sessions = async_sessionmaker(_engine)  # expire_on_commit stays True
+    return _engine
 
 
 def session() -> AsyncSession:
     if _override is not None:
         return _override()
-    from nonebot_plugin_orm import get_session
+    engine()
+    assert _sessions is not None
+    return _sessions()
 
-    return get_session()
+
+async def dispose() -> None:
+    """Close the engine's connections (at shutdown); a later session makes a new engine."""
+    global _engine, _sessions
+    if _engine is not None:
+        old, _engine, _sessions = _engine, None, None
+        await old.dispose()
 
 
 def use_sessions(factory: Callable[[], AsyncSession] | None) -> None:
@@ -56,50 +109,56 @@ def upsert(s: AsyncSession, table: Table, rows: Sequence[Mapping[str, Any]], key
     return stmt.on_conflict_do_update(index_elements=keys, set_=updates)
 
 
+# --- migrations --------------------------------------------------------------------------------
+
+
 def upgrade_schema() -> None:
     """Apply pending migrations non-interactively (call before nonebot.run(), no loop running)."""
     asyncio.run(_upgrade())
 
 
 async def _upgrade() -> None:
-    import nonebot_plugin_orm as orm
-    from nonebot_plugin_orm import migrate
-    from sqlalchemy.util import greenlet_spawn
+    from nonebot import logger
 
-    from nonebot import message
+    before, after = await alembic(_to_head)
+    if before != after:
+        logger.info(f"数据库结构已升级：{before or '新数据库'} → {after}")
 
-    # _init_orm registers a run-postprocessor each time it runs, and the plugin runs it again at
-    # start-up: without this, every matcher run pays for two (a third of a group message's cost).
-    before = set(message._run_postprocessors)  # noqa: SLF001
-    orm._init_orm()  # noqa: SLF001 - engines must exist before AlembicConfig reads them
+
+def _to_head(cfg: Any) -> tuple[str | None, str | None]:
+    from alembic import command
+    from alembic.migration import MigrationContext
+
+    def current() -> str | None:
+        return MigrationContext.configure(cfg.attributes["connection"]).get_current_revision()
+
+    before = current()
+    command.upgrade(cfg, "head")
+    return before, current()
+
+
+async def alembic(fn: Callable[..., Any], *args: Any, stdout: Any = None, url: str | None = None) -> Any:
+    """`fn(config, *args)`, an Alembic command, on one connection of an engine of its own (the
+    loop it runs in may end before NoneBot's starts): migrations/env.py uses that connection.
+    Every model must be imported by then (the plugins are loaded), so autogenerate sees them."""
+    from alembic.config import Config as AlembicConfig
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from bot.models import Base
+
+    def run(connection: Any) -> Any:
+        cfg = AlembicConfig(stdout=stdout or _Quiet())  # type: ignore[arg-type]  # write/flush suffice
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        cfg.attributes["connection"] = connection
+        cfg.attributes["metadata"] = Base.metadata
+        return fn(cfg, *args)
+
+    own = create_async_engine(url) if url else create_engine()
     try:
-        with orm.AlembicConfig(stdout=_Quiet()) as config:  # type: ignore[arg-type]  # write/flush suffice
-            await greenlet_spawn(migrate.upgrade, config)
+        async with own.begin() as connection:
+            return await connection.run_sync(run)
     finally:
-        message._run_postprocessors.intersection_update(before)  # noqa: SLF001
-        for engine in orm._engines.values():  # noqa: SLF001 - this loop ends; NoneBot makes new ones
-            await engine.dispose()
-
-
-def drop_scoped_session_cleanup() -> int:
-    """Unregister nonebot-plugin-orm's run-postprocessors; returns how many there were.
-
-    Each `_init_orm()` registers `async_scoped_session.remove` to close the scoped sessions a
-    matcher run opened, and NoneBot runs every postprocessor (with dependency injection, in
-    tasks) after every matcher run: a third of an ordinary group message's cost. The bot opens
-    only plain sessions (`session()`, closed by their `async with`) and never a scoped one
-    (tests/test_schema.py checks that no code asks for one), so there is nothing to clean up.
-    """
-    from sqlalchemy.ext.asyncio import async_scoped_session
-
-    from nonebot import message
-
-    ours = {
-        d for d in message._run_postprocessors  # noqa: SLF001
-        if isinstance(getattr(d.call, "__self__", None), async_scoped_session)
-    }
-    message._run_postprocessors.difference_update(ours)  # noqa: SLF001
-    return len(ours)
+        await own.dispose()
 
 
 class _Quiet:
@@ -133,49 +192,46 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 def migrate_command(args: list[str]) -> None:
-    """`python -m bot migrate [upgrade|check|revision MESSAGE]` for developers."""
-    asyncio.run(_migrate_command(args))
+    """`python -m bot migrate [upgrade|check|heads|revision MESSAGE]` for developers."""
+    from alembic.util import CommandError
+
+    try:
+        asyncio.run(_migrate_command(args))
+    except CommandError as e:  # e.g. check: the models differ from the migrations
+        raise SystemExit(f"migrate: {e}") from None
 
 
 async def _migrate_command(args: list[str]) -> None:
     import sys
 
-    import nonebot_plugin_orm as orm
-    from nonebot_plugin_orm import migrate
-    from sqlalchemy.util import greenlet_spawn
+    from alembic import command
 
-    orm._init_orm()  # noqa: SLF001
     verb = args[0] if args else "upgrade"
-    try:
-        with orm.AlembicConfig(stdout=sys.stdout) as config:
-            if verb == "upgrade":
-                await greenlet_spawn(migrate.upgrade, config)
-            elif verb == "check":
-                await greenlet_spawn(migrate.check, config)
-            elif verb == "revision":
-                message = " ".join(args[1:]) or "schema change"
-                scripts = await greenlet_spawn(lambda: list(migrate.revision(config, message)))
-                _keep_revisions(scripts, message)
-            else:
-                raise SystemExit(f"unknown migrate command {verb!r}: upgrade | check | revision MESSAGE")
-    finally:
-        for engine in orm._engines.values():  # noqa: SLF001
-            await engine.dispose()
+    if verb == "upgrade":
+        await alembic(command.upgrade, "head", stdout=sys.stdout)
+    elif verb == "check":
+        await alembic(command.check, stdout=sys.stdout)
+    elif verb == "heads":
+        await alembic(command.heads, stdout=sys.stdout)
+    elif verb == "revision":
+        message = " ".join(args[1:]) or "schema change"
+        script = await alembic(lambda cfg: command.revision(cfg, message, autogenerate=True), stdout=sys.stdout)
+        _number(script, message)
+    else:
+        raise SystemExit(f"unknown migrate command {verb!r}: upgrade | check | heads | revision MESSAGE")
 
 
-def _keep_revisions(scripts: list[Any], message: str) -> None:
-    """nonebot-plugin-orm writes new revisions into a temporary copy of the versions folder:
-    copy them into the one history, numbered after the last (0001_…, 0002_…)."""
+def _number(script: Any, message: str) -> None:
+    """Alembic names a new revision `<rev>_<slug>.py`: number it after the last (0001_…)."""
     import re
-    import shutil
 
     versions = MIGRATIONS / "versions"
-    numbers = [int(m.group(1)) for p in versions.glob("*.py") if (m := re.match(r"(\d{4})_", p.name))]
+    path = Path(script.path)
+    numbers = [int(m.group(1)) for p in versions.glob("*.py") if p != path and (m := re.match(r"(\d{4})_", p.name))]
     slug = re.sub(r"[^0-9a-zA-Z]+", "_", message).strip("_").lower() or "revision"
-    for n, script in enumerate(scripts, start=max(numbers, default=0) + 1):
-        target = versions / f"{n:04d}_{slug}.py"
-        shutil.copy(script.path, target)
-        print(f"kept {target.relative_to(MIGRATIONS.parent)} (revision {script.revision})")
+    target = versions / f"{max(numbers, default=0) + 1:04d}_{slug}.py"
+    path.rename(target)
+    print(f"kept {target.relative_to(MIGRATIONS.parent)} (revision {script.revision})")
 
 
 # --- small reads on the hot path --------------------------------------------------------------
@@ -193,12 +249,7 @@ def _sqlite_file() -> str | None:
         source: object = _override
         bind = getattr(_override, "kw", {}).get("bind")
     else:
-        try:
-            import nonebot_plugin_orm as orm
-
-            bind = source = orm._engines[""]  # noqa: SLF001 - the default engine sessions use
-        except (AttributeError, KeyError, NameError, ValueError):
-            return None
+        bind = source = engine()
     if _file_of is not None and _file_of[0] is source:
         return _file_of[1]
     url = getattr(bind, "url", None)

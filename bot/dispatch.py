@@ -38,12 +38,6 @@ async def _dispatch() -> None:
     await dispatch(current_bot.get(), current_event.get())
 
 
-@get_driver().on_startup
-async def _no_session_cleanup() -> None:
-    # After nonebot-plugin-orm's start-up hook (bot.core requires the plugin before this one loads).
-    db.drop_scoped_session_cleanup()
-
-
 @get_driver().on_shutdown
 async def _close_readers() -> None:
     db.close_readers()  # bot.flows' read-only SQLite connection

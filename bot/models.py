@@ -3,19 +3,30 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from nonebot_plugin_orm import Model
-from sqlalchemy import JSON, BigInteger, Double, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, BigInteger, Double, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from bot.db import UTCDateTime
 
 
-class Base(Model):
-    __abstract__ = True
-    # One engine for the whole bot; keeps nonebot-plugin-orm from binding per plugin.
-    __bind_key__ = ""
+class Base(DeclarativeBase):
+    """Every table of the bot and its plugins, in one metadata (one engine, one history)."""
+
+    # Constraint and index names as the existing migrations created them (the naming of
+    # nonebot-plugin-orm, which the bot used until it moved to plain SQLAlchemy).
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_label)s",
+            "uq": "uq_%(table_name)s_%(column_0_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+    if TYPE_CHECKING:
+        __table__: ClassVar[Table]  # every model maps one table (never a join or a select)
 
 
 class OrgPerson(Base):

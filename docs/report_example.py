@@ -134,7 +134,7 @@ async def main() -> None:
 
     from bot import app, db
 
-    nonebot.init(driver="~fastapi", sqlalchemy_database_url="sqlite+aiosqlite://", alembic_startup_check=False, log_level="WARNING")
+    nonebot.init(driver="~fastapi", sqlalchemy_database_url="sqlite+aiosqlite://", log_level="WARNING")
     app.load_organisation()
     nonebot.get_driver().register_adapter(Adapter)
     app.load_plugins()

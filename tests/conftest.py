@@ -32,7 +32,6 @@ NONEBOT_CONFIG = {
     "log_level": "INFO",
     "sqlalchemy_database_url": "sqlite+aiosqlite://",
     "sqlalchemy_engine_options": {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}},
-    "alembic_startup_check": False,
     # Ticks are driven by the tests themselves; a tick left running at the end of the session
     # would keep an aiosqlite connection and hang the loop's teardown.
     "apscheduler_autostart": False,
@@ -41,7 +40,7 @@ NONEBOT_CONFIG = {
 
 def pytest_configure(config: pytest.Config) -> None:
     """Initialise NoneBot and load the bot before collection, so test modules may import
-    models and plugins at top level (nonebot-plugin-orm needs an initialised NoneBot)."""
+    models and plugins at top level (plugins register into a running NoneBot)."""
     import nonebot
     import nonebot.log
     from nonebot import logger
@@ -54,10 +53,21 @@ def pytest_configure(config: pytest.Config) -> None:
     # configured level, captured per test like any output) once everything is loaded.
     logger.remove(nonebot.log.logger_id)
     nonebot.init(**NONEBOT_CONFIG)
+    # The default (in-memory) database gets the schema before bot.core's start-up hook syncs
+    # the org file into it; tests that use a database take the `db` fixture's.
+    nonebot.get_driver().on_startup(_create_default_schema)
     app.install_adapter()
     app.load_plugins()
     checks.run_all()  # the org file and every plugin's data files, as bot.app.boot does
     logs.install()
+
+
+async def _create_default_schema() -> None:
+    from bot import db
+    from bot.models import Base
+
+    async with db.engine().begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -139,7 +149,7 @@ async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[as
     engine, _, name = await make_engine(request.param, tmp_path)
     async with engine.begin() as conn:
         await conn.run_sync(Base.metadata.create_all)
-    # Same options as production (nonebot-plugin-orm: expire_on_commit stays True), so code that
+    # Same options as production (bot.db: expire_on_commit stays True), so code that
     # reads an attribute after commit fails here as it would in the bot.
     factory = async_sessionmaker(engine)
     botdb.use_sessions(factory)

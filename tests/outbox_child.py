@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import sys
-import tempfile
 from collections.abc import Sequence
 
 
@@ -58,9 +57,5 @@ if __name__ == "__main__":
     import nonebot
 
     url, port, name, interval = sys.argv[1], int(sys.argv[2]), sys.argv[3], float(sys.argv[4])
-    nonebot.init(
-        driver="~none", sqlalchemy_database_url=url, alembic_startup_check=False,
-        localstore_plugin_data_dir={"nonebot_plugin_orm": tempfile.mkdtemp(prefix="lianxin-child-")},
-    )
-    nonebot.require("nonebot_plugin_orm")
+    nonebot.init(driver="~none", sqlalchemy_database_url=url)
     asyncio.run(main(url, port, name, interval))

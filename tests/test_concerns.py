@@ -600,23 +600,16 @@ async def test_a_relay_left_sending_by_a_dead_process_becomes_unknown_not_resent
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 async def test_migration_truncates_times_and_takes_texts_out_of_the_outbox(backend: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from alembic import command
-    from alembic.config import Config
-    from sqlalchemy.util import greenlet_spawn
 
-    from bot.models import Base
-    from tests.conftest import PG_URL, ROOT, _drop_pg_database, make_engine
+    from bot import db
+    from tests.conftest import PG_URL, _drop_pg_database, make_engine
 
     if backend == "postgresql" and not PG_URL:
         pytest.skip("LIANXIN_TEST_PG not set")
-    engine, _, name = await make_engine(backend, tmp_path)
-    config = Config()
-    config.set_main_option("script_location", str(ROOT / "migrations"))
-    config.set_main_option("version_locations", str(ROOT / "migrations" / "versions"))
-    config.attributes["engines"] = {"": engine}
-    config.attributes["metadatas"] = {"": Base.metadata}
+    engine, url, name = await make_engine(backend, tmp_path)
     at = datetime(2026, 11, 16, 2, 37, 12, 345678)  # naive UTC: what SQLite holds; PG takes it as UTC
     try:
-        await greenlet_spawn(command.upgrade, config, "e693a08ffae7")
+        await db.alembic(command.upgrade, "e693a08ffae7", url=url)
         async with engine.begin() as conn:
             when = at.replace(tzinfo=UTC) if backend == "postgresql" else at.isoformat(" ")
             await conn.execute(text(
@@ -633,7 +626,7 @@ async def test_migration_truncates_times_and_takes_texts_out_of_the_outbox(backe
                 "INSERT INTO outbox (purpose, period, target_kind, target_id, payload, status, attempts, not_before, created_at)"
                 f" VALUES ('concern-digest', 'slot-1', 'private', '{PAY_LEADER}', :p, 'sent', 1, :at, :at)"
             ), {"p": json.dumps([{"type": "text", "text": f"【连心·诉求通知】\n\n新诉求 #1 工资福利\n{TEXT}\n\n#1 提交人补充：{SUPPLEMENT}\n\n发送 /待办 查看并处理。"}]), "at": when})
-        await greenlet_spawn(command.upgrade, config, "head")
+        await db.alembic(command.upgrade, "head", url=url)
         async with engine.connect() as conn:
             created, acked, visible = (await conn.execute(text("SELECT created_at, acknowledged_at, visible FROM concerns_concern"))).one()
             event_at = (await conn.execute(text("SELECT at FROM concerns_event WHERE id = 1"))).scalar_one()
@@ -653,23 +646,16 @@ async def test_migration_truncates_times_and_takes_texts_out_of_the_outbox(backe
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 async def test_migration_keeps_the_deadline_of_concerns_not_yet_escalated(backend: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from alembic import command
-    from alembic.config import Config
-    from sqlalchemy.util import greenlet_spawn
 
-    from bot.models import Base
-    from tests.conftest import PG_URL, ROOT, _drop_pg_database, make_engine
+    from bot import db
+    from tests.conftest import PG_URL, _drop_pg_database, make_engine
 
     if backend == "postgresql" and not PG_URL:
         pytest.skip("LIANXIN_TEST_PG not set")
-    engine, _, name = await make_engine(backend, tmp_path)
-    config = Config()
-    config.set_main_option("script_location", str(ROOT / "migrations"))
-    config.set_main_option("version_locations", str(ROOT / "migrations" / "versions"))
-    config.attributes["engines"] = {"": engine}
-    config.attributes["metadatas"] = {"": Base.metadata}
+    engine, url, name = await make_engine(backend, tmp_path)
     at, step = datetime(2026, 11, 16, 2), datetime(2026, 11, 18, 2)
     try:
-        await greenlet_spawn(command.upgrade, config, "a0fd0a44c427")
+        await db.alembic(command.upgrade, "a0fd0a44c427", url=url)
         async with engine.begin() as conn:
             for cid, level in ((1, 0), (2, 2)):
                 when = (at.replace(tzinfo=UTC), step.replace(tzinfo=UTC)) if backend == "postgresql" else (at.isoformat(" "), step.isoformat(" "))
@@ -677,7 +663,7 @@ async def test_migration_keeps_the_deadline_of_concerns_not_yet_escalated(backen
                     "INSERT INTO concerns_concern (id, receipt_digest, category, leader, text, status, created_at, level,"
                     f" next_step_at, notified, visible) VALUES ({cid}, 'd{cid}', 'pay', {PAY_LEADER}, 't', 'new', :at, {level}, :step, true, true)"
                 ), {"at": when[0], "step": when[1]})
-        await greenlet_spawn(command.upgrade, config, "head")
+        await db.alembic(command.upgrade, "head", url=url)
         async with engine.connect() as conn:
             rows = (await conn.execute(text("SELECT id, due_at FROM concerns_concern ORDER BY id"))).all()
         first = rows[0][1]

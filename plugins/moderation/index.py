@@ -279,7 +279,7 @@ def _trim() -> None:
 
 
 def _database() -> object:
-    """Which database `bot.db.session()` opens: None in production (nonebot-plugin-orm's),
+    """Which database `bot.db.session()` opens: None in production (bot.db's engine),
     the test's session factory in tests."""
     from bot import db
 
