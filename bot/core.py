@@ -14,27 +14,10 @@ from bot import db  # noqa: E402
 get_driver().on_shutdown(db.dispose)
 
 import bot.platform.onebot_v11  # noqa: E402,F401 - registers the OneBot v11 port
-from bot import orgfile, outbox, runtime, schedule  # noqa: E402,F401 - schedule installs the ticks
+from bot import orgfile, outbox, runtime, schedule, settings  # noqa: E402,F401 - schedule installs the ticks
 from bot.orgsync import sync_org  # noqa: E402
 
 driver = get_driver()
-
-
-def _seconds(name: str, default: float) -> float:
-    """A pacing setting in seconds (tests shorten it); a bad value keeps the safe default."""
-    from bot import settings
-
-    raw = settings.env(name)
-    if raw is None:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if value < 0:
-        logger.warning(f"{name}={raw!r} is not a number of seconds >= 0; using {default}")
-        return default
-    return value
 
 
 @schedule.tick("org_file", seconds=10)
@@ -46,9 +29,8 @@ async def _watch_org_file() -> None:
 @driver.on_startup
 async def _startup() -> None:
     await sync_org(runtime.org())
-    outbox.worker = outbox.Worker(
-        interval=_seconds("LIANXIN_SEND_INTERVAL", 1.5), jitter=_seconds("LIANXIN_SEND_JITTER", 0.5)
-    )
+    pace = settings.core()
+    outbox.worker = outbox.Worker(interval=pace.lianxin_send_interval, jitter=pace.lianxin_send_jitter)
     logger.info(f"连心已启动：{runtime.org().name}，组织文件 {runtime.org().source}")
     logger.info(next_step())
 
@@ -74,8 +56,6 @@ async def _shutdown() -> None:
 def next_step() -> str:
     """One line telling the operator where the chat platform should connect, and whether a
     token guards it (the first thing to do after a start)."""
-    from bot import settings
-
     config = driver.config
     token = "已设置访问令牌" if settings.env("ONEBOT_ACCESS_TOKEN") else "未设置访问令牌（只在本机可用）"
     urls = settings.env("ONEBOT_WS_URLS")

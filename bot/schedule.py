@@ -91,17 +91,7 @@ def interval_override() -> float | None:
     """LIANXIN_TICK_SECONDS: one interval for every tick (end-to-end tests use 1 s)."""
     from bot import settings
 
-    raw = settings.env("LIANXIN_TICK_SECONDS")
-    if raw is None:
-        return None
-    try:
-        value = float(raw)
-    except ValueError:
-        value = 0.0
-    if value <= 0:
-        logger.warning(f"LIANXIN_TICK_SECONDS={raw!r} is not a positive number of seconds; ignored")
-        return None
-    return value
+    return settings.core().lianxin_tick_seconds
 
 
 def install() -> None:

@@ -1,7 +1,10 @@
 """Settings from the environment (and `.env`), with the embedded defaults of CONTRACT section 1.
 
-NoneBot reads HOST, PORT, ONEBOT_*, SQLALCHEMY_DATABASE_URL itself; this module covers the
-LIANXIN_* names and computes the defaults that depend on the working directory.
+Two kinds. What start-up needs before NoneBot exists (the org file, materials, secret key, time
+zone, the exposure check) is read here with `env()`. Everything read once NoneBot runs is a
+typed model per plugin, NoneBot-style (`get_plugin_config`: field `lianxin_font` is
+LIANXIN_FONT in the environment or `.env`): the core's is `Config` below, the database's
+`bot.db.Config`, each plugin's in its `config.py`. NoneBot reads HOST, PORT, ONEBOT_* itself.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
+from pydantic import BaseModel, ValidationInfo, ValidatorFunctionWrapHandler, field_validator
 
 from bot.errors import StartupError
 
@@ -171,3 +175,40 @@ def check_exposure() -> None:
         "（如 python3 -c \"import secrets;print(secrets.token_urlsafe(32))\"），并在 NapCat 里填同一个 token；"
         "确属可信内网可设 LIANXIN_ALLOW_NO_TOKEN=1"
     )
+
+
+class Config(BaseModel):
+    """The core's settings once NoneBot runs. A bad value is logged and the safe default kept:
+    a typo in a pacing setting must not keep the bot from starting."""
+
+    lianxin_send_interval: float = 1.5  # seconds between two broadcast sends of one account
+    lianxin_send_jitter: float = 0.5  # plus up to this much, at random
+    lianxin_tick_seconds: float | None = None  # one interval for every tick (end-to-end tests)
+
+    @field_validator("lianxin_send_interval", "lianxin_send_jitter", "lianxin_tick_seconds", mode="wrap")
+    @classmethod
+    def _seconds(cls, value: object, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> float | None:
+        from nonebot import logger
+
+        default = cls.model_fields[info.field_name or ""].default
+        if value is None or value == "":
+            return default
+        try:
+            seconds = handler(value)
+        except ValueError:  # pydantic's ValidationError is one
+            seconds = None
+        tick = info.field_name == "lianxin_tick_seconds"
+        if seconds is None or seconds < 0 or (tick and seconds == 0):
+            name = (info.field_name or "").upper()
+            if tick:
+                logger.warning(f"{name}={value!r} is not a positive number of seconds; ignored")
+            else:
+                logger.warning(f"{name}={value!r} is not a number of seconds >= 0; using {default}")
+            return default
+        return float(seconds)
+
+
+def core() -> Config:
+    from nonebot import get_plugin_config
+
+    return get_plugin_config(Config)

@@ -18,6 +18,7 @@ import yaml
 
 from bot import settings
 from bot.errors import StartupError
+from plugins.care.config import config
 from plugins.care.festivals import NAMES as FESTIVAL_NAMES
 
 SHIPPED = Path(__file__).resolve().parent.parent.parent / "data" / "greetings"
@@ -34,9 +35,9 @@ class Greetings:
 
 def folder() -> Path:
     """LIANXIN_GREETINGS, else data/greetings under the working directory, else the shipped one."""
-    given = settings.env("LIANXIN_GREETINGS")
+    given = config().lianxin_greetings
     if given:
-        return Path(given)
+        return given
     own = settings.data_dir() / "greetings"
     return own if own.is_dir() else SHIPPED
 

@@ -19,9 +19,10 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import update
 
-from bot import clock, runtime, settings
+from bot import clock, runtime
 from bot.db import session
 from bot.org import Role
+from plugins.console.config import config
 from plugins.console.models import ConsoleAudit, ConsoleLink, ConsoleSession
 
 LINK_MINUTES = 10
@@ -34,7 +35,7 @@ CONSOLE_ROLES = frozenset({Role.leader, Role.cadre, Role.head, Role.moderator, R
 
 def base_url() -> str | None:
     """The public address of the console (LIANXIN_CONSOLE_URL); None: the console is off."""
-    url = (settings.env("LIANXIN_CONSOLE_URL") or "").strip()
+    url = config().lianxin_console_url.strip()
     return url.rstrip("/") if url else None
 
 

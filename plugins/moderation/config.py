@@ -15,6 +15,7 @@ from pathlib import Path
 
 import yaml
 from nonebot import logger
+from pydantic import BaseModel
 
 from bot import settings
 from bot.errors import StartupError
@@ -23,6 +24,19 @@ from plugins.moderation.normalise import normalise
 from plugins.moderation.orgsection import Moderation, moderation_of
 
 REPO_DATA = Path(__file__).resolve().parent.parent.parent / "data"
+
+
+class Config(BaseModel):
+    """The plugin's settings (NoneBot's `get_plugin_config`: the environment or `.env`)."""
+
+    lianxin_lexicons: Path | None = None
+    lianxin_clarifications: Path | None = None
+
+
+def config() -> Config:
+    from nonebot import get_plugin_config
+
+    return get_plugin_config(Config)
 
 # The ladder when a group sets none: two warnings, then 10 minutes, 1 hour, 1 day (minutes).
 DEFAULT_LADDER: tuple[int, ...] = (0, 0, 10, 60, 1440)
@@ -73,20 +87,19 @@ def mute_minutes(ladder: tuple[int, ...], step: int) -> int:
     return ladder[min(step, len(ladder)) - 1]
 
 
-def _folder(env_name: str, name: str) -> Path:
-    given = settings.env(env_name)
+def _folder(given: Path | None, name: str) -> Path:
     if given:
-        return Path(given)
+        return given
     own = settings.data_dir() / name
     return own if own.is_dir() else REPO_DATA / name
 
 
 def lexicon_dir() -> Path:
-    return _folder("LIANXIN_LEXICONS", "lexicons")
+    return _folder(config().lianxin_lexicons, "lexicons")
 
 
 def clarification_dir() -> Path:
-    return _folder("LIANXIN_CLARIFICATIONS", "clarifications")
+    return _folder(config().lianxin_clarifications, "clarifications")
 
 
 def load_lexicons(folder: Path | None = None, *, strict: bool = False) -> list[tuple[str, str]]:

@@ -20,7 +20,7 @@ from typing import Any
 
 from nonebot import logger
 
-from bot import runtime, settings
+from bot import runtime
 from bot.reports import Metric, Section, Table
 from plugins.reports.report import Report
 from plugins.reports.suppress import PRIMARY, SECONDARY, TOTAL, Protected
@@ -42,11 +42,11 @@ _lock = threading.Lock()  # rcParams are global: one chart at a time
 
 
 @cache
-def cjk_font() -> str | None:
-    """The family name of an installed CJK font, or None (warned once)."""
+def cjk_font(given: str | None = None) -> str | None:
+    """The family name of the font file `given` (LIANXIN_FONT), else of an installed CJK font,
+    or None (warned once)."""
     from matplotlib import font_manager
 
-    given = settings.env("LIANXIN_FONT")
     if given:
         try:
             font_manager.fontManager.addfont(given)
@@ -98,7 +98,7 @@ def _known(font_manager) -> str | None:  # type: ignore[no-untyped-def]
     return next((n for n in PREFERRED if n in names), None)
 
 
-def warm_up() -> None:
+def warm_up(font_file: str | None = None) -> None:
     """In the worker process, soon after start: the imports and tables a first report needs
     (jieba's dictionary and IDF table, matplotlib and the CJK font, openpyxl), so a cadre's
     first /月报 or /导出 does not wait for them."""
@@ -113,7 +113,7 @@ def warm_up() -> None:
     tfidf = textutil.tfidf()
     tfidf.tokenizer.initialize()
     list(tfidf.tokenizer.cut("食堂饭菜太咸"))
-    cjk_font()
+    cjk_font(font_file)
     try:
         import openpyxl  # noqa: F401
     except ImportError:
@@ -135,9 +135,10 @@ def _panels(report: Report) -> list[tuple[str, object]]:
     return panels
 
 
-def render(report: Report, org_name: str | None = None) -> bytes:
+def render(report: Report, org_name: str | None = None, font_file: str | None = None) -> bytes:
     """The chart as PNG bytes. CPU-bound and holding the GIL: the bot runs it in the worker
-    process (`service.chart_png`), where the organisation is not loaded: hence `org_name`."""
+    process (`service.chart_png`), where neither the organisation nor the settings are loaded:
+    hence `org_name` and `font_file` (LIANXIN_FONT)."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -145,7 +146,7 @@ def render(report: Report, org_name: str | None = None) -> bytes:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    font = cjk_font()
+    font = cjk_font(font_file)
     families = ([font] if font else []) + ["DejaVu Sans"]
     panels = _panels(report)
     # Portrait, one panel under another, sized by its bars: a phone shows it full width,

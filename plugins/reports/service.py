@@ -15,6 +15,7 @@ from bot import clock, offload, outbox, runtime
 from bot.org import Role
 from bot.platform import Image, Part, Port, SendFailed, SendUnknown, Target, Text, capabilities
 from plugins.reports import chart
+from plugins.reports.config import config
 from plugins.reports.report import (
     PACKAGES,
     Period,
@@ -31,6 +32,12 @@ MONTHLY_AT = time(9, 0)
 # than that it would surprise more than help (a new deployment must not send last month's).
 CATCH_UP_DAYS = 3
 NO_CHART = "（图表这次没有生成出来，已记录，文字部分不受影响。）"
+
+
+def font_file() -> str | None:
+    """LIANXIN_FONT, for the chart worker (it reads no settings of its own)."""
+    given = config().lianxin_font
+    return str(given) if given else None
 
 
 def recipients() -> list[int]:
@@ -71,7 +78,7 @@ async def chart_png(report: Report) -> bytes | None:
     png = await cache.get(key, "chart", digest)
     if png is None:
         try:
-            png = await offload.run(chart.render, shown, name, packages=PACKAGES)
+            png = await offload.run(chart.render, shown, name, font_file(), packages=PACKAGES)
         except Exception as e:
             logger.error(f"report chart failed: {type(e).__name__}")
             return None
@@ -96,7 +103,7 @@ async def _warm() -> None:
     # (bench/stall.py), delaying every message behind it.
     gc.freeze()
     try:
-        await offload.run(chart.warm_up, packages=PACKAGES)
+        await offload.run(chart.warm_up, font_file(), packages=PACKAGES)
     except Exception as e:  # noqa: BLE001 - a report then warms the worker itself
         logger.warning(f"report worker warm-up failed: {type(e).__name__}")
 

@@ -1,0 +1,20 @@
+"""The reports plugin's settings (NoneBot's `get_plugin_config`: the environment or `.env`).
+
+Read in the bot's process; the chart worker gets the values it needs as arguments (it runs no
+NoneBot)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel
+
+
+class Config(BaseModel):
+    lianxin_font: Path | None = None  # a CJK font file for the charts; else one found or bundled
+
+
+def config() -> Config:
+    from nonebot import get_plugin_config
+
+    return get_plugin_config(Config)
