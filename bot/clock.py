@@ -36,11 +36,6 @@ def set_now(when: datetime | None) -> None:
     _fixed = when
 
 
-def advance(delta: timedelta) -> None:
-    global _fixed
-    _fixed = now() + delta
-
-
 def now() -> datetime:
     """Aware 'now' in the organisation's time zone."""
     if _fixed is not None:

@@ -110,11 +110,6 @@ def install() -> None:
         )
 
 
-async def run_all() -> None:
-    for t in ticks:
-        await run(t.name, t.fn)
-
-
 @get_driver().on_startup
 async def _startup() -> None:
     install()

@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import secrets
 import stat
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -113,16 +112,6 @@ def _parse_key(text: str, where: str) -> bytes:
     if len(raw) != KEY_BYTES:
         raise StartupError(f"{where}：密钥应为 32 字节（64 位十六进制或 base64），当前格式不对")
     return raw
-
-
-@dataclass(frozen=True)
-class Paths:
-    org: Path
-    materials: Path
-
-
-def paths() -> Paths:
-    return Paths(org=org_path(), materials=materials_path())
 
 
 _SECRET_NAME = ("TOKEN", "SECRET", "PASSWORD", "PASSWD", "PWD", "KEY")
