@@ -144,13 +144,10 @@ async def alembic(fn: Callable[..., Any], *args: Any, stdout: Any = None, url: s
     from alembic.config import Config as AlembicConfig
     from sqlalchemy.ext.asyncio import create_async_engine
 
-    from bot.models import Base
-
     def run(connection: Any) -> Any:
         cfg = AlembicConfig(stdout=stdout or _Quiet())  # type: ignore[arg-type]  # write/flush suffice
         cfg.set_main_option("script_location", str(MIGRATIONS))
         cfg.attributes["connection"] = connection
-        cfg.attributes["metadata"] = Base.metadata
         return fn(cfg, *args)
 
     own = create_async_engine(url) if url else create_engine()
