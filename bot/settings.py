@@ -1,7 +1,7 @@
 """Settings from the environment (and `.env`), with the embedded defaults of CONTRACT section 1.
 
-Two kinds. What start-up needs before NoneBot exists (the org file, materials, secret key, time
-zone, the exposure check) is read here with `env()`. Everything read once NoneBot runs is a
+Two kinds. What start-up needs before NoneBot exists (the org file, secret key, time zone, the
+exposure check) is read here with `env()`. Everything read once NoneBot runs is a
 typed model per plugin, NoneBot-style (`get_plugin_config`: field `lianxin_font` is
 LIANXIN_FONT in the environment or `.env`): the core's is `Config` below, the database's
 `bot.db.Config`, each plugin's in its `config.py`. NoneBot reads HOST, PORT, ONEBOT_* itself.
@@ -14,10 +14,11 @@ import secrets
 import stat
 from functools import cache
 from pathlib import Path
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
-from pydantic import BaseModel, ValidationInfo, ValidatorFunctionWrapHandler, field_validator
+from pydantic import BaseModel, BeforeValidator, ValidationInfo, ValidatorFunctionWrapHandler, field_validator
 
 from bot.errors import StartupError
 
@@ -55,11 +56,6 @@ def org_path() -> Path:
         return Path(given)
     own = data_dir() / "org.yaml"
     return own if own.is_file() else data_dir() / "org.example.yaml"
-
-
-def materials_path() -> Path:
-    given = env("LIANXIN_MATERIALS")
-    return Path(given) if given else data_dir() / "materials"
 
 
 def timezone_name(org_timezone: str | None = None) -> str:
@@ -164,6 +160,14 @@ def check_exposure() -> None:
         "（如 python3 -c \"import secrets;print(secrets.token_urlsafe(32))\"），并在 NapCat 里填同一个 token；"
         "确属可信内网可设 LIANXIN_ALLOW_NO_TOKEN=1"
     )
+
+
+def _blank_is_unset(value: object) -> object:
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+# A folder or file setting: empty (`LIANXIN_FONT=` in .env) means not set, as for env().
+OptionalPath = Annotated[Path | None, BeforeValidator(_blank_is_unset)]
 
 
 class Config(BaseModel):

@@ -27,12 +27,13 @@ def test_the_documented_names_reach_the_plugins(monkeypatch: pytest.MonkeyPatch,
     from plugins.console import auth
     from plugins.moderation import config as moderation
     from plugins.reports import service
+    from plugins.study import config as study
 
     for name, value in {
         "LIANXIN_SEND_INTERVAL": "0.05", "LIANXIN_SEND_JITTER": "0", "LIANXIN_TICK_SECONDS": "1",
         "LIANXIN_CONSOLE_URL": "https://bot.example.gov.cn/console/", "LIANXIN_FONT": str(tmp_path / "f.otf"),
         "LIANXIN_GREETINGS": str(tmp_path / "g"), "LIANXIN_LEXICONS": str(tmp_path / "l"),
-        "LIANXIN_CLARIFICATIONS": str(tmp_path / "c"),
+        "LIANXIN_CLARIFICATIONS": str(tmp_path / "c"), "LIANXIN_MATERIALS": str(tmp_path / "m"),
     }.items():
         monkeypatch.setenv(name, value)
     pace = settings.core()
@@ -41,6 +42,17 @@ def test_the_documented_names_reach_the_plugins(monkeypatch: pytest.MonkeyPatch,
     assert service.font_file() == str(tmp_path / "f.otf")
     assert greetings.folder() == tmp_path / "g"
     assert (moderation.lexicon_dir(), moderation.clarification_dir()) == (tmp_path / "l", tmp_path / "c")
+    assert study.materials_dir() == tmp_path / "m"
+
+
+def test_an_empty_value_means_not_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    from plugins.care import greetings
+    from plugins.reports import service
+
+    monkeypatch.setenv("LIANXIN_FONT", "")
+    monkeypatch.setenv("LIANXIN_GREETINGS", "")
+    assert service.font_file() is None
+    assert greetings.folder() != Path(".")
 
 
 def test_every_lianxin_name_in_the_readme_is_read_somewhere() -> None:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from pydantic import BaseModel
+
+from bot.settings import OptionalPath
 
 
 class Config(BaseModel):
-    lianxin_greetings: Path | None = None  # the greetings folder; else data/greetings
+    lianxin_greetings: OptionalPath = None  # the greetings folder; else data/greetings
 
 
 def config() -> Config:

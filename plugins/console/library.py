@@ -214,9 +214,9 @@ def _plain(message: str, path: Path) -> str:
 def folder() -> Path:
     lib = materials.library()
     if lib.source is None:
-        from bot import settings
+        from plugins.study.config import materials_dir
 
-        return settings.materials_path()
+        return materials_dir()
     return lib.source
 
 

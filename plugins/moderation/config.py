@@ -29,8 +29,8 @@ REPO_DATA = Path(__file__).resolve().parent.parent.parent / "data"
 class Config(BaseModel):
     """The plugin's settings (NoneBot's `get_plugin_config`: the environment or `.env`)."""
 
-    lianxin_lexicons: Path | None = None
-    lianxin_clarifications: Path | None = None
+    lianxin_lexicons: settings.OptionalPath = None
+    lianxin_clarifications: settings.OptionalPath = None
 
 
 def config() -> Config:
@@ -109,7 +109,7 @@ def load_lexicons(folder: Path | None = None, *, strict: bool = False) -> list[t
     folder named by LIANXIN_LEXICONS that does not exist; otherwise such a file is skipped with
     a warning (an edit made while the bot runs).
     """
-    explicit = folder is None and bool(settings.env("LIANXIN_LEXICONS"))
+    explicit = folder is None and config().lianxin_lexicons is not None
     folder = folder or lexicon_dir()
     out: list[tuple[str, str]] = []
     if not folder.is_dir():

@@ -5,13 +5,13 @@ NoneBot)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from pydantic import BaseModel
+
+from bot.settings import OptionalPath
 
 
 class Config(BaseModel):
-    lianxin_font: Path | None = None  # a CJK font file for the charts; else one found or bundled
+    lianxin_font: OptionalPath = None  # a CJK font file for the charts; else one found or bundled
 
 
 def config() -> Config:

@@ -496,10 +496,9 @@ def use(lib: Library | None) -> Library | None:
 
 def load_configured() -> Library:
     """The library from LIANXIN_MATERIALS (required to exist) or data/materials (optional)."""
-    from bot import settings
+    from plugins.study.config import config, materials_dir
 
-    explicit = settings.env("LIANXIN_MATERIALS") is not None
-    lib = load_library(settings.materials_path(), required=explicit)
+    lib = load_library(materials_dir(), required=config().lianxin_materials is not None)
     use(lib)
     from plugins.study import watch
 
