@@ -21,17 +21,6 @@ BATCH = 500
 STATUSES = [("new", "待受理"), ("acknowledged", "已受理"), ("replied", "已答复"), ("closed", "已办结")]
 
 
-def status_at(c: Concern, when: datetime) -> str:
-    """The status the concern had at `when` (a past month's report does not change later)."""
-    if c.closed_at and c.closed_at <= when:
-        return "closed"
-    if c.replied_at and c.replied_at <= when:
-        return "replied"
-    if c.acknowledged_at and c.acknowledged_at <= when:
-        return "acknowledged"
-    return "new"
-
-
 def _hours(dialect: str, later: Any, earlier: Any) -> Any:
     """Hours between two stored times, in SQL (SQLite keeps them as ISO text, naive UTC)."""
     if dialect == "sqlite":
