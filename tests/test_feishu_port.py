@@ -9,17 +9,11 @@ import json
 from collections.abc import AsyncIterator
 
 import pytest
-from nonebot.adapters.feishu import Bot
-from nonebot.adapters.feishu.config import BotConfig
-from nonebot.adapters.feishu.models import BotInfo
-from nonebot.adapters.feishu.utils import cache
-
 from bot.platform import Forward, Image, Mention, Quote, Recall, SendFailed, SendUnknown, Target, Text, port_for, shared_group
 from bot.platform.feishu import FeishuPort
+from tests.feishu_helpers import ALICE, BOB, CAROL, GROUP, OTHER_GROUP, feishu_bot, forget_token, populate
 from tests.feishu_peer import FeishuPeer
 
-GROUP, OTHER_GROUP = "oc_4e359893776c54a1d1da0c7e5fbc8d0c", "oc_9a1b2c3d4e5f60718293a4b5c6d7e8f9"
-ALICE, BOB, CAROL = "ou_a11ce000000000000000000000000001", "ou_b0b00000000000000000000000000002", "ou_ca401000000000000000000000000003"
 
 
 def png() -> bytes:
@@ -33,27 +27,12 @@ def png() -> bytes:
 @pytest.fixture
 async def peer() -> AsyncIterator[FeishuPeer]:
     async with FeishuPeer() as p:
-        p.add_user(ALICE, "张三")
-        p.add_user(BOB, "李四")
-        p.add_user(CAROL, "王五", available=False)
-        p.add_chat(GROUP, "一车间", members=(ALICE, BOB))
-        p.add_chat(OTHER_GROUP, "二车间", members=(BOB,), bot_in=False)
-        yield p
-
-
-def feishu_bot(peer: FeishuPeer) -> Bot:
-    import nonebot
-
-    from bot.platform.feishu_ingress import Adapter
-
-    config = BotConfig(app_id=peer.app_id, app_secret=peer.app_secret, verification_token=peer.verification_token, api_base=peer.url)  # type: ignore[arg-type]
-    info = BotInfo(activate_status=2, app_name="连心", avatar_url="https://example.com/a.png", ip_white_list=[], open_id=peer.bot_open_id)  # type: ignore[arg-type]
-    return Bot(Adapter(nonebot.get_driver()), peer.app_id, bot_config=config, bot_info=info)
+        yield populate(p)
 
 
 @pytest.fixture
 async def port(peer: FeishuPeer) -> FeishuPort:
-    await cache.delete(f"feishu_tenant_access_token_{peer.app_id}")  # a token of an earlier test's peer
+    await forget_token(peer)
     return FeishuPort(feishu_bot(peer), timeout=1.0)
 
 

@@ -22,13 +22,14 @@ import asyncio
 import hashlib
 import hmac
 import json
+import re
 from collections import OrderedDict
 from typing import Any, ClassVar
 
 from nonebot.adapters.feishu import Adapter as _Adapter
 from nonebot.adapters.feishu import Bot
 from nonebot.adapters.feishu.config import BotConfig
-from nonebot.adapters.feishu.event import Event
+from nonebot.adapters.feishu.event import Event, GroupMessageEvent, PrivateMessageEvent
 from nonebot.adapters.feishu.utils import AESCipher, log
 from nonebot.adapters.feishu.ws import WsClient
 from nonebot.compat import type_validate_python
@@ -36,13 +37,13 @@ from nonebot.drivers import URL, HTTPServerSetup, Request, Response, WebSocketCl
 from nonebot.utils import escape_tag
 from typing_extensions import override
 
-from bot.privacy import safe_name
 
 # Since start-up; shown by /状态 with OneBot's (bot.ingress).
 unreadable = 0
 duplicates = 0
 
 SEEN_EVENTS = 4096  # event ids remembered for de-duplication (Feishu retries within hours)
+_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
 RETRY_FIRST, RETRY_MAX = 5.0, 300.0  # seconds between attempts to reach the Open Platform
 
 
@@ -124,13 +125,18 @@ class Adapter(_Adapter):
         _fill_ids(body)
         for model in cls.get_event_model(event_type):
             try:
-                return type_validate_python(model, json_data)
+                event = type_validate_python(model, json_data)
             except ValueError:  # pydantic's ValidationError; its text quotes the payload
                 continue
+            # The catch-all MessageEvent takes any `message` (typed Any): not a message we can read.
+            if isinstance(message, dict) and not isinstance(event, (GroupMessageEvent, PrivateMessageEvent)):
+                break
+            return event
         if isinstance(message, dict):
             unreadable += 1
             size = len(json.dumps(json_data, ensure_ascii=False, default=str))
-            log("WARNING", f"Unreadable {'.'.join(safe_name(p) for p in event_type.split('.'))} event ({size} chars): not handled")
+            kind = ".".join(p if _NAME.fullmatch(p) else "?" for p in event_type.split("."))
+            log("WARNING", f"Unreadable {kind} event ({size} chars): not handled")
             return None
         try:
             return type_validate_python(Event, json_data)
