@@ -106,7 +106,8 @@ def boot(**overrides: Any) -> Org:
 
 
 def install_adapter() -> None:
-    """The OneBot v11 adapter (bot.platform.onebot_ingress's parsing), with redacted event models."""
+    """The OneBot v11 adapter (bot.platform.onebot_ingress's parsing), with redacted event models;
+    the Feishu adapter too when Feishu bots are configured (a QQ-only deployment never imports it)."""
     import nonebot
 
     from bot import privacy
@@ -114,6 +115,11 @@ def install_adapter() -> None:
 
     privacy.install_log_redaction()  # each platform module imported has registered its models
     nonebot.get_driver().register_adapter(onebot_v11.ADAPTER)
+    if settings.feishu_bots():
+        from bot.platform import feishu, feishu_ingress  # noqa: F401 - feishu registers its port
+
+        feishu_ingress.install_log_redaction()
+        nonebot.get_driver().register_adapter(feishu_ingress.Adapter)
 
 
 def load_plugins() -> None:
