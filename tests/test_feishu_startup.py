@@ -76,3 +76,36 @@ def test_a_mistake_in_feishu_bots_stops_start_up_with_that_line(tmp_path: Path) 
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2
     assert done.stderr.strip().splitlines()[-1] == "连心无法启动：设置 FEISHU_BOTS 有误：第 1 项缺少 app_secret（在飞书开放平台的应用后台可以找到）"
+
+
+async def test_bots_connect_in_the_background_and_retry_until_feishu_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Start-up does not wait on Feishu, and a Feishu that fails at first is tried again."""
+    import asyncio
+
+    import nonebot
+    from nonebot.adapters.feishu.config import BotConfig
+
+    from bot.platform import feishu_ingress
+    from tests.feishu_helpers import forget_token
+    from tests.feishu_peer import FeishuPeer
+
+    monkeypatch.setattr(feishu_ingress, "RETRY_FIRST", 0.05)
+    async with FeishuPeer() as peer:
+        await forget_token(peer)
+        peer.fail_next("token", 10014, times=2)  # HTTP 400: the stock adapter raises on it
+        adapter = feishu_ingress.Adapter(nonebot.get_driver())
+        config = BotConfig(app_id=peer.app_id, app_secret=peer.app_secret, verification_token=peer.verification_token, api_base=peer.url)  # type: ignore[arg-type]
+        adapter.feishu_config.feishu_bots = [config]
+        await asyncio.wait_for(adapter.startup(), 1.0)
+        try:
+            for _ in range(100):
+                if peer.app_id in adapter.bots:
+                    break
+                await asyncio.sleep(0.05)
+            bot = adapter.bots[peer.app_id]
+            assert [c.route for c in peer.calls] == ["token", "token", "token", "bot_info"]
+            assert bot.bot_info.open_id == peer.bot_open_id  # type: ignore[attr-defined]
+        finally:
+            for bot in list(adapter.bots.values()):
+                adapter.bot_disconnect(bot)
+            await adapter._stop()
