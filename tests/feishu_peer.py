@@ -26,7 +26,8 @@ It is not kind. Like Feishu it:
 Fault injection: ``fail_next(route, code)`` answers a coming call with an error code;
 ``hang`` holds a route's calls unanswered (nothing done); ``slow`` does the work, then answers
 after a delay longer than the bot waits (the message is out, the bot cannot know);
-``server_error`` answers a 5xx after doing the work.
+``server_error`` answers a 5xx after doing the work; ``proxy_refuses`` answers an HTML 4xx
+without doing it.
 """
 
 from __future__ import annotations
@@ -246,6 +247,7 @@ class FeishuPeer:
         self.slow: dict[str, float] = {}
         self.errors: list[BaseException] = []
         self._server_errors: dict[str, int] = {}
+        self._refusals: dict[str, int] = {}
         self._fail: dict[str, list[int | None]] = {}
         self._tokens: set[str] = set()
         self._sends: dict[str, list[float]] = {}  # per receiving chat: times of recent sends
@@ -330,6 +332,11 @@ class FeishuPeer:
         """The next call on ``route`` is carried out, then answered with an HTTP 5xx page."""
         self._server_errors[route] = status
 
+    def proxy_refuses(self, route: str, status: int = 413) -> None:
+        """The next call on ``route`` is refused by a proxy in front of Feishu (an HTML page):
+        Feishu never sees it."""
+        self._refusals[route] = status
+
     # --- requests ---------------------------------------------------------------------------
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
@@ -356,6 +363,9 @@ class FeishuPeer:
             self.calls.append(call)
             self._cond.notify_all()
         route = call.route
+        if (refused := self._refusals.pop(route, None)) is not None:
+            call.status = refused
+            return web.Response(status=refused, text=f"<html><body>{refused}</body></html>", content_type="text/html")
         if route in self.hang:
             held: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             self._held.append(held)
@@ -781,12 +791,11 @@ class FeishuPeer:
             await asyncio.sleep(0.3)
 
     async def group_message(self, chat_id: str, user: str, text: str, **kw: Any) -> str:
-        payload, message = self.message_event(user, text, chat_id=chat_id, **kw)
-        status = await self.deliver(payload)
-        assert status == 200, f"the bot answered the callback with HTTP {status}"
-        return message.message_id
+        """A person's message in a group, delivered; returns its message_id."""
+        return await self.private_message(user, text, chat_id=chat_id, **kw)
 
     async def private_message(self, user: str, text: str, **kw: Any) -> str:
+        """A person's message to the bot (or, with ``chat_id``, in a group), delivered."""
         payload, message = self.message_event(user, text, **kw)
         status = await self.deliver(payload)
         assert status == 200, f"the bot answered the callback with HTTP {status}"

@@ -94,6 +94,13 @@ async def test_a_server_error_after_the_send_is_unknown(peer: FeishuPeer, port: 
     assert sends(peer) == ["send"]
 
 
+async def test_a_proxy_refusing_the_request_is_a_failure(peer: FeishuPeer, port: FeishuPort) -> None:
+    peer.proxy_refuses("send", 413)
+    with pytest.raises(SendFailed, match="413"):
+        await port.send(Target.group(GROUP), [Text("学习日")])
+    assert peer.sent() == []
+
+
 async def test_a_rotated_token_is_fetched_again_and_the_message_sent_once(peer: FeishuPeer, port: FeishuPort) -> None:
     await port.send(Target.group(GROUP), [Text("第一条")])
     peer.revoke_tokens()

@@ -277,9 +277,11 @@ class FeishuPort:
                 code = int(answer.get("code", -1))
             except (TypeError, ValueError, AttributeError):
                 answer, code = None, None
-            if code is None or (response.status_code >= 500 and code != 0):
-                # A gateway's page, or the Open Platform failing mid-way: not an answer.
+            if (response.status_code >= 500 and code != 0) or (code is None and response.status_code < 400):
+                # The Open Platform (or a gateway) failing mid-way: it may have acted.
                 raise NoAnswer(f"{method} {path}: HTTP {response.status_code}")
+            if code is None:  # a proxy's 4xx page: refused before it reached Feishu
+                raise FeishuError(-1, "no answer from Feishu", response.status_code)
             if code == 0:
                 result = answer.get("data")
                 return result if isinstance(result, dict) else {}
