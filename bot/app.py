@@ -118,6 +118,10 @@ def install_adapter() -> None:
     if settings.feishu_bots():
         from bot.platform import feishu, feishu_ingress  # noqa: F401 - feishu registers its port
 
+        from nonebot.drivers import HTTPClientMixin
+
+        if not isinstance(nonebot.get_driver(), HTTPClientMixin):
+            raise StartupError("连接飞书需要 HTTP 客户端：DRIVER 设置里要有 ~aiohttp（如 ~fastapi+~aiohttp），或者不设 DRIVER")
         feishu_ingress.install_log_redaction()
         nonebot.get_driver().register_adapter(feishu_ingress.Adapter)
 

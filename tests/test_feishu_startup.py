@@ -109,3 +109,9 @@ async def test_bots_connect_in_the_background_and_retry_until_feishu_answers(mon
             for bot in list(adapter.bots.values()):
                 adapter.bot_disconnect(bot)
             await adapter._stop()
+
+
+def test_feishu_without_an_http_client_driver_is_one_line(tmp_path: Path) -> None:
+    done = boot(tmp_path, FEISHU_BOTS=json.dumps([BOT]), DRIVER="~fastapi")
+    assert done.returncode != 0
+    assert "DRIVER 设置里要有 ~aiohttp" in done.stderr.strip().splitlines()[-1]
