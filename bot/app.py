@@ -113,17 +113,17 @@ def install_adapter() -> None:
     from bot import privacy
     from bot.platform import onebot_v11
 
-    privacy.install_log_redaction()  # each platform module imported has registered its models
-    nonebot.get_driver().register_adapter(onebot_v11.ADAPTER)
-    if settings.feishu_bots():
-        from bot.platform import feishu, feishu_ingress  # noqa: F401 - feishu registers its port
-
+    feishu = bool(settings.feishu_bots())
+    if feishu:
         from nonebot.drivers import HTTPClientMixin
 
         if not isinstance(nonebot.get_driver(), HTTPClientMixin):
             raise StartupError("连接飞书需要 HTTP 客户端：DRIVER 设置里要有 ~aiohttp（如 ~fastapi+~aiohttp），或者不设 DRIVER")
-        feishu_ingress.install_log_redaction()
-        nonebot.get_driver().register_adapter(feishu_ingress.Adapter)
+        from bot.platform import feishu as feishu_platform  # registers its port, reader and redaction
+    privacy.install_log_redaction()  # each platform module imported has registered its models
+    nonebot.get_driver().register_adapter(onebot_v11.ADAPTER)
+    if feishu:
+        nonebot.get_driver().register_adapter(feishu_platform.ADAPTER)
 
 
 def load_plugins() -> None:

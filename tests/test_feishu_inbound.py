@@ -13,9 +13,10 @@ from nonebot.adapters.feishu.bot import _check_reply
 from nonebot.adapters.feishu.event import GroupMessageEvent, MessageEvent, PrivateMessageEvent
 from nonebot.drivers import URL, Request
 
+from bot import platform
 from bot.platform import Target, Text
-from bot.platform.feishu import FeishuPort, inbound
-from bot.platform.feishu_ingress import Adapter, install_log_redaction
+from bot.platform.feishu import FeishuPort, inbound, unreadable_sender
+from bot.platform.feishu_ingress import Adapter, UnreadableEvent, install_log_redaction
 from tests.feishu_helpers import ALICE, BOB, GROUP, feishu_bot, forget_token, populate
 from tests.feishu_peer import FeishuPeer, encrypt, sign
 
@@ -118,9 +119,18 @@ async def test_an_event_delivered_twice_is_handled_once(peer: FeishuPeer) -> Non
 async def test_an_unreadable_message_is_logged_without_its_content(peer: FeishuPeer, log_lines: list[str]) -> None:
     payload, _ = peer.message_event(ALICE, SECRET)
     del payload["event"]["message"]["message_id"]
-    assert Adapter.json_to_event(payload) is None
+    before = platform.unreadable_count
+    event = Adapter.json_to_event(payload)
+    assert isinstance(event, UnreadableEvent) and event.get_type() == "notice"  # no command rule sees it
+    assert inbound(feishu_bot(peer), event) is None
+    assert unreadable_sender(feishu_bot(peer), event) == ALICE  # asked to send it again
+    assert platform.unreadable_count == before + 1  # counted for /状态
     assert any("Unreadable im.message.receive_v1.p2p event" in line for line in log_lines)
     assert not [line for line in log_lines if SECRET[:6] in line or ALICE in line]
+    assert SECRET[:6] not in repr(event)
+    group, _ = peer.message_event(ALICE, SECRET, chat_id=GROUP)
+    del group["event"]["message"]["message_id"]
+    assert unreadable_sender(feishu_bot(peer), Adapter.json_to_event(group)) is None  # nobody is asked in a group
 
 
 async def test_message_events_describe_themselves_without_text_or_sender(peer: FeishuPeer) -> None:

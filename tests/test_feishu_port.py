@@ -9,7 +9,7 @@ import json
 from collections.abc import AsyncIterator
 
 import pytest
-from bot.platform import Forward, Image, Mention, Quote, Recall, SendFailed, SendUnknown, Target, Text, port_for, shared_group
+from bot.platform import Forward, Image, Inbound, Mention, Quote, Recall, SendFailed, SendUnknown, Target, Text, port_for, shared_group
 from bot.platform.feishu import FeishuPort
 from tests.feishu_helpers import ALICE, BOB, CAROL, GROUP, OTHER_GROUP, feishu_bot, forget_token, populate
 from tests.feishu_peer import FeishuPeer
@@ -111,8 +111,6 @@ async def test_a_rotated_token_is_fetched_again_and_the_message_sent_once(peer: 
 
 
 async def test_reply_answers_in_the_chat_and_a_quote_replies_to_the_message(peer: FeishuPeer, port: FeishuPort) -> None:
-    from bot.platform.feishu import Inbound
-
     asked = peer.message_event(ALICE, "/帮助", chat_id=GROUP)[1]
     msg = Inbound("feishu", peer.app_id, ALICE, GROUP, asked.message_id, "/帮助", None, (), None, False, False)
     await port.reply(msg, [Text("可用的命令：")])

@@ -18,11 +18,11 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, cast
 from urllib.parse import quote
 
 from nonebot import logger
+from nonebot.adapters import Bot as BaseBot
 from nonebot.adapters import Event
 from nonebot.adapters.feishu import Adapter as FeishuAdapter
 from nonebot.adapters.feishu import Bot
@@ -33,9 +33,11 @@ from nonebot.drivers import Request
 from bot.platform import (
     Forward,
     Image,
+    Inbound,
     Mention,
     Part,
     Quote,
+    Quoted,
     Recall,
     SendFailed,
     SendUnknown,
@@ -44,7 +46,14 @@ from bot.platform import (
     display_name,
     note_members,
     register,
+    register_inbound,
 )
+from bot.platform.feishu_ingress import Adapter, UnreadableEvent
+
+__all__ = ["ADAPTER", "FeishuPort", "inbound"]
+
+# The adapter class to register with the driver (the stock one, signed, read leniently, redacted).
+ADAPTER = Adapter
 
 PLATFORM = "feishu"
 
@@ -83,30 +92,6 @@ def _remember_name(open_id: str, name: str | None) -> None:
 
 
 # --- what comes in ---------------------------------------------------------------------------
-# The shape issue 11 gives every platform (SPEC11.md); bot.platform gets the shared one.
-
-
-@dataclass(frozen=True)
-class Quoted:
-    message_id: str
-    author_id: str | None = None
-    text: str | None = None
-
-
-@dataclass(frozen=True)
-class Inbound:
-    platform: str
-    bot_id: str
-    user_id: str
-    group_id: str | None
-    message_id: str
-    text: str
-    sender_name: str | None
-    mentions: tuple[str, ...]
-    quoted: Quoted | None
-    attachments: bool
-    to_me: bool
-
 
 # Post elements that are text (or as good as: a link's text, an emoji, a rule).
 _TEXT_TAGS = frozenset({"text", "a", "at", "emotion", "hr", "code_block", "md"})
@@ -152,9 +137,9 @@ def content_text(msg_type: str, content: str, mention_keys: Sequence[str] = ()) 
     return "\n".join(lines).strip(), other
 
 
-def inbound(bot: Bot, event: Event) -> Inbound | None:
+def inbound(bot: BaseBot, event: Event) -> Inbound | None:
     """A Feishu message event as the bot's neutral message; None for any other event."""
-    if not isinstance(event, MessageEvent):
+    if not isinstance(event, MessageEvent) or not isinstance(bot, Bot):
         return None
     message = event.event.message
     mine = bot.bot_info.open_id
@@ -182,7 +167,15 @@ def inbound(bot: Bot, event: Event) -> Inbound | None:
         quoted=quoted,
         attachments=attachments,
         to_me=to_me,
+        raw=event,
     )
+
+
+def unreadable_sender(bot: BaseBot, event: Event) -> str | None:
+    """Whom to ask again: the sender of a private message the adapter could not read."""
+    if not isinstance(event, UnreadableEvent) or event.chat_type != "p2p":
+        return None
+    return event.sender
 
 
 def _quoted(event: MessageEvent) -> Quoted:
@@ -390,14 +383,10 @@ class FeishuPort:
             first = first or (mid if isinstance(mid, str) else None)
         return first
 
-    async def reply(self, msg: Any, parts: Sequence[Part]) -> str | None:
+    async def reply(self, msg: Inbound, parts: Sequence[Part]) -> str | None:
         """Answer in the chat the message came from (not as a Feishu reply: the message may be
         recalled by then, e.g. a concern posted in a group)."""
-        if isinstance(msg, MessageEvent):
-            group = msg.event.message.chat_type == "group"
-            target = Target.group(msg.event.message.chat_id) if group else Target.private(msg.get_user_id())
-        else:
-            target = Target.group(msg.group_id) if msg.group_id is not None else Target.private(msg.user_id)
+        target = Target.group(msg.group_id) if msg.group_id is not None else Target.private(msg.user_id)
         return await self.send(target, parts)
 
     async def recall(self, message_id: str, *, group_id: str | None = None, author_id: str | None = None) -> Recall:
@@ -487,3 +476,4 @@ def _forward_pages(forward: Forward) -> list[list[list[dict[str, Any]]]]:
 
 
 register(Bot, FeishuPort)  # type: ignore[arg-type]
+register_inbound(Bot, inbound, unreadable_sender)

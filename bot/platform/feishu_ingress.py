@@ -10,8 +10,9 @@ included. The adapter here:
   (sha256 of timestamp + nonce + key + body, as the Open Platform signs it);
 * handles an event id once (Feishu re-delivers an event it thinks was not received);
 * reads message events whose sender ids lack `user_id` (sent only with the
-  contact:user.employee_id:readonly scope, which the bot does not need); an event no model
-  reads is logged by type and size, never by content;
+  contact:user.employee_id:readonly scope, which the bot does not need); a message event no
+  model reads is logged by type and size, never by content, counted for /状态, and becomes an
+  `UnreadableEvent` naming only whom to ask again;
 * describes every event in the log by type and message id only;
 * connects its bots in the background, retrying, so start-up never waits on Feishu.
 """
@@ -34,12 +35,14 @@ from nonebot.adapters.feishu.utils import AESCipher, log
 from nonebot.adapters.feishu.ws import WsClient
 from nonebot.compat import type_validate_python
 from nonebot.drivers import URL, HTTPServerSetup, Request, Response, WebSocketClientMixin
+from nonebot.exception import NoLogException
 from nonebot.utils import escape_tag
 from typing_extensions import override
 
+from bot.platform import note_unreadable
+from bot.privacy import Redacted, register_redaction
 
-# Since start-up; shown by /状态 with OneBot's (bot.ingress).
-unreadable = 0
+# Since start-up: events Feishu delivered again and were not handled twice.
 duplicates = 0
 
 SEEN_EVENTS = 4096  # event ids remembered for de-duplication (Feishu retries within hours)
@@ -47,8 +50,8 @@ _NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
 RETRY_FIRST, RETRY_MAX = 5.0, 300.0  # seconds between attempts to reach the Open Platform
 
 
-class _Redacted:
-    """Mixin for the adapter's models: the log line and repr name the event, never its data."""
+class _Redacted(Redacted):
+    """The shared redaction, for Feishu's models: the message id sits in `event.message`."""
 
     def get_event_description(self) -> str:
         message = getattr(getattr(self, "event", None), "message", None)
@@ -58,7 +61,6 @@ class _Redacted:
         size = len(getattr(message, "content", "") or "")
         return f"message {mid} ({size} chars, redacted)"
 
-    # NoneBot's TRACE line prints `event!r` (pydantic builds repr and str from this).
     def __repr_args__(self) -> list[tuple[str | None, Any]]:
         message = getattr(getattr(self, "event", None), "message", None)
         mid = getattr(message, "message_id", None)
@@ -72,10 +74,61 @@ def _redacted(model: type[Event]) -> type[Event]:
 def install_log_redaction() -> None:
     """Replace every model the adapter knows by a redacted subclass (once)."""
     models = dict(_Adapter.event_models.items())
-    if any(issubclass(m, _Redacted) for m in models.values()):
+    if any(issubclass(m, Redacted) for m in models.values()):
         return
     for key, model in models.items():
         _Adapter.event_models[key] = _redacted(model)
+
+
+register_redaction(install_log_redaction)
+
+
+class UnreadableEvent(Event):
+    """A message event no model could read. Carries whom to answer, never what was said."""
+
+    kind: str
+    size: int
+    chat_type: str | None = None
+    sender: str | None = None  # the sender's open_id, where the payload says it
+
+    @override
+    def get_type(self) -> str:
+        # Not "message": no message matcher or command rule must ever see it.
+        return "notice"
+
+    @override
+    def get_event_name(self) -> str:
+        return f"unreadable.{self.kind}"
+
+    @override
+    def get_event_description(self) -> str:
+        return f"{self.size} chars"
+
+    @override
+    def get_log_string(self) -> str:
+        raise NoLogException("Feishu")  # json_to_event has already logged it, once, as a warning
+
+    def __repr_args__(self) -> list[tuple[str | None, Any]]:
+        return [("kind", self.kind), ("size", self.size)]
+
+
+def _unreadable(json_data: dict[str, Any], event_type: str, body: Any, message: dict[str, Any]) -> Event | None:
+    note_unreadable()
+    size = len(json.dumps(json_data, ensure_ascii=False, default=str))
+    kind = ".".join(p if _NAME.fullmatch(p) else "?" for p in event_type.split("."))
+    log("WARNING", f"Unreadable {kind} event ({size} chars): not handled")
+    sender = body.get("sender") if isinstance(body, dict) else None
+    ids = sender.get("sender_id") if isinstance(sender, dict) else None
+    open_id = ids.get("open_id") if isinstance(ids, dict) else None
+    chat_type = message.get("chat_type")
+    try:
+        return type_validate_python(UnreadableEvent, {
+            "schema": "2.0", "header": json_data["header"], "event": None, "kind": kind, "size": size,
+            "chat_type": chat_type if isinstance(chat_type, str) else None,
+            "sender": open_id if isinstance(open_id, str) and open_id.startswith("ou_") else None,
+        })
+    except (KeyError, ValueError):  # no readable header either
+        return None
 
 
 def _fill_ids(value: Any) -> None:
@@ -103,7 +156,7 @@ class Adapter(_Adapter):
     @classmethod
     @override
     def json_to_event(cls, json_data: Any) -> Event | None:
-        global unreadable, duplicates
+        global duplicates
         if not isinstance(json_data, dict) or json_data.get("type") == "url_verification":
             return None
         header = json_data.get("header")
@@ -133,11 +186,7 @@ class Adapter(_Adapter):
                 break
             return event
         if isinstance(message, dict):
-            unreadable += 1
-            size = len(json.dumps(json_data, ensure_ascii=False, default=str))
-            kind = ".".join(p if _NAME.fullmatch(p) else "?" for p in event_type.split("."))
-            log("WARNING", f"Unreadable {kind} event ({size} chars): not handled")
-            return None
+            return _unreadable(json_data, event_type, body, message)
         try:
             return type_validate_python(Event, json_data)
         except ValueError:
