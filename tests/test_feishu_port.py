@@ -147,12 +147,27 @@ async def test_an_image_feishu_cannot_read_sends_nothing(peer: FeishuPeer, port:
 
 
 async def test_a_forward_becomes_pages_within_the_rate_limit(peer: FeishuPeer, port: FeishuPort) -> None:
-    nodes = tuple(f"第{n}条：" + "学" * 1000 for n in range(1, 13))
+    nodes = tuple(f"第{n}条：" + "学" * 300 for n in range(1, 13))
     first = await port.send(Target.group(GROUP), [Forward(nodes)])
     pages = peer.sent()
-    assert len(pages) > 5 and first == pages[0].message_id  # more than Feishu takes in one second
-    assert all(p.text.endswith(f"（{n}/{len(pages)}）") for n, p in enumerate(pages, 1))
-    assert "".join(p.text for p in pages).count("学") == 1000 * 12
+    assert len(pages) == 12 and first == pages[0].message_id  # more than Feishu takes in one second
+    assert [p.text for p in pages] == [f"（全文 {n}/12）\n{node}" for n, node in enumerate(nodes, 1)]
+
+
+async def test_feishu_says_what_it_cannot_do(port: FeishuPort) -> None:
+    from bot.platform import capabilities
+
+    caps = capabilities(port)
+    assert (caps.mute, caps.merged_forward) == (False, False)
+    assert caps.recall_others and caps.member_list and caps.private_chat and caps.files
+    assert caps.group_messages_visible  # with the im:message.group_msg scope, as the docs ask
+
+
+def test_without_the_all_group_messages_scope_screening_is_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.platform import feishu
+
+    monkeypatch.setenv("LIANXIN_FEISHU_GROUP_MESSAGES", "0")
+    assert not feishu._capabilities().group_messages_visible
 
 
 async def test_a_page_refused_after_others_went_out_is_unknown(peer: FeishuPeer, port: FeishuPort) -> None:

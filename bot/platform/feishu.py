@@ -9,8 +9,8 @@ on a send is SendUnknown and never resent.
 Text goes out as a rich-text (post) message whose text elements Feishu shows literally: in a
 plain text message `<at user_id="all"></at>` typed by a worker and relayed would @ everyone.
 An @ is a post `at` element in a group, the person's name in a private chat. A merged forward
-becomes paged text (Feishu has no forward of new content). Feishu has no timed mute of one
-member: `mute` says so (SendFailed).
+becomes the shared paged text (Feishu has no merged message of new content). Feishu has no timed
+mute of one member: `mute` says so (SendFailed); both are in the capabilities it registers.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from nonebot.adapters.feishu.utils import cache
 from nonebot.drivers import Request
 
 from bot.platform import (
+    Capabilities,
     Forward,
     Image,
     Inbound,
@@ -45,6 +46,7 @@ from bot.platform import (
     Text,
     display_name,
     note_members,
+    pages,
     register,
     register_inbound,
 )
@@ -60,7 +62,6 @@ PLATFORM = "feishu"
 # The Open Platform's limits (发送消息 / 上传图片): a post's content at most 30 KB; 5 messages a
 # second to one chat, shared by the bots in it.
 POST_BYTES = 28 * 1024
-PAGE_CHARS = 1800  # a page of a forward turned into text: a screenful
 PAGE_GAP = 0.25  # seconds between the pages of one send
 MEMBER_PAGES = 500  # 100 members a page
 
@@ -236,7 +237,23 @@ def _split(paragraph: list[dict[str, Any]], limit: int) -> list[list[dict[str, A
     return out
 
 
+# What the Open Platform lets a bot do. Every group message is seen only with the
+# im:message.group_msg scope (LIANXIN_FEISHU_GROUP_MESSAGES=0 when it is not granted); a recall
+# of others' messages needs the bot to be the group's owner or a manager; there is no timed mute
+# of one member, and no merged message of new content.
+def _capabilities() -> Capabilities:
+    from bot import settings
+
+    seen = (settings.env("LIANXIN_FEISHU_GROUP_MESSAGES") or "1").lower() not in ("0", "false", "no")
+    return Capabilities(group_messages_visible=seen, mute=False, merged_forward=False)
+
+
+CAPABILITIES = _capabilities()
+
+
 class FeishuPort:
+    capabilities = CAPABILITIES
+
     def __init__(self, bot: Bot, *, timeout: float | None = None) -> None:
         self.bot = bot
         self.bot_id = bot.self_id
@@ -353,7 +370,11 @@ class FeishuPort:
             return [("image", json.dumps({"image_key": await self._upload_image(parts[0].data)}))]
         forwards = [p for p in parts if isinstance(p, Forward)]
         if len(forwards) == 1 and len(parts) == 1:
-            return [("post", _post(page)) for page in _forward_pages(forwards[0])]
+            # No merged messages on Feishu (capabilities): the shared paged text, a message a page.
+            out: list[tuple[str, str]] = []
+            for page in pages(forwards[0]):
+                out += [("post", _post(p)) for p in _pages_of(await self._build([Text(page)], group=group))]
+            return out
         paragraphs = await self._build(parts, group=group)
         if not paragraphs:
             raise SendFailed("nothing to send")
@@ -456,24 +477,5 @@ class FeishuPort:
         await self._sent("POST", "im/v1/messages", params={"receive_id_type": kind}, body={"receive_id": target.id, "msg_type": "file", "content": json.dumps({"file_key": key})})
 
 
-def _forward_pages(forward: Forward) -> list[list[list[dict[str, Any]]]]:
-    """A merged forward as pages of text: whole nodes to a page where they fit, "（2/3）" under
-    each page when there is more than one."""
-    pages: list[list[str]] = [[]]
-    used = 0
-    for node in forward.nodes:
-        for piece in [node[i : i + PAGE_CHARS] for i in range(0, len(node), PAGE_CHARS)] or [""]:
-            if pages[-1] and used + len(piece) > PAGE_CHARS:
-                pages.append([])
-                used = 0
-            pages[-1].append(piece)
-            used += len(piece)
-    out = []
-    for n, page in enumerate(pages, 1):
-        text = "\n\n".join(page) + (f"\n\n（{n}/{len(pages)}）" if len(pages) > 1 else "")
-        out.append([[{"tag": "text", "text": line}] for line in text.split("\n")])
-    return out
-
-
-register(Bot, FeishuPort)  # type: ignore[arg-type]
+register(Bot, FeishuPort, CAPABILITIES, "飞书")  # type: ignore[arg-type]
 register_inbound(Bot, inbound, unreadable_sender)
