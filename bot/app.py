@@ -76,14 +76,24 @@ def boot(**overrides: Any) -> Org:
 
 
 def install_adapter() -> None:
-    """The OneBot v11 adapter (bot.platform.onebot_ingress's parsing), with redacted event models."""
+    """The OneBot v11 adapter (bot.platform.onebot_ingress's parsing), with redacted event models;
+    the Feishu adapter too when Feishu bots are configured (a QQ-only deployment never imports it)."""
     import nonebot
 
     from bot import privacy
     from bot.platform import onebot_v11
 
+    feishu = bool(settings.feishu_bots())
+    if feishu:
+        from nonebot.drivers import HTTPClientMixin
+
+        if not isinstance(nonebot.get_driver(), HTTPClientMixin):
+            raise StartupError("连接飞书需要 HTTP 客户端：DRIVER 设置里要有 ~aiohttp（如 ~fastapi+~aiohttp），或者不设 DRIVER")
+        from bot.platform import feishu as feishu_platform  # registers its port, reader and redaction
     privacy.install_log_redaction()  # each platform module imported has registered its models
     nonebot.get_driver().register_adapter(onebot_v11.ADAPTER)
+    if feishu:
+        nonebot.get_driver().register_adapter(feishu_platform.ADAPTER)
 
 
 def load_plugins() -> None:

@@ -35,9 +35,10 @@ _SECRET_WORD = re.compile(r"token|secret|passw(?:or)?d|pwd|key", re.IGNORECASE)
 _ITEM = re.compile(r"""(['"]?)([\w.-]{1,64})\1(\s*[:=]\s*)('[^']*'|"[^"]*"|[^\s,'"}]+)""")
 # scheme://user:password@host
 _URL_PASSWORD = re.compile(r"(\b[a-z][\w+.-]{0,30}://[^\s:/@'\"]{0,200}:)[^\s@'\"]+@", re.IGNORECASE)
-# A line that quotes an event payload (the adapter's "Failed to parse event. Raw: {...}", a
-# model dump) or pydantic's error text, which repeats the input it refused.
-_PAYLOAD = re.compile(r"""['"](?:post_type|raw_message)['"]\s*:|input_value=""")
+# A line that quotes an event payload (an adapter's "Failed to parse event. Raw: {...}", a
+# model dump; OneBot's and Feishu's keys) or pydantic's error text, which repeats the input it
+# refused.
+_PAYLOAD = re.compile(r"""['"](?:post_type|raw_message|sender_id|chat_type)['"]\s*:|input_value=""")
 # NoneBot's TRACE line before each matcher run, `Matcher(...) run with incoming args: bot=...,
 # event=..., state=...` (older releases: `Running ... with context:`). The state holds the
 # command argument, i.e. the text, when a command rule matched.

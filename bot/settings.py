@@ -9,6 +9,7 @@ LIANXIN_FONT in the environment or `.env`): the core's is `Config` below, the da
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import stat
@@ -114,6 +115,38 @@ _SECRET_NAME = ("TOKEN", "SECRET", "PASSWORD", "PASSWD", "PWD", "KEY")
 _URL_NAMES = ("SQLALCHEMY_DATABASE_URL", "LIANXIN_TEST_PG", "DATABASE_URL")
 
 
+_FEISHU_SECRETS = ("app_secret", "encrypt_key", "verification_token")
+
+
+def _feishu_entries() -> list[object]:
+    raw = env("FEISHU_BOTS")
+    if raw is None:
+        return []
+    try:
+        entries = json.loads(raw)
+    except ValueError:
+        raise StartupError("设置 FEISHU_BOTS 有误：应为 JSON 列表，如 [{\"app_id\": \"cli_…\", \"app_secret\": \"…\", \"verification_token\": \"…\"}]") from None
+    if not isinstance(entries, list):
+        raise StartupError("设置 FEISHU_BOTS 有误：应为 JSON 列表（每个飞书应用一项）")
+    return entries
+
+
+def feishu_bots() -> list[dict[str, object]]:
+    """FEISHU_BOTS (the Feishu adapter's own setting), checked: one line per mistake, before
+    the adapter reads it."""
+    bots: list[dict[str, object]] = []
+    for n, entry in enumerate(_feishu_entries(), 1):
+        if not isinstance(entry, dict):
+            raise StartupError(f"设置 FEISHU_BOTS 有误：第 {n} 项应为一个对象")
+        for name in ("app_id", "app_secret", "verification_token"):
+            if not isinstance(entry.get(name), str) or not entry[name]:
+                raise StartupError(f"设置 FEISHU_BOTS 有误：第 {n} 项缺少 {name}（在飞书开放平台的应用后台可以找到）")
+        if entry.get("protocol", "http") not in ("http", "ws"):
+            raise StartupError(f"设置 FEISHU_BOTS 有误：第 {n} 项的 protocol 只能是 http（事件回调）或 ws（长连接）")
+        bots.append(entry)
+    return bots
+
+
 def secret_values() -> list[str]:
     """Every value in the environment or `.env` that must stay out of the log: settings named
     like a token, secret, password or key, and the password of a database URL (as written and
@@ -134,6 +167,13 @@ def secret_values() -> list[str]:
             continue
         if password:
             values += [str(password), quote(str(password), safe=""), unquote(str(password))]
+    try:
+        entries = _feishu_entries()
+    except StartupError:
+        entries = []  # reported by feishu_bots() at start-up
+    for entry in entries:
+        if isinstance(entry, dict):
+            values += [str(entry[k]) for k in _FEISHU_SECRETS if isinstance(entry.get(k), str) and entry[k]]
     return values
 
 
