@@ -12,6 +12,7 @@ from nonebot.adapters.feishu import Adapter as StockAdapter
 from nonebot.adapters.feishu.bot import _check_reply
 from nonebot.adapters.feishu.event import GroupMessageEvent, MessageEvent, PrivateMessageEvent
 from nonebot.drivers import URL, Request
+from nonebot.exception import NoLogException
 
 from bot import platform
 from bot.platform import Target, Text
@@ -122,6 +123,9 @@ async def test_an_unreadable_message_is_logged_without_its_content(peer: FeishuP
     before = platform.unreadable_count
     event = Adapter.json_to_event(payload)
     assert isinstance(event, UnreadableEvent) and event.get_type() == "notice"  # no command rule sees it
+    assert event.get_event_name() == "unreadable.im.message.receive_v1.p2p"
+    with pytest.raises(NoLogException):  # NoneBot writes no line of its own for it
+        event.get_log_string()
     assert inbound(feishu_bot(peer), event) is None
     assert unreadable_sender(feishu_bot(peer), event) == ALICE  # asked to send it again
     assert platform.unreadable_count == before + 1  # counted for /状态

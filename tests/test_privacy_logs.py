@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 from nonebot import logger
 from nonebot.adapters.onebot.v11 import Bot
+from nonebot.exception import NoLogException
 from nonebug import App
 
 from bot.dispatch import PRIVATE_HINT
@@ -116,6 +117,9 @@ def test_an_unreadable_private_message_is_counted_and_logged_without_content(log
     event = ingress.Adapter.json_to_event(payload)
     assert isinstance(event, ingress.UnreadableEvent)
     assert event.user_id == USER and event.message_type == "private"
+    assert event.get_type() == "notice" and event.get_event_name() == "unreadable.message.private"
+    with pytest.raises(NoLogException):  # NoneBot writes no line of its own for it
+        event.get_log_string()
     assert platform.unreadable_count == before + 1
     assert [line for line in log_lines if "Unreadable message.private event" in line]
     assert not [line for line in log_lines if str(USER) in line or SECRET[:6] in line or NICK in line]

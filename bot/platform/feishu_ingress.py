@@ -35,11 +35,10 @@ from nonebot.adapters.feishu.utils import AESCipher, log
 from nonebot.adapters.feishu.ws import WsClient
 from nonebot.compat import type_validate_python
 from nonebot.drivers import URL, HTTPServerSetup, Request, Response, WebSocketClientMixin
-from nonebot.exception import NoLogException
 from nonebot.utils import escape_tag
 from typing_extensions import override
 
-from bot.platform import note_unreadable
+from bot.platform.unreadable import Unreadable, counted
 from bot.privacy import Redacted, register_redaction
 
 # Since start-up: events Feishu delivered again and were not handled twice.
@@ -83,7 +82,7 @@ def install_log_redaction() -> None:
 register_redaction(install_log_redaction)
 
 
-class UnreadableEvent(Event):
+class UnreadableEvent(Unreadable, Event):
     """A message event no model could read. Carries whom to answer, never what was said."""
 
     kind: str
@@ -92,29 +91,15 @@ class UnreadableEvent(Event):
     sender: str | None = None  # the sender's open_id, where the payload says it
 
     @override
-    def get_type(self) -> str:
-        # Not "message": no message matcher or command rule must ever see it.
-        return "notice"
-
-    @override
-    def get_event_name(self) -> str:
-        return f"unreadable.{self.kind}"
-
-    @override
     def get_event_description(self) -> str:
         return f"{self.size} chars"
-
-    @override
-    def get_log_string(self) -> str:
-        raise NoLogException("Feishu")  # json_to_event has already logged it, once, as a warning
 
     def __repr_args__(self) -> list[tuple[str | None, Any]]:
         return [("kind", self.kind), ("size", self.size)]
 
 
 def _unreadable(json_data: dict[str, Any], event_type: str, body: Any, message: dict[str, Any]) -> Event | None:
-    note_unreadable()
-    size = len(json.dumps(json_data, ensure_ascii=False, default=str))
+    size = counted(json_data)
     kind = ".".join(p if _NAME.fullmatch(p) else "?" for p in event_type.split("."))
     log("WARNING", f"Unreadable {kind} event ({size} chars): not handled")
     sender = body.get("sender") if isinstance(body, dict) else None

@@ -21,13 +21,12 @@ from nonebot.adapters.onebot.v11 import Adapter as _Adapter
 from nonebot.adapters.onebot.v11 import Event, MessageEvent
 from nonebot.adapters.onebot.v11 import GroupMessageEvent as _Group
 from nonebot.adapters.onebot.v11 import PrivateMessageEvent as _Private
-from nonebot.adapters.onebot.v11.exception import NoLogException
 from nonebot.adapters.onebot.v11.utils import log
 from nonebot.compat import type_validate_python
 from nonebot.drivers import Request, Response, WebSocket
 from typing_extensions import override
 
-from bot.platform import note_unreadable
+from bot.platform.unreadable import Unreadable, counted
 from bot.privacy import Redacted, register_redaction, safe_name
 
 # NapCat's reports of the bot's own messages since start-up.
@@ -44,7 +43,7 @@ def _int(value: Any) -> int | None:
     return None
 
 
-class UnreadableEvent(Event):
+class UnreadableEvent(Unreadable, Event):
     """An event no model could read. Carries who to answer, never what was said."""
 
     post_type: str
@@ -56,32 +55,18 @@ class UnreadableEvent(Event):
     message_id: int | None = None
 
     @override
-    def get_type(self) -> str:
-        # Not "message": no message matcher or command rule must ever see it.
-        return "notice"
-
-    @override
-    def get_event_name(self) -> str:
-        return f"unreadable.{self.kind}"
-
-    @override
     def get_event_description(self) -> str:
         return f"id {self.message_id if self.message_id is not None else '?'}, {self.size} chars"
-
-    @override
-    def get_log_string(self) -> str:
-        raise NoLogException  # parse_event has already logged it, once, as a warning
 
     def __repr_args__(self):  # type: ignore[no-untyped-def]
         return [("kind", self.kind), ("message_id", self.message_id), ("size", self.size)]
 
 
 def _unreadable(data: dict[str, Any]) -> UnreadableEvent:
-    note_unreadable()
+    size = counted(data)
     post_type = safe_name(data.get("post_type"))
     sub = next((data[k] for k in ("message_type", "notice_type", "request_type", "meta_event_type") if k in data), None)
     kind = post_type if sub is None else f"{post_type}.{safe_name(sub)}"
-    size = len(json.dumps(data, ensure_ascii=False, default=str))
     message_type = data.get("message_type") if post_type == "message" else None
     event = UnreadableEvent(
         time=_int(data.get("time")) or 0,
