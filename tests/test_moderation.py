@@ -1144,11 +1144,13 @@ def test_missing_lexicon_folder_named_by_the_setting_stops_start_up(tmp_path: Pa
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
-        ("---\ntitle: 工资\nkeywords: [工资\n---\n工资按时发放。\n", " 的前置信息不是有效的 YAML 第 4 行"),
+        ("---\ntitle: 工资\nkeywords: [工资\n---\n工资按时发放。\n", " 的前置信息不是有效的 YAML 第 3 行"),
         ("---\ntitle: 工资\n---\n工资按时发放。\n", "：开头的 YAML 要写 title（标题）和 keywords"),
         ("---\ntitle: 工资\nkeywords: [工资]\n---\n" + "长" * 2000 + "\n", "：正文要有完整的句子"),
+        # The front matter never closed: read as none, not a crash of the start-up check.
+        ("---\ntitle: 工资\nkeywords: [工资]\n工资按时发放。\n", "：开头的 YAML 要写 title（标题）和 keywords"),
     ],
-    ids=["yaml", "no keywords", "no whole sentence"],
+    ids=["yaml", "no keywords", "no whole sentence", "unclosed"],
 )
 def test_bad_clarification_stops_the_start_up_check_naming_the_file(tmp_path: Path, text: str, problem: str) -> None:
     from bot.errors import StartupError
@@ -1160,3 +1162,11 @@ def test_bad_clarification_stops_the_start_up_check_naming_the_file(tmp_path: Pa
         load_clarifications(tmp_path, strict=True)
     assert str(e.value).startswith(f"辟谣文本 {bad}{problem}") and "\n" not in str(e.value)
     assert load_clarifications(tmp_path) == []  # at run time a bad file is skipped
+
+
+def test_a_clarification_saved_with_a_bom_is_read(tmp_path: Path) -> None:
+    from plugins.moderation.config import load_clarifications
+
+    (tmp_path / "pay.md").write_text("\ufeff---\ntitle: 工资\nkeywords: [工资]\n---\n工资按时发放。\n", encoding="utf-8")
+    [c] = load_clarifications(tmp_path, strict=True)
+    assert (c.title, c.keywords, c.body) == ("工资", ("工资",), "工资按时发放。")

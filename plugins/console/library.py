@@ -19,8 +19,9 @@ from typing import Any
 
 import yaml
 
-from plugins.study import materials
+from bot.checks import split_front_matter
 from bot.errors import StartupError
+from plugins.study import materials
 from plugins.study.materials import LETTERS, MAX_ID, Material
 
 _UNSAFE = re.compile(r'[\\/:*?"<>|\s\x00-\x1f]+')
@@ -88,7 +89,7 @@ def body_from_upload(filename: str, data: bytes) -> str:
 
 def draft_from_markdown(text: str, fallback: Draft) -> Draft:
     """An uploaded .md with front matter fills the form; without it, the text is the body."""
-    head, body = materials.split_front_matter(text)
+    head, body = split_front_matter(text)
     if head is None:
         return Draft(**{**fallback.__dict__, "body": text})
     try:

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-import yaml
 from nonebot import logger
 from pydantic import BaseModel
 
 from bot import settings
+from bot.checks import read_front_matter
 from bot.errors import StartupError
 from bot.org import Org
 from plugins.moderation.normalise import normalise
@@ -173,17 +173,7 @@ def load_clarifications(folder: Path | None = None, *, strict: bool = False) -> 
 
 def read_clarification(path: Path) -> Clarification:
     where = f"辟谣文本 {path}"
-    try:
-        raw = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise StartupError(f"{where} 无法读取（应为 UTF-8 编码的文本）：{type(e).__name__}") from None
-    _, front, body = raw.split("---", 2) if raw.startswith("---") else ("", "", raw)
-    try:
-        meta = yaml.safe_load(front) or {}
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        pos = f"第 {mark.line + 1} 行" if mark else ""  # the front matter starts on the file's first line
-        raise StartupError(f"{where} 的前置信息不是有效的 YAML {pos}：{getattr(e, 'problem', e)}") from None
+    meta, body = read_front_matter(path, where)  # none at all: the check below names what is missing
     title = str(meta.get("title") or "").strip() if isinstance(meta, dict) else ""
     words = meta.get("keywords") if isinstance(meta, dict) else None
     words = [words] if isinstance(words, str) else words

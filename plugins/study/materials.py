@@ -30,9 +30,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from bot.checks import read_front_matter
 from bot.errors import StartupError
 
 Kind = Literal["month", "half", "quarter"]
@@ -299,21 +299,9 @@ def _ignored(path: Path) -> bool:
 
 def load_material(path: Path) -> Material:
     where = f"学习材料 {path}"
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as e:
-        raise StartupError(f"{where} 无法读取（应为 UTF-8 编码的文本）：{type(e).__name__}") from None
     if len(path.stem) > MAX_ID:
         raise StartupError(f"{where}：文件名太长（不含 .md 最多 {MAX_ID} 个字），请改短一些")
-    head, body = split_front_matter(text)
-    if head is None:
-        raise StartupError(f"{where}：开头缺少 YAML 前置信息（第一行写 ---，接着 title、period 等，再以 --- 结束）")
-    try:
-        raw = yaml.safe_load(head)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        pos = f"第 {mark.line + 2} 行" if mark else ""
-        raise StartupError(f"{where} 的前置信息不是有效的 YAML {pos}：{getattr(e, 'problem', e)}") from None
+    raw, body = read_front_matter(path, where, missing="：开头缺少 YAML 前置信息（第一行写 ---，接着 title、period 等，再以 --- 结束）")
     if not isinstance(raw, dict):
         raise StartupError(f"{where} 的前置信息应是键值对（title、period、quiz 等）")
     try:
@@ -332,16 +320,6 @@ def load_material(path: Path) -> Material:
         body=body.strip(),
         quiz=tuple(meta.quiz),
     )
-
-
-def split_front_matter(text: str) -> tuple[str | None, str]:
-    lines = text.splitlines()
-    if not lines or lines[0].strip() != "---":
-        return None, text
-    for i in range(1, len(lines)):
-        if lines[i].strip() in ("---", "..."):
-            return "\n".join(lines[1:i]), "\n".join(lines[i + 1 :])
-    return None, text
 
 
 def _cross_check(materials: list[Material]) -> None:
