@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import pytest
 from nonebot.adapters.onebot.v11 import Bot
 from nonebug import App
 
-from bot import runtime
+from bot import platform, runtime
 from bot.platform import Target
 from plugins.admin import data_source
 from tests.helpers import private_event, text
 
 CADRE = 20002
+
+
+@pytest.fixture(autouse=True)
+def _no_unreadable_events(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The count is process-wide (since start-up): an earlier test's unreadable event would
+    # otherwise add a line to /状态 here.
+    monkeypatch.setattr(platform, "unreadable_count", 0)
 
 
 def test_where_to_names_known_places_and_shows_odd_ids_as_they_are() -> None:
