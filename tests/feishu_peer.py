@@ -494,8 +494,8 @@ class FeishuPeer:
         receive_id = body.get("receive_id")
         if kind not in ("open_id", "union_id", "user_id", "email", "chat_id") or not isinstance(receive_id, str) or not receive_id:
             raise Refused(230001)
-        if (dup := self._uuids.get(str(body.get("uuid")))) is not None:
-            return self._item(self.messages[dup])  # the same uuid within the hour: sent once
+        if (dup := self._repeat(body)) is not None:
+            return dup
         msg_type, mentions = self._check_content(body.get("msg_type"), body.get("content"))
         if kind == "chat_id":
             chat = self.chats.get(receive_id)
@@ -514,10 +514,18 @@ class FeishuPeer:
         else:
             raise Refused(230001)  # the bot only addresses chats and open_ids
         self._rate(chat_id)
-        message = self._store(chat_id, chat_type, msg_type, body["content"], mentions)
+        return self._item(self._keep_uuid(body, self._store(chat_id, chat_type, msg_type, body["content"], mentions)))
+
+    def _repeat(self, body: dict[str, Any]) -> dict[str, Any] | None:
+        """The first message sent with this body's uuid (the same uuid within the hour is sent
+        once, by create and reply alike), or None."""
+        dup = self._uuids.get(str(body.get("uuid")))
+        return self._item(self.messages[dup]) if dup is not None else None
+
+    def _keep_uuid(self, body: dict[str, Any], message: Message) -> Message:
         if isinstance(body.get("uuid"), str):
             self._uuids[body["uuid"]] = message.message_id
-        return self._item(message)
+        return message
 
     def _store(self, chat_id: str, chat_type: str, msg_type: str, content: str, mentions: list[dict[str, Any]],
                parent: Message | None = None) -> Message:
@@ -546,9 +554,12 @@ class FeishuPeer:
     def _reply(self, call: Call, message_id: str) -> dict[str, Any]:
         body = call.body if isinstance(call.body, dict) else {}
         parent = self._known(message_id)
+        if (dup := self._repeat(body)) is not None:
+            return dup
         msg_type, mentions = self._check_content(body.get("msg_type"), body.get("content"))
         self._rate(parent.chat_id)
-        return self._item(self._store(parent.chat_id, parent.chat_type, msg_type, body["content"], mentions, parent))
+        message = self._store(parent.chat_id, parent.chat_type, msg_type, body["content"], mentions, parent)
+        return self._item(self._keep_uuid(body, message))
 
     def _delete(self, message_id: str) -> dict[str, Any]:
         message = self._known(message_id)
@@ -651,12 +662,17 @@ class FeishuPeer:
         return self._match(route, since, ok)[0]
 
     def sent(self, since: int = 0) -> list[Sent]:
-        """Every message the bot put into a chat (calls Feishu accepted), in order."""
+        """Every message the bot put into a chat (calls Feishu accepted), in order; a call that
+        repeated a uuid put nothing new there."""
         out = []
+        seen: set[str] = set()
         for c in self.calls[since:]:
             if c.route not in ("send", "reply") or c.status != 200 or not c.answer:
                 continue
             message = self.messages[c.answer["data"]["message_id"]]
+            if message.message_id in seen:
+                continue
+            seen.add(message.message_id)
             chat = self.chats.get(message.chat_id)
             if chat is not None:
                 kind, target = "group", chat.chat_id

@@ -243,3 +243,28 @@ async def test_every_sent_body_is_what_the_docs_describe(peer: FeishuPeer, port:
     assert call.body["msg_type"] == "post" and call.body["receive_id"] == GROUP
     content = json.loads(call.body["content"])
     assert content == {"zh_cn": {"title": "", "content": [[{"tag": "text", "text": "一"}], [{"tag": "text", "text": ""}], [{"tag": "text", "text": "二"}]]}}
+
+
+async def test_two_sends_with_the_same_key_deliver_one_message(peer: FeishuPeer, port: FeishuPort) -> None:
+    first = await port.send(Target.group(GROUP), [Text("学习日")], key="outbox:7")
+    again = await port.send(Target.group(GROUP), [Text("学习日")], key="outbox:7")
+    assert first is not None and again == first
+    assert [s.text for s in peer.sent()] == ["学习日"]
+    uuids = [c.body["uuid"] for c in peer.calls if c.route == "send"]
+    assert len(uuids) == 2 and uuids[0] == uuids[1] and "outbox" not in uuids[0] and len(uuids[0]) <= 50
+    await port.send(Target.group(GROUP), [Text("学习日")], key="outbox:8")  # another message
+    await port.send(Target.group(GROUP), [Text("学习日")])  # no key: no uuid, sent as asked
+    assert [s.text for s in peer.sent()] == ["学习日"] * 3
+    assert "uuid" not in [c for c in peer.calls if c.route == "send"][-1].body
+
+
+async def test_a_keyed_resend_after_an_unknown_outcome_repeats_nothing(peer: FeishuPeer, port: FeishuPort) -> None:
+    peer.fail_next("send", 230020, after=1)  # page 2 refused after page 1 went out
+    with pytest.raises(SendUnknown):
+        await port.send(Target.group(GROUP), [Forward(tuple("页" * 1500 for _ in range(3)))], key="outbox:9")
+    await port.send(Target.group(GROUP), [Forward(tuple("页" * 1500 for _ in range(3)))], key="outbox:9")
+    assert [s.text.split("\n")[0] for s in peer.sent()] == ["（全文 1/3）", "（全文 2/3）", "（全文 3/3）"]
+    asked = peer.message_event(ALICE, "/帮助", chat_id=GROUP)[1]
+    for _ in range(2):  # a quoted answer goes out as a Feishu reply: the uuid holds there too
+        await port.send(Target.group(GROUP), [Quote(asked.message_id), Text("收到")], key="outbox:10")
+    assert [s.text for s in peer.sent() if s.reply_to == asked.message_id] == ["收到"]

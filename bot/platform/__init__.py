@@ -241,7 +241,10 @@ class Port(Protocol):
     bot_id: str
     capabilities: Capabilities
 
-    async def send(self, target: Target, parts: Sequence[Part]) -> str | None: ...
+    async def send(self, target: Target, parts: Sequence[Part], *, key: str | None = None) -> str | None:
+        """`key`: the same for every attempt at one message (e.g. the outbox row); a platform
+        that can (Feishu) uses it to deliver a repeated attempt only once. Others ignore it."""
+        ...
 
     async def reply(self, msg: Inbound, parts: Sequence[Part]) -> str | None:
         """Answer where `msg` came from (its group, or the private chat)."""

@@ -16,7 +16,9 @@ mute of one member: `mute` says so (SendFailed); both are in the capabilities it
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
+import uuid
 from collections.abc import Sequence
 from typing import Any, cast
 from urllib.parse import quote
@@ -251,6 +253,12 @@ def _capabilities() -> Capabilities:
 CAPABILITIES = _capabilities()
 
 
+def send_uuid(key: str, page: int) -> str:
+    """The uuid of one page of a keyed send (Feishu allows 50 characters; the key itself,
+    which may name a purpose or a person, does not leave the bot)."""
+    return str(uuid.UUID(hashlib.sha256(f"{key}\n{page}".encode()).hexdigest()[:32]))
+
+
 class FeishuPort:
     capabilities = CAPABILITIES
 
@@ -382,14 +390,16 @@ class FeishuPort:
 
     # --- the port ----------------------------------------------------------------------------
 
-    async def send(self, target: Target, parts: Sequence[Part]) -> str | None:
+    async def send(self, target: Target, parts: Sequence[Part], *, key: str | None = None) -> str | None:
+        """With a `key`, each page carries a uuid derived from it: Feishu sends a message with
+        a uuid it saw within the hour only once, so a resend after SendUnknown repeats nothing."""
         quoted = next((p.message_id for p in parts if isinstance(p, Quote)), None)
         contents = await self._contents(parts, group=target.kind == "group")
         first: str | None = None
         for n, (msg_type, content) in enumerate(contents):
             if n:
                 await asyncio.sleep(PAGE_GAP)  # 5 messages a second to one chat
-            body = {"msg_type": msg_type, "content": content}
+            body = {"msg_type": msg_type, "content": content} | ({"uuid": send_uuid(key, n)} if key is not None else {})
             try:
                 if quoted is not None:
                     result = await self._sent("POST", f"im/v1/messages/{quote(quoted, safe='')}/reply", body=body)

@@ -156,7 +156,8 @@ class OneBotV11Port:
         logger.warning("private send to someone in no known group: it arrives only if they added the bot as a friend (see /状态)")
         return {}
 
-    async def send(self, target: Target, parts: Sequence[Part]) -> str | None:
+    async def send(self, target: Target, parts: Sequence[Part], *, key: str | None = None) -> str | None:
+        # `key` is ignored: OneBot v11 has no idempotent send.
         forwards = [p for p in parts if isinstance(p, Forward)]
         if len(forwards) == 1 and len(parts) == 1:
             if not self.capabilities.merged_forward:
