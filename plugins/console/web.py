@@ -8,12 +8,14 @@ reverse proxy under a path prefix (LIANXIN_CONSOLE_URL is the address the browse
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import FormData
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from nonebot import logger
 from sqlalchemy.exc import SQLAlchemyError
@@ -68,6 +70,45 @@ async def _viewer(request: Request) -> auth.Viewer | None:
     return await auth.viewer(request.cookies.get(auth.COOKIE))
 
 
+Rule = Callable[[auth.Viewer], bool]
+
+
+def _roles(*roles: Role) -> Rule:
+    return lambda v: v.has(*roles)
+
+
+def _moderator(v: auth.Viewer) -> bool:
+    return cases.may_see(v.user_id)
+
+
+async def _enter(request: Request, root: str = "./", may: Rule | None = None, refusal: str = "", *, off: bool = True) -> auth.Viewer | Response:
+    """What every page checks first: the console is on (unless `off` is False), the session is
+    valid, and the viewer `may` use the page (else `refusal`). The viewer, or the page to show."""
+    if off and auth.base_url() is None:
+        return _off()
+    v = await _viewer(request)
+    if v is None:
+        return _login_again(root)
+    if may is not None and not may(v):
+        return message("没有权限", refusal, status=403, viewer=v, root=root)
+    return v
+
+
+async def _enter_form(
+    request: Request, root: str = "./", may: Rule | None = None, refusal: str = "", *, off: bool = True, max_part_size: int | None = None
+) -> tuple[auth.Viewer, FormData] | Response:
+    """As `_enter`, for a form posted to the page: its CSRF token is checked before the rule."""
+    v = await _enter(request, root, off=off)
+    if isinstance(v, Response):
+        return v
+    form = await (request.form() if max_part_size is None else request.form(max_part_size=max_part_size))
+    if not auth.csrf_ok(v, str(form.get("csrf", ""))):
+        return message("页面已过期", "页面已过期，请返回刷新后再操作。", status=403, viewer=v, root=root)
+    if may is not None and not may(v):
+        return message("没有权限", refusal, status=403, viewer=v, root=root)
+    return v, form
+
+
 @router.get("/login")
 async def login_page(token: str = "") -> Response:
     if auth.base_url() is None:
@@ -100,11 +141,9 @@ async def login(request: Request) -> Response:
 
 @router.get("/")
 async def home(request: Request) -> Response:
-    if auth.base_url() is None:
-        return _off()
-    v = await _viewer(request)
-    if v is None:
-        return _login_again()
+    v = await _enter(request)
+    if isinstance(v, Response):
+        return v
     names = "、".join(ROLE_NAMES[r] for r in Role if r in v.roles)
     return page("home.html", title="连心工作台", viewer=v, role_names=names, leader=v.has(*LEADERS), cadre=v.has(*PEOPLE),
                 moderator=cases.may_see(v.user_id), can_status=v.has(*STATUS),
@@ -113,29 +152,19 @@ async def home(request: Request) -> Response:
 
 @router.get("/concerns")
 async def concerns(request: Request, notice: str = "") -> Response:
-    if auth.base_url() is None:
-        return _off()
-    v = await _viewer(request)
-    if v is None:
-        return _login_again()
-    if not v.has(*LEADERS):
-        return message("没有权限", "诉求只有负责的领导、政工干部和一把手可以查看。", status=403, viewer=v)
+    v = await _enter(request, "./", _roles(*LEADERS), "诉求只有负责的领导、政工干部和一把手可以查看。")
+    if isinstance(v, Response):
+        return v
     rows = await queue.open_for(v.user_id)
     return page("concerns.html", title="我的待办诉求", viewer=v, rows=rows, notice=notice)
 
 
 @router.post("/concerns/{number}/{action}")
 async def act(request: Request, number: int, action: str) -> Response:
-    if auth.base_url() is None:
-        return _off()
-    v = await _viewer(request)
-    if v is None:
-        return _login_again(UP)
-    form = await request.form()
-    if not auth.csrf_ok(v, str(form.get("csrf", ""))):
-        return message("页面已过期", "页面已过期，请返回刷新后再操作。", status=403, viewer=v, root=UP)
-    if not v.has(*LEADERS) or action not in ACTIONS:
-        return message("没有权限", "诉求只有负责的领导、政工干部和一把手可以处理。", status=403, viewer=v, root=UP)
+    entered = await _enter_form(request, UP, lambda v: v.has(*LEADERS) and action in ACTIONS, "诉求只有负责的领导、政工干部和一把手可以处理。")
+    if isinstance(entered, Response):
+        return entered
+    v, form = entered
     text = str(form.get("text", ""))
     try:
         if action == "ack":
@@ -160,12 +189,10 @@ async def act(request: Request, number: int, action: str) -> Response:
 
 @router.post("/logout")
 async def logout(request: Request) -> Response:
-    v = await _viewer(request)
-    if v is None:
-        return _login_again()
-    form = await request.form()
-    if not auth.csrf_ok(v, str(form.get("csrf", ""))):
-        return message("页面已过期", "页面已过期，请返回刷新后再操作。", status=403, viewer=v)
+    entered = await _enter_form(request, off=False)
+    if isinstance(entered, Response):
+        return entered
+    v, form = entered
     await auth.logout(v, everywhere=form.get("everywhere") == "1")
     response = message("已退出", "你已退出工作台。需要时请私聊机器人发送 /工作台 重新登录。")
     response.delete_cookie(auth.COOKIE, path=auth.cookie_path())
@@ -187,29 +214,19 @@ def _people_page(v: auth.Viewer, status: int = 200, root: str = "./", **values: 
 
 @router.get("/people")
 async def people(request: Request, notice: str = "") -> Response:
-    if auth.base_url() is None:
-        return _off()
-    v = await _viewer(request)
-    if v is None:
-        return _login_again()
-    if not v.has(*PEOPLE):
-        return message("没有权限", "人员名单只有政工干部可以管理。", status=403, viewer=v)
+    v = await _enter(request, "./", _roles(*PEOPLE), "人员名单只有政工干部可以管理。")
+    if isinstance(v, Response):
+        return v
     return _people_page(v, notice=notice)
 
 
 @router.post("/people/import")
 async def import_people(request: Request) -> Response:
     up = "../"
-    if auth.base_url() is None:
-        return _off()
-    v = await _viewer(request)
-    if v is None:
-        return _login_again(up)
-    form = await request.form(max_part_size=MAX_UPLOAD)
-    if not auth.csrf_ok(v, str(form.get("csrf", ""))):
-        return message("页面已过期", "页面已过期，请返回刷新后再操作。", status=403, viewer=v, root=up)
-    if not v.has(*PEOPLE):
-        return message("没有权限", "人员名单只有政工干部可以管理。", status=403, viewer=v, root=up)
+    entered = await _enter_form(request, up, _roles(*PEOPLE), "人员名单只有政工干部可以管理。", max_part_size=MAX_UPLOAD)
+    if isinstance(entered, Response):
+        return entered
+    v, form = entered
     upload = form.get("file")
     if upload is None or isinstance(upload, str) or not upload.filename:
         return _people_page(v, status=400, root=up, errors=[], notice="请先选择要导入的 Excel 或 CSV 文件。")
@@ -279,13 +296,9 @@ def _materials_page(v: auth.Viewer, status: int = 200, root: str = "./", draft: 
 
 @router.get("/materials")
 async def materials_page(request: Request, notice: str = "") -> Response:
-    if auth.base_url() is None:
-        return _off()
-    v = await _viewer(request)
-    if v is None:
-        return _login_again()
-    if not v.has(*PEOPLE):
-        return message("没有权限", "学习材料只有政工干部可以管理。", status=403, viewer=v)
+    v = await _enter(request, "./", _roles(*PEOPLE), "学习材料只有政工干部可以管理。")
+    if isinstance(v, Response):
+        return v
     return _materials_page(v, notice=notice)
 
 
@@ -311,16 +324,10 @@ def _draft_from_form(form: Any) -> library.Draft:
 
 @router.post("/materials")
 async def save_material(request: Request) -> Response:
-    if auth.base_url() is None:
-        return _off()
-    v = await _viewer(request)
-    if v is None:
-        return _login_again()
-    form = await request.form(max_part_size=MAX_UPLOAD)
-    if not auth.csrf_ok(v, str(form.get("csrf", ""))):
-        return message("页面已过期", "页面已过期，请返回刷新后再操作。", status=403, viewer=v)
-    if not v.has(*PEOPLE):
-        return message("没有权限", "学习材料只有政工干部可以管理。", status=403, viewer=v)
+    entered = await _enter_form(request, "./", _roles(*PEOPLE), "学习材料只有政工干部可以管理。", max_part_size=MAX_UPLOAD)
+    if isinstance(entered, Response):
+        return entered
+    v, form = entered
     draft = _draft_from_form(form)
     replace = form.get("replace") == "1"
     try:
@@ -354,11 +361,9 @@ async def save_material(request: Request) -> Response:
 
 @router.get("/materials/quiz-template.csv")
 async def quiz_template(request: Request) -> Response:
-    v = await _viewer(request)
-    if v is None:
-        return _login_again(UP)
-    if not v.has(*PEOPLE):
-        return message("没有权限", "学习材料只有政工干部可以管理。", status=403, viewer=v, root=UP)
+    v = await _enter(request, UP, _roles(*PEOPLE), "学习材料只有政工干部可以管理。", off=False)
+    if isinstance(v, Response):
+        return v
     body = "\ufeff" + library.csv_template()  # Excel opens UTF-8 CSV with a BOM correctly
     return Response(body, media_type="text/csv; charset=utf-8", headers={**HEADERS, "Content-Disposition": "attachment; filename*=UTF-8''%E9%A2%98%E5%BA%93%E6%A8%A1%E6%9D%BF.csv"})
 
@@ -383,28 +388,18 @@ def service_actions() -> dict[str, str]:
 
 @router.get("/cases")
 async def cases_page(request: Request, notice: str = "", action: str = "") -> Response:
-    if auth.base_url() is None:
-        return _off()
-    v = await _viewer(request)
-    if v is None:
-        return _login_again()
-    if not cases.may_see(v.user_id):
-        return message("没有权限", "案件只有群管理员和政工干部可以查看。", status=403, viewer=v)
+    v = await _enter(request, "./", _moderator, "案件只有群管理员和政工干部可以查看。")
+    if isinstance(v, Response):
+        return v
     return await _cases_page(v, notice=notice, action=action)
 
 
 @router.post("/cases/{number}/{decision}")
 async def decide_case(request: Request, number: int, decision: str) -> Response:
-    if auth.base_url() is None:
-        return _off()
-    v = await _viewer(request)
-    if v is None:
-        return _login_again(UP)
-    form = await request.form()
-    if not auth.csrf_ok(v, str(form.get("csrf", ""))):
-        return message("页面已过期", "页面已过期，请返回刷新后再操作。", status=403, viewer=v, root=UP)
-    if not cases.may_see(v.user_id) or decision not in cases.DECISIONS:
-        return message("没有权限", "案件只有群管理员和政工干部可以处理。", status=403, viewer=v, root=UP)
+    entered = await _enter_form(request, UP, lambda v: cases.may_see(v.user_id) and decision in cases.DECISIONS, "案件只有群管理员和政工干部可以处理。")
+    if isinstance(entered, Response):
+        return entered
+    v, form = entered
     try:
         lines = await cases.decide(v.user_id, number, decision, str(form.get("note", ""))[:1000])
     except NotConnected:
@@ -425,13 +420,9 @@ async def status_page(request: Request, notice: str = "") -> Response:
     from bot import outbox
     from plugins.admin import data_source as admin
 
-    if auth.base_url() is None:
-        return _off()
-    v = await _viewer(request)
-    if v is None:
-        return _login_again()
-    if not v.has(*STATUS):
-        return message("没有权限", "运行状态只有政工干部和系统管理员可以查看。", status=403, viewer=v)
+    v = await _enter(request, "./", _roles(*STATUS), "运行状态只有政工干部和系统管理员可以查看。")
+    if isinstance(v, Response):
+        return v
     org = runtime.org()
     unsure = [
         {"id": u.id, "what": admin.describe(org, u), "resend": not outbox.confidential(u.purpose)}
@@ -445,16 +436,10 @@ async def resend(request: Request, row: int) -> Response:
     from bot import outbox
 
     up = "../../"
-    if auth.base_url() is None:
-        return _off()
-    v = await _viewer(request)
-    if v is None:
-        return _login_again(up)
-    form = await request.form()
-    if not auth.csrf_ok(v, str(form.get("csrf", ""))):
-        return message("页面已过期", "页面已过期，请返回刷新后再操作。", status=403, viewer=v, root=up)
-    if not v.has(*STATUS):
-        return message("没有权限", "只有政工干部和系统管理员可以重发。", status=403, viewer=v, root=up)
+    entered = await _enter_form(request, up, _roles(*STATUS), "只有政工干部和系统管理员可以重发。")
+    if isinstance(entered, Response):
+        return entered
+    v, form = entered
     if form.get("checked") != "1":
         notice = "请先到群里或向收件人核实确实没有收到，勾选“已核实没有收到”后再重发，以免重复。"
         return RedirectResponse(f"{up}status?{urlencode({'notice': notice})}", status_code=303, headers=HEADERS)
@@ -478,25 +463,17 @@ def _org_page(v: auth.Viewer, status: int = 200, root: str = "./", **values: Any
 
 @router.get("/org")
 async def org_page(request: Request, notice: str = "") -> Response:
-    if auth.base_url() is None:
-        return _off()
-    v = await _viewer(request)
-    if v is None:
-        return _login_again()
-    if not v.has(*PEOPLE):
-        return message("没有权限", "组织设置只有政工干部可以管理。", status=403, viewer=v)
+    v = await _enter(request, "./", _roles(*PEOPLE), "组织设置只有政工干部可以管理。")
+    if isinstance(v, Response):
+        return v
     return _org_page(v, notice=notice)
 
 
 @router.get("/people/{qq}")
 async def person_page(request: Request, qq: int) -> Response:
-    if auth.base_url() is None:
-        return _off()
-    v = await _viewer(request)
-    if v is None:
-        return _login_again("../")
-    if not v.has(*PEOPLE):
-        return message("没有权限", "人员名单只有政工干部可以管理。", status=403, viewer=v, root="../")
+    v = await _enter(request, "../", _roles(*PEOPLE), "人员名单只有政工干部可以管理。")
+    if isinstance(v, Response):
+        return v
     person = runtime.org().person(qq)
     if person is None:
         return message("没有找到", "名单里没有这个人。", status=404, viewer=v, root="../")
@@ -506,16 +483,10 @@ async def person_page(request: Request, qq: int) -> Response:
 @router.post("/org/{kind}/{key}")
 async def org_edit(request: Request, kind: str, key: str) -> Response:
     up = "../../"
-    if auth.base_url() is None:
-        return _off()
-    v = await _viewer(request)
-    if v is None:
-        return _login_again(up)
-    form = await request.form()
-    if not auth.csrf_ok(v, str(form.get("csrf", ""))):
-        return message("页面已过期", "页面已过期，请返回刷新后再操作。", status=403, viewer=v, root=up)
-    if not v.has(*PEOPLE):
-        return message("没有权限", "组织设置只有政工干部可以管理。", status=403, viewer=v, root=up)
+    entered = await _enter_form(request, up, _roles(*PEOPLE), "组织设置只有政工干部可以管理。")
+    if isinstance(entered, Response):
+        return entered
+    v, form = entered
     back, done = "org", "已保存，马上生效。"
     try:
         if kind == "person":
@@ -548,16 +519,10 @@ async def send_material(request: Request) -> Response:
     from plugins.study import posting
 
     up = "../"
-    if auth.base_url() is None:
-        return _off()
-    v = await _viewer(request)
-    if v is None:
-        return _login_again(up)
-    form = await request.form()
-    if not auth.csrf_ok(v, str(form.get("csrf", ""))):
-        return message("页面已过期", "页面已过期，请返回刷新后再操作。", status=403, viewer=v, root=up)
-    if not v.has(*PEOPLE):
-        return message("没有权限", "学习材料只有政工干部可以发布。", status=403, viewer=v, root=up)
+    entered = await _enter_form(request, up, _roles(*PEOPLE), "学习材料只有政工干部可以发布。")
+    if isinstance(entered, Response):
+        return entered
+    v, form = entered
     lib, org = materials.library(), runtime.org()
     if form.get("confirm") == "1":
         result = await posting.publish_confirm(lib, org, v.user_id)
@@ -576,28 +541,18 @@ async def send_material(request: Request) -> Response:
 
 @router.get("/clarifications")
 async def clarifications_page(request: Request, notice: str = "") -> Response:
-    if auth.base_url() is None:
-        return _off()
-    v = await _viewer(request)
-    if v is None:
-        return _login_again()
-    if not cases.may_see(v.user_id):
-        return message("没有权限", "辟谣文本只有群管理员和政工干部可以编辑。", status=403, viewer=v)
+    v = await _enter(request, "./", _moderator, "辟谣文本只有群管理员和政工干部可以编辑。")
+    if isinstance(v, Response):
+        return v
     return page("clarifications.html", title="辟谣文本和词表", viewer=v, texts=clarify.all_texts(), notice=notice, draft={}, lexicons=clarify.lexicons())
 
 
 @router.post("/clarifications")
 async def save_clarification(request: Request) -> Response:
-    if auth.base_url() is None:
-        return _off()
-    v = await _viewer(request)
-    if v is None:
-        return _login_again()
-    form = await request.form()
-    if not auth.csrf_ok(v, str(form.get("csrf", ""))):
-        return message("页面已过期", "页面已过期，请返回刷新后再操作。", status=403, viewer=v)
-    if not cases.may_see(v.user_id):
-        return message("没有权限", "辟谣文本只有群管理员和政工干部可以编辑。", status=403, viewer=v)
+    entered = await _enter_form(request, "./", _moderator, "辟谣文本只有群管理员和政工干部可以编辑。")
+    if isinstance(entered, Response):
+        return entered
+    v, form = entered
     fields = {k: str(form.get(k, "")) for k in ("name", "title", "keywords", "body")}
     try:
         saved = clarify.save(**fields)
@@ -625,13 +580,9 @@ async def reports_page(request: Request, month: str = "", week: str = "") -> Res
     from bot.platform import Image, Text
     from plugins.reports import service as reports
 
-    if auth.base_url() is None:
-        return _off()
-    v = await _viewer(request)
-    if v is None:
-        return _login_again()
-    if not v.has(*REPORTS):
-        return message("没有权限", "报表只有政工干部和主要负责人可以查看。", status=403, viewer=v)
+    v = await _enter(request, "./", _roles(*REPORTS), "报表只有政工干部和主要负责人可以查看。")
+    if isinstance(v, Response):
+        return v
     try:
         period = _period(month, week)
     except Refusal as e:
@@ -649,13 +600,9 @@ async def reports_export(request: Request, month: str = "") -> Response:
 
     from plugins.reports import report, service as reports
 
-    if auth.base_url() is None:
-        return _off()
-    v = await _viewer(request)
-    if v is None:
-        return _login_again("../")
-    if not v.has(*REPORTS):
-        return message("没有权限", "报表只有政工干部和主要负责人可以查看。", status=403, viewer=v, root="../")
+    v = await _enter(request, "../", _roles(*REPORTS), "报表只有政工干部和主要负责人可以查看。")
+    if isinstance(v, Response):
+        return v
     try:
         period = _period(month, "")
     except Refusal as e:
@@ -675,16 +622,10 @@ async def reports_export(request: Request, month: str = "") -> Response:
 @router.post("/lexicons/{stem}")
 async def save_lexicon(request: Request, stem: str) -> Response:
     up = "../"
-    if auth.base_url() is None:
-        return _off()
-    v = await _viewer(request)
-    if v is None:
-        return _login_again(up)
-    form = await request.form()
-    if not auth.csrf_ok(v, str(form.get("csrf", ""))):
-        return message("页面已过期", "页面已过期，请返回刷新后再操作。", status=403, viewer=v, root=up)
-    if not cases.may_see(v.user_id):
-        return message("没有权限", "词表只有群管理员和政工干部可以编辑。", status=403, viewer=v, root=up)
+    entered = await _enter_form(request, up, _moderator, "词表只有群管理员和政工干部可以编辑。")
+    if isinstance(entered, Response):
+        return entered
+    v, form = entered
     try:
         n = clarify.save_lexicon(stem, str(form.get("text", "")))
     except clarify.ClarifyError as e:
