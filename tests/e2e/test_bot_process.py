@@ -183,7 +183,7 @@ def _broken_clarification(tmp_path: Path) -> tuple[str, Path, str]:
     folder.mkdir()
     bad = folder / "pay.md"
     bad.write_text("---\ntitle: 工资传言\nkeywords: [工资\n---\n工资按时发放。\n", encoding="utf-8")
-    return "LIANXIN_CLARIFICATIONS", folder, f"辟谣文本 {bad} 的前置信息不是有效的 YAML 第 4 行"
+    return "LIANXIN_CLARIFICATIONS", folder, f"辟谣文本 {bad} 的前置信息不是有效的 YAML 第 3 行"
 
 
 @pytest.mark.parametrize("broken", [_broken_greetings, _broken_lexicon, _broken_clarification], ids=["greetings", "lexicon", "clarification"])
