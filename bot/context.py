@@ -9,7 +9,7 @@ from nonebot.adapters import Bot
 
 from bot.commands import Command, Scene
 from bot.org import Org, Role
-from bot.platform import Inbound, Part, Port, Target, Text, port_for
+from bot.platform import Inbound, Part, Port, Text, port_for, send_private
 
 
 @dataclass
@@ -19,14 +19,15 @@ class MessageCtx:
     text: str
     org: Org
 
-    # ids helper turns these into str
     @cached_property
-    def user_id(self) -> int:
-        return int(self.msg.user_id)
+    def user_id(self) -> str:
+        """The sender's person id (their QQ number, or Feishu id if they have no QQ): the same
+        whichever platform they write from. `msg.user_id` is the account on this platform."""
+        return self.org.person_of(self.msg.user_id)
 
-    @cached_property
-    def group_id(self) -> int | None:
-        return int(self.msg.group_id) if self.msg.group_id is not None else None
+    @property
+    def group_id(self) -> str | None:
+        return self.msg.group_id
 
     @property
     def scene(self) -> Scene:
@@ -46,16 +47,14 @@ class MessageCtx:
         return self.org.name_of(self.user_id, self.msg.sender_name)
 
     @property
-    def message_id(self) -> int:
-        return int(self.msg.message_id)
+    def message_id(self) -> str:
+        return self.msg.message_id
 
     @property
-    def reply_to(self) -> int | None:
+    def reply_to(self) -> str | None:
         """The message this one quotes (reply-based commands like /谣言)."""
         quoted = self.msg.quoted
-        if quoted is None or not (quoted.message_id.isascii() and quoted.message_id.isdigit()):
-            return None  # a platform's id that is no number: none for now (ids helper)
-        return int(quoted.message_id)
+        return quoted.message_id if quoted is not None and quoted.message_id else None
 
     async def reply(self, *lines: str) -> None:
         await self.port.reply(self.msg, [Text("\n".join(lines))])
@@ -63,9 +62,10 @@ class MessageCtx:
     async def reply_parts(self, parts: list[Part]) -> None:
         await self.port.reply(self.msg, parts)
 
-    async def tell(self, user_id: int, *lines: str) -> None:
-        """A private message to someone else, sent now (not a broadcast: no outbox)."""
-        await self.port.send(Target.private(user_id), [Text("\n".join(lines))])
+    async def tell(self, user_id: str, *lines: str) -> None:
+        """A private message to someone else, sent now (not a broadcast: no outbox): on this
+        platform if they are on it, else on theirs."""
+        await send_private(user_id, [Text("\n".join(lines))], via=self.port)
 
 
 @dataclass

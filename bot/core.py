@@ -15,7 +15,6 @@ get_driver().on_shutdown(db.dispose)
 
 import bot.platform.onebot_v11  # noqa: E402,F401 - registers the OneBot v11 port
 from bot import orgfile, outbox, runtime, schedule, settings  # noqa: E402,F401 - schedule installs the ticks
-from bot.orgsync import sync_org  # noqa: E402
 
 driver = get_driver()
 
@@ -28,7 +27,6 @@ async def _watch_org_file() -> None:
 
 @driver.on_startup
 async def _startup() -> None:
-    await sync_org(runtime.org())
     pace = settings.core()
     outbox.worker = outbox.Worker(interval=pace.lianxin_send_interval, jitter=pace.lianxin_send_jitter)
     logger.info(f"连心已启动：{runtime.org().name}，组织文件 {runtime.org().source}")

@@ -30,7 +30,7 @@ class Probe:
     `params`: their values for a user (a keyed hash where the state is kept under one)."""
 
     clause: ColumnElement[bool]
-    params: Callable[[int], dict[str, Any]]
+    params: Callable[[str], dict[str, Any]]
 
 
 _probes: dict[Hook, Probe] = {}
@@ -54,7 +54,7 @@ def _statement(probes: tuple[Probe, ...]) -> Select[Unpack[tuple[Any, ...]]]:
     return stmt
 
 
-async def hooks_for(user_id: int, hooks: Sequence[Hook]) -> list[Hook]:
+async def hooks_for(user_id: str, hooks: Sequence[Hook]) -> list[Hook]:
     """The hooks to run for this person's private message, in order: those without a probe,
     and those whose state exists."""
     probes = tuple(dict.fromkeys(p for h in hooks if (p := _probes.get(h)) is not None))

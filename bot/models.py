@@ -1,11 +1,11 @@
-"""Core tables: the organisation as loaded at start, and the outbox ledger."""
+"""Core tables: the outbox ledger and its pacing (the organisation lives in its file)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from sqlalchemy import JSON, BigInteger, Double, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
+from sqlalchemy import JSON, Double, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from bot.db import UTCDateTime
@@ -29,40 +29,6 @@ class Base(DeclarativeBase):
         __table__: ClassVar[Table]  # every model maps one table (never a join or a select)
 
 
-class OrgPerson(Base):
-    __tablename__ = "org_person"
-    qq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    name: Mapped[str] = mapped_column(String(64))
-    department: Mapped[str | None] = mapped_column(String(64))
-    roles: Mapped[list[str]] = mapped_column(JSON, default=list)
-    birthday: Mapped[str | None] = mapped_column(String(16))
-
-
-class OrgDepartment(Base):
-    __tablename__ = "org_department"
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    name: Mapped[str] = mapped_column(String(128))
-    head: Mapped[int | None] = mapped_column(BigInteger)
-
-
-class OrgCategory(Base):
-    __tablename__ = "org_category"
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    name: Mapped[str] = mapped_column(String(128))
-    leader: Mapped[int] = mapped_column(BigInteger)
-    keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
-
-
-class OrgGroup(Base):
-    __tablename__ = "org_group"
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    name: Mapped[str] = mapped_column(String(128))
-    department: Mapped[str | None] = mapped_column(String(64))
-    study: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    moderators: Mapped[list[int]] = mapped_column(JSON, default=list)
-    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
-
-
 class Outbox(Base):
     """One row per (purpose, period, target): the unique key is what makes sends exactly-once."""
 
@@ -78,6 +44,8 @@ class Outbox(Base):
     target_id: Mapped[str] = mapped_column(String(64))
     # The sending account; NULL means "whichever connected account claims it first".
     bot_id: Mapped[str | None] = mapped_column(String(64))
+    # The platform whose accounts may send it ("qq", "feishu"); NULL: any.
+    platform: Mapped[str | None] = mapped_column(String(16))
     payload: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -12,10 +12,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model, field_validator, model_validator
 
 from bot.errors import StartupError
 
@@ -41,7 +41,28 @@ ROLE_NAMES: dict[Role, str] = {
 _BIRTHDAY = re.compile(r"^(农历)?(\d{4})-(\d{2})-(\d{2})$")
 NAME_CHARS = 32  # a platform display name kept beside a record (group cards can be long)
 
-Id = Annotated[int, Field(gt=0)]
+PLATFORMS = ("qq", "feishu")  # account namespaces a person may have in the org file
+Platform = Literal["qq", "feishu"]
+
+
+def _as_id(value: Any) -> Any:
+    """Ids are strings (a Feishu open_id is "ou_…"); a QQ number written bare is a positive int."""
+    if isinstance(value, bool):
+        return value  # rejected by the str check below
+    if isinstance(value, int):
+        if value <= 0:
+            raise ValueError("应为正数")
+        return str(value)
+    if isinstance(value, str):
+        return value.strip()
+    return value
+
+
+Id = Annotated[str, BeforeValidator(_as_id), Field(min_length=1, max_length=64)]
+
+
+def is_qq(value: str) -> bool:
+    return value.isascii() and value.isdigit() and not value.startswith("0")
 
 
 class _Strict(BaseModel):
@@ -62,11 +83,37 @@ class Category(_Strict):
 
 
 class Person(_Strict):
-    qq: Id
+    # `qq: 30001` (the old form) or `accounts: {qq: 30001, feishu: ou_…}`: one account per
+    # platform. The person's id in the bot's records is the QQ number, else the Feishu id.
+    qq: Id | None = None
+    accounts: dict[str, Id] = {}
     name: str = Field(min_length=1)
     department: str | None = None
     roles: list[Role] = []
     birthday: str | None = None
+
+    @model_validator(mode="after")
+    def _accounts(self) -> Person:
+        accounts = dict(self.accounts)
+        unknown = [k for k in accounts if k not in PLATFORMS]
+        if unknown:
+            raise ValueError(f"accounts 中的平台 {unknown[0]!r} 不认识（可用：" + "、".join(PLATFORMS) + "）")
+        if self.qq is not None:
+            if accounts.get("qq", self.qq) != self.qq:
+                raise ValueError(f"qq {self.qq} 和 accounts.qq {accounts['qq']} 不一致")
+            accounts["qq"] = self.qq
+        if not accounts:
+            raise ValueError("缺少账号（qq 或 accounts）")
+        if "qq" in accounts and not is_qq(accounts["qq"]):
+            raise ValueError(f"QQ 号 {accounts['qq']!r} 应为数字")
+        object.__setattr__(self, "accounts", accounts)
+        object.__setattr__(self, "qq", accounts.get("qq"))
+        return self
+
+    @property
+    def id(self) -> str:
+        """The person's id in the bot's records: QQ number if any, else the Feishu id."""
+        return self.accounts.get("qq") or self.accounts["feishu"]
 
     @field_validator("birthday")
     @classmethod
@@ -92,10 +139,17 @@ class Person(_Strict):
 
 class Group(_Strict):
     id: Id
+    platform: Platform = "qq"  # a QQ group number, or a Feishu chat id ("oc_…")
     name: str = Field(min_length=1)
     department: str | None = None
     moderators: list[Id] = []
     tags: list[str] = []
+
+    @model_validator(mode="after")
+    def _qq_number(self) -> Group:
+        if self.platform == "qq" and not is_qq(self.id):
+            raise ValueError(f"QQ 群号 {self.id!r} 应为数字（飞书群请写 platform: feishu）")
+        return self
 
 
 class OrgFile(_Strict):
@@ -142,79 +196,113 @@ def org_file_model() -> type[OrgFile]:
 
 @dataclass(frozen=True)
 class Org:
-    """The validated organisation with indexes for the per-message role checks."""
+    """The validated organisation with indexes for the per-message role checks.
+
+    People are keyed by their person id (`Person.id`); every method also takes any of a
+    person's accounts (a Feishu open_id, a QQ number) and means the same person."""
 
     source: Path
     spec: OrgFile
-    people: dict[int, Person] = field(default_factory=dict)
+    people: dict[str, Person] = field(default_factory=dict)
     departments: dict[str, Department] = field(default_factory=dict)
     categories: dict[str, Category] = field(default_factory=dict)
-    groups: dict[int, Group] = field(default_factory=dict)
-    _base_roles: dict[int, frozenset[Role]] = field(default_factory=dict)
+    groups: dict[str, Group] = field(default_factory=dict)
+    _base_roles: dict[str, frozenset[Role]] = field(default_factory=dict)
+    _person_of: dict[str, str] = field(default_factory=dict)  # account -> person id
+    _platform_of: dict[str, str] = field(default_factory=dict)  # account or group id -> platform
 
     @property
     def name(self) -> str:
         return self.spec.organisation
 
     @property
-    def head(self) -> int:
-        return self.spec.head
+    def head(self) -> str:
+        return self.person_of(self.spec.head)
 
-    def person(self, user_id: int) -> Person | None:
-        return self.people.get(user_id)
+    def person_of(self, user_id: str | int) -> str:
+        """The person id of an account (any platform); an account nobody in the file has is
+        its own id."""
+        uid = str(user_id)
+        return self._person_of.get(uid, uid)
 
-    def name_of(self, user_id: int, shown: str | None = None) -> str | None:
+    def same_person(self, a: str | int, b: str | int) -> bool:
+        return self.person_of(a) == self.person_of(b)
+
+    def platform_of(self, some_id: str | int) -> str:
+        """The platform of an account, person id or group id: as the file says, else by its
+        shape (a number is QQ; Feishu ids are not numbers)."""
+        sid = str(some_id)
+        known = self._platform_of.get(sid)
+        if known is not None:
+            return known
+        return "qq" if is_qq(sid) else "feishu"
+
+    def account_for(self, user_id: str | int, platform: str) -> str | None:
+        """The person's account on `platform`, None when they have none there."""
+        p = self.people.get(self.person_of(user_id))
+        if p is not None:
+            return p.accounts.get(platform)
+        uid = str(user_id)
+        return uid if self.platform_of(uid) == platform else None
+
+    def person(self, user_id: str | int) -> Person | None:
+        return self.people.get(self.person_of(user_id))
+
+    def name_of(self, user_id: str | int, shown: str | None = None) -> str | None:
         """The org file's name, else `shown` (the group card or nickname the person goes by on
         the platform, at most 32 characters), else None."""
-        p = self.people.get(user_id)
+        p = self.person(user_id)
         if p is not None:
             return p.name
         return (shown or "").strip()[:NAME_CHARS] or None
 
-    def display_name(self, user_id: int, shown: str | None = None) -> str:
+    def display_name(self, user_id: str | int, shown: str | None = None) -> str:
         """`name_of`, else the account id: always something to show."""
         return self.name_of(user_id, shown) or str(user_id)
 
-    def label(self, user_id: int, shown: str | None = None) -> str:
+    def label(self, user_id: str | int, shown: str | None = None) -> str:
         """'张三（质量科）' for people in the org file, else `display_name`."""
-        p = self.people.get(user_id)
+        p = self.person(user_id)
         dept = self.departments.get(p.department) if p and p.department else None
         return f"{p.name}（{dept.name}）" if p and dept else self.display_name(user_id, shown)
 
-    def roles_of(self, user_id: int, group_id: int | None = None) -> frozenset[Role]:
-        roles = self._base_roles.get(user_id, frozenset())
-        if group_id is not None and group_id in self.groups:
+    def roles_of(self, user_id: str | int, group_id: str | int | None = None) -> frozenset[Role]:
+        uid = self.person_of(user_id)
+        roles = self._base_roles.get(uid, frozenset())
+        gid = None if group_id is None else str(group_id)
+        if gid is not None and gid in self.groups:
             extra = {Role.worker}
-            if user_id in self.groups[group_id].moderators:
+            if uid in self.groups[gid].moderators:
                 extra.add(Role.moderator)
             roles = roles | extra
         return roles
 
-    def has_role(self, user_id: int, roles: Iterable[Role], group_id: int | None = None) -> bool:
+    def has_role(self, user_id: str | int, roles: Iterable[Role], group_id: str | int | None = None) -> bool:
         mine = self.roles_of(user_id, group_id)
         return Role.superuser in mine or any(r in mine for r in roles)
 
-    def is_moderator_of(self, user_id: int, group_id: int) -> bool:
+    def is_moderator_of(self, user_id: str | int, group_id: str | int) -> bool:
         return self.has_role(user_id, (Role.moderator,), group_id)
 
-    def moderators_of(self, group_id: int) -> list[int]:
-        """The group's own moderators, then those who moderate everywhere."""
-        group = self.groups.get(group_id)
+    def moderators_of(self, group_id: str | int) -> list[str]:
+        """The group's own moderators, then those who moderate everywhere (person ids)."""
+        group = self.groups.get(str(group_id))
         own = list(group.moderators) if group else []
         everywhere = [q for q, r in self._base_roles.items() if Role.moderator in r and q not in own]
         return own + everywhere
 
-    def with_role(self, role: Role) -> list[int]:
+    def with_role(self, role: Role) -> list[str]:
         return [q for q, r in self._base_roles.items() if role in r]
 
-    def groups_of(self, user_id: int) -> list[int]:
+    def groups_of(self, user_id: str | int) -> list[str]:
         """Groups of the org file the person is in, as far as the file tells: the groups of
         their department and those they moderate (a private message needs one, see NAPCAT.md)."""
-        person = self.people.get(user_id)
+        uid = self.person_of(user_id)
+        person = self.people.get(uid)
         dept = person.department if person else None
         return [
             g.id for g in self.groups.values()
-            if user_id in g.moderators or (dept is not None and g.department == dept)
+            if uid in g.moderators or (dept is not None and g.department == dept)
         ]
 
 
@@ -244,8 +332,28 @@ def load_org(path: Path) -> Org:
 
 
 def build_org(path: Path, spec: OrgFile) -> Org:
-    people = {p.qq: p for p in spec.people}
-    base: dict[int, set[Role]] = {q: set(p.roles) for q, p in people.items()}
+    person_of: dict[str, str] = {}
+    platform_of: dict[str, str] = {}
+    for p in spec.people:
+        for platform, account in p.accounts.items():
+            person_of[account] = p.id
+            platform_of[account] = platform
+    for g in spec.groups:
+        platform_of.setdefault(g.id, g.platform)
+
+    def pid(account: str) -> str:
+        return person_of.get(account, account)
+
+    # References in the file may name any of a person's accounts: stored as person ids.
+    departments = [d.model_copy(update={"head": pid(d.head)}) if d.head else d for d in spec.departments]
+    categories = [c.model_copy(update={"leader": pid(c.leader)}) for c in spec.categories]
+    groups = [g.model_copy(update={"moderators": [pid(m) for m in g.moderators]}) for g in spec.groups]
+    spec = spec.model_copy(update={
+        "head": pid(spec.head), "superusers": [pid(q) for q in spec.superusers],
+        "departments": departments, "categories": categories, "groups": groups,
+    })
+    people = {p.id: p for p in spec.people}
+    base: dict[str, set[Role]] = {q: set(p.roles) for q, p in people.items()}
     for c in spec.categories:
         base.setdefault(c.leader, set()).add(Role.leader)
     base.setdefault(spec.head, set()).add(Role.head)
@@ -259,6 +367,8 @@ def build_org(path: Path, spec: OrgFile) -> Org:
         categories={c.id: c for c in spec.categories},
         groups={g.id: g for g in spec.groups},
         _base_roles={q: frozenset(r) for q, r in base.items()},
+        _person_of=person_of,
+        _platform_of=platform_of,
     )
 
 
@@ -304,6 +414,10 @@ def _entry_label(node: Any) -> str:
         for key in ("qq", "id", "name"):
             if key in node:
                 return f"（{key} {node[key]}）"
+        accounts = node.get("accounts")
+        if isinstance(accounts, dict) and accounts:
+            key, value = next(iter(accounts.items()))
+            return f"（{key} {value}）"
     return ""
 
 
@@ -317,7 +431,6 @@ def _cross_check(spec: OrgFile) -> Iterable[str]:
     for name, items, key in (
         ("departments", spec.departments, "id"),
         ("categories", spec.categories, "id"),
-        ("people", spec.people, "qq"),
         ("groups", spec.groups, "id"),
     ):
         seen: set[Any] = set()
@@ -326,7 +439,12 @@ def _cross_check(spec: OrgFile) -> Iterable[str]:
             if value in seen:
                 yield f"{name}[{i}]（{key} {value}）：{key} 重复"
             seen.add(value)
-    people = {p.qq for p in spec.people}
+    people: set[str] = set()
+    for i, p in enumerate(spec.people):
+        for platform, account in p.accounts.items():
+            if account in people:
+                yield f"people[{i}]{_who(p)}：{platform} 账号 {account} 重复"
+            people.add(account)
     departments = {d.id for d in spec.departments}
     if "other" not in {c.id for c in spec.categories}:
         yield "categories：必须有 id 为 other 的“其他”类别（无法归类的诉求交给它）"
@@ -343,10 +461,15 @@ def _cross_check(spec: OrgFile) -> Iterable[str]:
                 yield f"categories[{i}]（id {c.id}）：keywords 中有空词"
     for i, p in enumerate(spec.people):
         if p.department is not None and p.department not in departments:
-            yield f"people[{i}]（qq {p.qq}）：部门 {p.department!r} 未在 departments 中定义"
+            yield f"people[{i}]{_who(p)}：部门 {p.department!r} 未在 departments 中定义"
     for i, g in enumerate(spec.groups):
         if g.department is not None and g.department not in departments:
             yield f"groups[{i}]（id {g.id}）：部门 {g.department!r} 未在 departments 中定义"
         for m in g.moderators:
             if m not in people:
                 yield f"groups[{i}]（id {g.id}）：管理员 {m} 不在 people 名单中"
+
+
+def _who(p: Person) -> str:
+    platform, account = next(iter(sorted(p.accounts.items(), key=lambda kv: PLATFORMS.index(kv[0]))))
+    return f"（{platform} {account}）"

@@ -60,11 +60,8 @@ def writable_path(org: Org) -> Path:
 
 
 async def apply(org: Org) -> None:
-    from bot.orgsync import sync_org
-
     runtime.set_org(org)
     remember(org)
-    await sync_org(org)
     logger.info(f"组织文件已重新加载：{len(org.people)} 人，{len(org.groups)} 个群")
 
 
@@ -96,8 +93,17 @@ def _yaml() -> Any:
     return y
 
 
+def yaml_id(platform: str, account: str) -> int | str:
+    """An id as the org file writes it: a QQ number bare, as people type it."""
+    return int(account) if platform == "qq" else account
+
+
 def person_entry(p: Person) -> dict[str, Any]:
-    entry: dict[str, Any] = {"qq": p.qq, "name": p.name}
+    # `qq:` for a QQ-only person, as the example file writes it; `accounts:` for the rest.
+    if set(p.accounts) == {"qq"}:
+        entry: dict[str, Any] = {"qq": yaml_id("qq", p.accounts["qq"]), "name": p.name}
+    else:
+        entry = {"accounts": {k: yaml_id(k, v) for k, v in p.accounts.items()}, "name": p.name}
     if p.department:
         entry["department"] = p.department
     entry["roles"] = [r.value for r in p.roles]
@@ -142,7 +148,7 @@ async def edit(mutate: Callable[[Any], None]) -> Org:
 
 
 def entry_list(data: Any, key: str, id_key: str) -> dict[Any, Any]:
-    return {e[id_key]: e for e in data.get(key) or [] if isinstance(e, dict) and id_key in e}
+    return {str(e[id_key]): e for e in data.get(key) or [] if isinstance(e, dict) and id_key in e}
 
 
 async def write_people(people: list[Person]) -> Org:
@@ -150,16 +156,23 @@ async def write_people(people: list[Person]) -> Org:
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
     def mutate(data: Any) -> None:
-        by_qq = {int(q): e for q, e in entry_list(data, "people", "qq").items()}
+        by_id: dict[str, Any] = {}
+        for e in data.get("people") or []:
+            if isinstance(e, dict):
+                raw = e.get("accounts")
+                accounts: dict[str, Any] = raw if isinstance(raw, dict) else {}
+                first = e.get("qq") or accounts.get("qq") or accounts.get("feishu")
+                if first is not None:
+                    by_id[str(first)] = e
         seq = CommentedSeq()
         for p in people:
-            entry = by_qq.get(p.qq)
+            entry = by_id.get(p.id)
             fresh = person_entry(p)
             if entry is None:
                 entry = CommentedMap(fresh)
                 entry.fa.set_flow_style()
             else:
-                for key in ("department", "birthday"):
+                for key in ("qq", "accounts", "department", "birthday"):
                     if key not in fresh and key in entry:
                         del entry[key]
                 entry.update(fresh)

@@ -42,6 +42,7 @@ from bot.platform import (
     SendUnknown,
     Target,
     parts_from_json,
+    delivery_platform,
     parts_to_json,
 )
 
@@ -130,6 +131,7 @@ async def enqueue(
             "target_kind": it.target.kind,
             "target_id": it.target.id,
             "bot_id": bot_id,
+            "platform": delivery_platform(it.target),
             "payload": _payload(it.parts),
             "status": PENDING,
             "attempts": 0,
@@ -187,6 +189,7 @@ class Worker:
         *,
         sessions: SessionFactory = _default_sessions,
         port_for: Callable[[str], Port] | None = None,
+        platform_for: Callable[[str], str | None] | None = None,
         interval: float = 1.5,
         jitter: float = 0.5,
         lease: float = 120.0,
@@ -195,10 +198,12 @@ class Worker:
         max_attempts: int = 3,
         worker_id: str | None = None,
     ) -> None:
-        from bot.platform import port_by_id
+        from bot.platform import platform_of_bot, port_by_id
 
         self.sessions = sessions
         self.port_for = port_for or port_by_id
+        # A bot account claims only rows of its platform (a QQ account cannot reach a Feishu chat).
+        self.platform_for = platform_for or (lambda bot_id: platform_of_bot(bot_id) or "qq")
         self.interval, self.jitter, self.lease, self.poll = interval, jitter, lease, poll
         # How long a slot stays taken by a worker that never gives it back (it died mid-send).
         # Shorter than `lease`: a row claimed and waiting for its slot must not be swept meanwhile.
@@ -329,6 +334,7 @@ class Worker:
             await s.commit()
 
     async def claim(self, bot_id: str) -> Outbox | None:
+        platform = self.platform_for(bot_id)
         for _ in range(5):
             now = clock.utcnow()
             async with self.sessions() as s:
@@ -338,6 +344,7 @@ class Worker:
                         Outbox.status == PENDING,
                         Outbox.not_before <= now,
                         or_(Outbox.bot_id == bot_id, Outbox.bot_id.is_(None)),
+                        or_(Outbox.platform == platform, Outbox.platform.is_(None)),
                     )
                     .order_by(Outbox.not_before, Outbox.id)
                     .limit(1)
@@ -368,7 +375,8 @@ class Worker:
         values: dict[str, object]
         try:
             port = self.port_for(row.bot_id or "")
-            message_id = await port.send(target, await render(row.payload))
+            # The key makes a repeated attempt at this row deliver once where the platform can.
+            message_id = await port.send(target, await render(row.payload), key=f"outbox:{row.id}")
         except asyncio.CancelledError:
             # Stopped mid-send (the connection dropped, or shutdown): it may have gone out.
             # Recorded now rather than by the sweep two minutes later, so a reconnect resumes.

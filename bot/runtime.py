@@ -13,13 +13,12 @@ def set_org(org: Org) -> None:
     from bot import platform
 
     def name_of(user_id: str) -> str | None:
-        return org.name_of(int(user_id)) if user_id.isascii() and user_id.isdigit() else None
+        return org.name_of(user_id)
 
     def groups_of(user_id: str) -> list[str]:
-        ok = user_id.isascii() and user_id.isdigit()
-        return [str(g) for g in org.groups_of(int(user_id))] if ok else []
+        return org.groups_of(user_id)
 
-    platform.set_directory(groups_of, name_of)
+    platform.set_directory(groups_of, name_of, org.platform_of, org.account_for)
 
 
 def org() -> Org:

@@ -191,15 +191,55 @@ def _no_name(user_id: str) -> str | None:
     return None
 
 
+def _by_shape(some_id: str) -> str:
+    return "qq" if some_id.isascii() and some_id.isdigit() else "feishu"
+
+
+def _same_account(user_id: str, platform: str) -> str | None:
+    return user_id if _by_shape(user_id) == platform else None
+
+
 _org_groups: Callable[[str], Sequence[str]] = _no_groups
 _names: Callable[[str], str | None] = _no_name
+_platform_of: Callable[[str], str] = _by_shape
+_account_for: Callable[[str, str], str | None] = _same_account
 _member_lists: dict[str, frozenset[str]] = {}
 
 
-def set_directory(groups_of: Callable[[str], Sequence[str]], name_of: Callable[[str], str | None]) -> None:
-    """Where a person's groups and display name come from (the org file, see bot.runtime)."""
-    global _org_groups, _names
+def set_directory(
+    groups_of: Callable[[str], Sequence[str]],
+    name_of: Callable[[str], str | None],
+    platform_of: Callable[[str], str] | None = None,
+    account_for: Callable[[str, str], str | None] | None = None,
+) -> None:
+    """Where a person's groups, display name, platform and accounts come from (the org file,
+    see bot.runtime). Plugins speak of people by person id; ports send to accounts."""
+    global _org_groups, _names, _platform_of, _account_for
     _org_groups, _names = groups_of, name_of
+    _platform_of = platform_of or _by_shape
+    _account_for = account_for or _same_account
+
+
+def platform_of(some_id: str) -> str:
+    """The platform of a person id, account or group id ("qq", "feishu")."""
+    return _platform_of(str(some_id))
+
+
+def account_for(user_id: str, platform: str) -> str | None:
+    """The person's account on `platform`; None when they have none there."""
+    return _account_for(str(user_id), platform)
+
+
+KNOWN_PLATFORMS = ("qq", "feishu")
+
+
+def delivery_platform(target: Target) -> str | None:
+    """Which platform's accounts may send to `target`: a group's own; for a person, the one
+    platform they have an account on, or None (any) when they are on several."""
+    if target.kind == "group":
+        return platform_of(target.id)
+    on = [p for p in KNOWN_PLATFORMS if account_for(target.id, p) is not None]
+    return on[0] if len(on) == 1 else None if on else platform_of(target.id)
 
 
 def note_members(group_id: str, user_ids: Sequence[str]) -> None:
@@ -240,6 +280,7 @@ ALL = Capabilities()
 class Port(Protocol):
     bot_id: str
     capabilities: Capabilities
+    platform: str  # the account namespace: "qq", "feishu"
 
     async def send(self, target: Target, parts: Sequence[Part], *, key: str | None = None) -> str | None:
         """`key`: the same for every attempt at one message (e.g. the outbox row); a platform
@@ -256,7 +297,7 @@ class Port(Protocol):
 
     async def members(self, group_id: str) -> list[str]: ...
 
-    async def get_message(self, message_id: str) -> tuple[int, str] | None:
+    async def get_message(self, message_id: str) -> tuple[str, str] | None:
         """(author id, plain text) of a message the platform still has, else None."""
         ...
 
@@ -271,16 +312,51 @@ _CAPABILITIES_BY_TYPE: dict[type, Capabilities] = {}
 
 
 _LABELS: dict[type[Bot], str] = {}
+_PLATFORMS: dict[type[Bot], str] = {}
 
 
 def register(
-    bot_class: type[Bot], factory: Callable[[Bot], Port], capabilities: Capabilities = ALL, label: str | None = None
+    bot_class: type[Bot],
+    factory: Callable[[Bot], Port],
+    capabilities: Capabilities = ALL,
+    label: str | None = None,
+    platform: str = "qq",
 ) -> None:
-    """`label`: the platform as people call it ("QQ", "飞书"), for /状态 and /帮助."""
+    """`label`: the platform as people call it ("QQ", "飞书"), for /状态 and /帮助.
+    `platform`: the account namespace of the org file (`accounts: {qq: …, feishu: …}`)."""
     _FACTORIES[bot_class] = factory
     _CAPABILITIES[bot_class] = capabilities
     _LABELS[bot_class] = label or bot_class.__name__
+    _PLATFORMS[bot_class] = platform
     _CAPABILITIES_BY_TYPE.clear()
+
+
+def _registered(table: dict[type[Bot], str], bot: Bot, default: str) -> str:
+    return next((table[c] for c in type(bot).__mro__ if c in table), default)  # type: ignore[index]
+
+
+def platform_name(bot: Bot) -> str:
+    """The account namespace of a connected bot ("qq", "feishu")."""
+    return _registered(_PLATFORMS, bot, "qq")
+
+
+def label_of(bot: Bot) -> str:
+    return _registered(_LABELS, bot, type(bot).__name__)
+
+
+def bots_on(platform: str) -> list[str]:
+    """Connected bot accounts on `platform`, in a stable order."""
+    import nonebot
+
+    return sorted(b for b, bot in nonebot.get_bots().items() if platform_name(bot) == platform)
+
+
+def platform_of_bot(bot_id: str) -> str | None:
+    """The platform of a connected bot account; None when it is not connected."""
+    import nonebot
+
+    bot = nonebot.get_bots().get(bot_id)
+    return platform_name(bot) if bot is not None else None
 
 
 def capabilities(port: object) -> Capabilities:
@@ -319,7 +395,7 @@ def off_lines() -> list[str]:
     lines: list[str] = []
     seen: set[str] = set()
     for bot in nonebot.get_bots().values():
-        label = next((_LABELS[c] for c in type(bot).__mro__ if c in _LABELS), type(bot).__name__)  # type: ignore[index]
+        label = label_of(bot)
         if label in seen:
             continue
         seen.add(label)
@@ -328,12 +404,80 @@ def off_lines() -> list[str]:
     return lines
 
 
+class Accounts:
+    """A port that takes person ids: private targets, mentions, mute and recall authors become
+    the person's account on the port's platform (a person may be on QQ and Feishu). An id that
+    is no person's in the org file is taken as an account of its own shape."""
+
+    def __init__(self, port: Port) -> None:
+        self.inner = port
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def _account(self, user_id: str) -> str:
+        account = account_for(user_id, self.inner.platform)
+        if account is None:
+            raise SendFailed(f"no {self.inner.platform} account for this person")
+        return account
+
+    def _target(self, target: Target) -> Target:
+        return Target.private(self._account(target.id)) if target.kind == "private" else target
+
+    def _parts(self, parts: Sequence[Part]) -> list[Part]:
+        out: list[Part] = []
+        for p in parts:
+            if isinstance(p, Mention):
+                account = account_for(p.user_id, self.inner.platform)
+                # Someone with no account here cannot be @'d: their name, written instead.
+                p = Mention(account, p.name) if account else Text("@" + (p.name or display_name(p.user_id) or p.user_id))
+            out.append(p)
+        return out
+
+    async def send(self, target: Target, parts: Sequence[Part], *, key: str | None = None) -> str | None:
+        return await self.inner.send(self._target(target), self._parts(parts), key=key)
+
+    async def reply(self, msg: Inbound, parts: Sequence[Part]) -> str | None:
+        return await self.inner.reply(msg, self._parts(parts))
+
+    async def recall(self, message_id: str, *, group_id: str | None = None, author_id: str | None = None) -> Recall:
+        author = account_for(author_id, self.inner.platform) if author_id is not None else None
+        return await self.inner.recall(message_id, group_id=group_id, author_id=author or author_id)
+
+    async def mute(self, group_id: str, user_id: str, seconds: int) -> None:
+        await self.inner.mute(group_id, self._account(user_id), seconds)
+
+    async def send_file(self, target: Target, name: str, data: bytes) -> None:
+        send_file = getattr(self.inner, "send_file", None)
+        if send_file is None:
+            raise SendFailed("this platform cannot send files")
+        await send_file(self._target(target), name, data)
+
+
 def port_for(bot: Bot) -> Port:
     for cls in type(bot).__mro__:
         factory = _FACTORIES.get(cls)  # type: ignore[arg-type]
         if factory is not None:
-            return factory(bot)
+            return Accounts(factory(bot))  # type: ignore[return-value]
     raise NotConnected(f"no platform port for {type(bot).__name__}")
+
+
+def port_on(platform: str) -> Port:
+    """A port of a connected bot on `platform` (the first, in a stable order)."""
+    bots = bots_on(platform)
+    if not bots:
+        raise NotConnected(platform)
+    return port_by_id(bots[0])
+
+
+async def send_private(user_id: str, parts: Sequence[Part], *, via: Port | None = None, key: str | None = None) -> str | None:
+    """A private message to a person, now: through `via` if they have an account on its
+    platform, else through a connected bot on their own platform."""
+    on = getattr(via, "platform", None)
+    port = via if via is not None and (on is None or account_for(user_id, on) is not None) else port_on(platform_of(user_id))
+    if key is None:
+        return await port.send(Target.private(user_id), parts)
+    return await port.send(Target.private(user_id), parts, key=key)
 
 
 def port_by_id(bot_id: str) -> Port:

@@ -261,6 +261,7 @@ def send_uuid(key: str, page: int) -> str:
 
 class FeishuPort:
     capabilities = CAPABILITIES
+    platform = PLATFORM
 
     def __init__(self, bot: Bot, *, timeout: float | None = None) -> None:
         self.bot = bot
@@ -487,5 +488,5 @@ class FeishuPort:
         await self._sent("POST", "im/v1/messages", params={"receive_id_type": kind}, body={"receive_id": target.id, "msg_type": "file", "content": json.dumps({"file_key": key})})
 
 
-register(Bot, FeishuPort, CAPABILITIES, "飞书")  # type: ignore[arg-type]
+register(Bot, FeishuPort, CAPABILITIES, "飞书", platform=PLATFORM)  # type: ignore[arg-type]
 register_inbound(Bot, inbound, unreadable_sender)

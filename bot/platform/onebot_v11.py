@@ -111,6 +111,7 @@ CAPABILITIES = Capabilities()
 
 class OneBotV11Port:
     capabilities = CAPABILITIES
+    platform = "qq"
 
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
@@ -269,7 +270,7 @@ class OneBotV11Port:
         note_members(group_id, ids)
         return ids
 
-    async def get_message(self, message_id: str) -> tuple[int, str] | None:
+    async def get_message(self, message_id: str) -> tuple[str, str] | None:
         """`get_msg`: the quoted message of a reply-based command. None when the
         implementation no longer has it (old, recalled) or answers something malformed."""
         try:
@@ -287,7 +288,7 @@ class OneBotV11Port:
             text = type_validate_python(Message, raw).extract_plain_text()
         except (TypeError, ValueError):  # pydantic's ValidationError is a ValueError
             return None
-        return author, text
+        return str(author), text
 
 
 def _recall_failure(message: str) -> Recall:
@@ -378,5 +379,5 @@ def unreadable_sender(bot: BaseBot, event: Event) -> str | None:
     return None if user_id == bot.self_id else user_id
 
 
-register(Bot, OneBotV11Port, CAPABILITIES, "QQ")  # type: ignore[arg-type]
+register(Bot, OneBotV11Port, CAPABILITIES, "QQ", platform="qq")  # type: ignore[arg-type]
 register_inbound(Bot, inbound, unreadable_sender)
