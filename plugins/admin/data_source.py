@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 from bot import clock, outbox, platform, runtime, schedule
 from bot.commands import Command, Scene, registry
 from bot.org import Org, Role
-from bot.text import parse_int
 
 SCENE_NOTE = {frozenset({"private"}): "（私聊）", frozenset({"group"}): "（群内）"}
 # What each outbox purpose is, in the words a cadre uses; unknown purposes show as themselves.
@@ -38,7 +37,7 @@ CONFIDENTIAL_NOTE = "（诉求相关，内容和对象保密）"
 SHOWN = 20
 CONFIRM_WINDOW = 600.0
 # cadre's QQ -> (ids listed by /重发, when): /重发 确认 resends only what the cadre saw.
-_offered: dict[int, tuple[list[int], float]] = {}
+_offered: dict[str, tuple[list[int], float]] = {}
 
 
 def purpose_name(purpose: str) -> str:
@@ -50,11 +49,10 @@ def purpose_name(purpose: str) -> str:
 
 
 def where_to(org: Org, target: platform.Target) -> str:
-    number = parse_int(target.id, max_digits=12)
     if target.kind == "group":
-        group = org.groups.get(number) if number is not None else None
+        group = org.groups.get(target.id)
         return group.name if group else f"群 {target.id}"
-    person = org.person(number) if number is not None else None
+    person = org.person(target.id)
     return f"私聊 {person.name}" if person else f"私聊 {target.id}"
 
 
@@ -76,11 +74,12 @@ def unknown_lines(org: Org, unsure: list[outbox.Unsure]) -> list[str]:
 
 def unreachable(org: Org) -> list[str]:
     """People of the org file with no group known to be shared with the bot: a private
-    message reaches them only if they have added the bot as a friend."""
-    return [p.name for p in org.spec.people if platform.shared_group(str(p.qq)) is None]
+    message reaches them only if they have added the bot as a friend. (QQ only: a Feishu app
+    may write to anyone in its visibility.)"""
+    return [p.name for p in org.spec.people if p.qq is not None and platform.shared_group(p.qq) is None]
 
 
-async def resend_offer(user_id: int) -> str:
+async def resend_offer(user_id: str) -> str:
     """/重发: list the unknown sends that may be resent, and ask to confirm."""
     org = runtime.org()
     unsure = [u for u in await outbox.unknown_sends() if not outbox.confidential(u.purpose)]
@@ -96,7 +95,7 @@ async def resend_offer(user_id: int) -> str:
     return "\n".join(lines)
 
 
-async def resend_confirm(user_id: int) -> str:
+async def resend_confirm(user_id: str) -> str:
     """/重发 确认: queue again exactly the rows the cadre was shown."""
     offered = _offered.pop(user_id, None)
     if offered is None or time.monotonic() - offered[1] > CONFIRM_WINDOW:
@@ -134,7 +133,7 @@ MODERATION_PUBLIC = {"举报", "申诉"}
 MODERATION_STAFF = frozenset({Role.moderator, Role.cadre})
 
 
-def help_roles(org: Org, user_id: int, roles: frozenset[Role]) -> frozenset[Role]:
+def help_roles(org: Org, user_id: str, roles: frozenset[Role]) -> frozenset[Role]:
     """A group's own moderator has no moderator role in private chat, but uses /案件 there."""
     if any(user_id in g.moderators for g in org.groups.values()):
         return roles | {Role.moderator}

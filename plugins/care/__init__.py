@@ -39,7 +39,7 @@ PRIVATE_HELP = "私聊时请写同事的 QQ 号或姓名，再写上事迹，例
 
 
 
-def mentioned(ctx: Ctx) -> int:
+def mentioned(ctx: Ctx) -> str:
     """The one colleague @-mentioned in a group message; CareError explains anything else."""
     me = ctx.msg.bot_id
     ats = ctx.msg.mentions
@@ -54,24 +54,20 @@ def mentioned(ctx: Ctx) -> int:
         raise CareError(MENTION_HELP)
     if len(others) > 1:
         raise CareError("一次请只 @ 一位同事。要表扬几位同事，请分开推荐，每位发一条。")
-    qq = parse_int(others[0], max_digits=12)
-    if qq is None:
-        raise CareError(MENTION_HELP)
-    return qq
+    return ctx.org.person_of(others[0])
 
 
-def named(ctx: Ctx, who: str) -> int:
+def named(ctx: Ctx, who: str) -> str:
     """A colleague named in private chat: a QQ number or a name in the org file."""
     org = ctx.org
     who = clean(who).lstrip("@＠")  # "/表扬 @张三 …" typed as text in private chat
     if not who:
         raise CareError(PRIVATE_HELP)
-    qq = parse_int(who, max_digits=12)
-    if qq is not None:
-        if qq not in org.people:
-            raise CareError(f"组织名单里没有 QQ 号 {qq}。{PRIVATE_HELP}")
-        return qq
-    matches = [p.qq for p in org.spec.people if p.name == who]
+    if org.person(who) is not None:  # a QQ number (or Feishu id) of someone in the file
+        return org.person_of(who)
+    if parse_int(who, max_digits=12) is not None:
+        raise CareError(f"组织名单里没有 QQ 号 {who}。{PRIVATE_HELP}")
+    matches = [p.id for p in org.spec.people if p.name == who]
     if len(matches) == 1:
         return matches[0]
     if matches:

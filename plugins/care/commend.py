@@ -35,7 +35,7 @@ class Nominated:
     nominee_label: str
 
 
-def reviewers(exclude: int | None = None) -> list[int]:
+def reviewers(exclude: str | None = None) -> list[str]:
     """Cadres who review nominations (never the nominee: nobody approves praise of themselves)."""
     return [q for q in runtime.org().with_role(Role.cadre) if q != exclude]
 
@@ -47,7 +47,7 @@ def next_digest(after: datetime) -> datetime:
 
 
 async def nominate(
-    *, nominator: int, nominator_name: str | None, nominee: int, nominee_name: str | None, group_id: int | None, deed: str
+    *, nominator: str, nominator_name: str | None, nominee: str, nominee_name: str | None, group_id: str | None, deed: str
 ) -> Nominated:
     deed = textutil.clean(deed)
     if nominee == nominator:
@@ -100,7 +100,7 @@ async def tell_reviewers(commendation_id: int) -> int:
     return await outbox.enqueue(NOMINATED, str(commendation_id), items)
 
 
-async def pending_list(actor: int) -> str:
+async def pending_list(actor: str) -> str:
     async with session() as s:
         rows = (await s.scalars(select(Commendation).where(Commendation.status == "pending").order_by(Commendation.id))).all()
         cards = [_review_card(c) + ("\n（表扬的是你本人，请由其他政工干部审核）" if c.nominee == actor else "") for c in rows]
@@ -109,7 +109,7 @@ async def pending_list(actor: int) -> str:
     return "\n\n".join([f"待审核的表扬推荐共 {len(cards)} 条：", *cards, "审核：/通过 编号　/退回 编号 理由"])
 
 
-async def _decide(actor: int, raw: str, status: str, reason: str | None) -> tuple[int, str]:
+async def _decide(actor: str, raw: str, status: str, reason: str | None) -> tuple[int, str]:
     """Decide a pending nomination; returns its number and the nominee's label (plain values:
     rows expire on commit)."""
     n = parse_number(raw, f"/{'通过' if status == 'approved' else '退回'} 3")
@@ -135,14 +135,14 @@ async def _decide(actor: int, raw: str, status: str, reason: str | None) -> tupl
     return n, label
 
 
-async def approve(actor: int, raw: str) -> str:
+async def approve(actor: str, raw: str) -> str:
     n, label = await _decide(actor, raw, "approved", None)
     when = day_label(next_digest(clock.now()))
     await tell_nominator(n)
     return f"已通过 #{n}（表扬 {label}），将在{when}（周一）09:00 的“好人好事”里发到被表扬人所在的群，已告知推荐人。"
 
 
-async def reject(actor: int, raw: str) -> str:
+async def reject(actor: str, raw: str) -> str:
     head, _, rest = raw.strip().partition(" ")
     reason = textutil.clean(rest)[:200] or None
     n, label = await _decide(actor, head, "rejected", reason)
@@ -209,7 +209,7 @@ async def digest_tick() -> int:
     if not deeds:
         return 0
     org = runtime.org()
-    by_target: dict[Target, list[tuple[int, str]]] = {}
+    by_target: dict[Target, list[tuple[str, str]]] = {}
     for _, nominee, deed, group_id in deeds:
         targets = {Target.group(g.id) for g in groups_of(org, nominee)}
         if group_id is not None:
@@ -220,14 +220,14 @@ async def digest_tick() -> int:
             by_target.setdefault(target, []).append((nominee, deed))
     items = [
         outbox.Item(target, digest_parts(entries))
-        for target, entries in sorted(by_target.items(), key=lambda kv: (kv[0].kind, int(kv[0].id)))
+        for target, entries in sorted(by_target.items(), key=lambda kv: (kv[0].kind, kv[0].id))
     ]
     if {it.target for it in items} <= await outbox.existing_targets(DIGEST, week):
         return 0
     return await outbox.enqueue(DIGEST, week, items)
 
 
-def digest_parts(entries: list[tuple[int, str]]) -> list[Part]:
+def digest_parts(entries: list[tuple[str, str]]) -> list[Part]:
     parts: list[Part] = [Text(f"【连心·好人好事】这一周，同事们推荐、经审核的好人好事有 {len(entries)} 件：")]
     for i, (nominee, deed) in enumerate(entries, 1):
         parts += [Text(f"\n{i}. "), Mention(str(nominee)), Text(f" {deed}")]

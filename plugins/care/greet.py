@@ -22,7 +22,7 @@ FESTIVAL_AT = time(8, 0)
 BIRTHDAY, FESTIVAL = "care-birthday", "care-festival"
 
 
-def groups_of(org: Org, user_id: int) -> list[Group]:
+def groups_of(org: Org, user_id: str) -> list[Group]:
     """The person's groups: those of their department, and those that list them as moderator.
 
     A group says which department it belongs to; the org file does not say who is a member,
@@ -33,8 +33,8 @@ def groups_of(org: Org, user_id: int) -> list[Group]:
     return [g for g in org.spec.groups if (dept is not None and g.department == dept) or user_id in g.moderators]
 
 
-def birthdays_on(org: Org, day: date) -> list[int]:
-    return [p.qq for p in org.spec.people if p.birthday and birthday_falls_on(p.birthday, day)]
+def birthdays_on(org: Org, day: date) -> list[str]:
+    return [p.id for p in org.spec.people if p.birthday and birthday_falls_on(p.birthday, day)]
 
 
 async def birthday_tick() -> int:
@@ -46,7 +46,7 @@ async def birthday_tick() -> int:
     templates = greetings.configured().birthday
     new = 0
     # Per group, the k-th person greeted that day gets the k-th next template: no two alike.
-    seen_in_group: dict[int, int] = {}
+    seen_in_group: dict[str, int] = {}
     for qq in sorted(birthdays_on(org, day)):
         person = org.person(qq)
         assert person is not None

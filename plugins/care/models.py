@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Index, Integer, String, Text
+from sqlalchemy import Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db import UTCDateTime
@@ -26,19 +26,19 @@ class Commendation(Base):
         Index("ix_care_commendation_nominator", "nominator", "created_at"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    nominee: Mapped[int] = mapped_column(BigInteger)
+    nominee: Mapped[str] = mapped_column(String(64))
     # Names as known when nominated (org file, else the group card): the digest is readable
     # even if the person later leaves the org file.
     nominee_name: Mapped[str | None] = mapped_column(String(64))
-    nominator: Mapped[int] = mapped_column(BigInteger)
+    nominator: Mapped[str] = mapped_column(String(64))
     nominator_name: Mapped[str | None] = mapped_column(String(64))
     # The group it was typed in (None in private chat): that group also hears the digest.
-    group_id: Mapped[int | None] = mapped_column(BigInteger)
+    group_id: Mapped[str | None] = mapped_column(String(64))
     deed: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default="pending")  # pending, approved, rejected
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    decided_by: Mapped[int | None] = mapped_column(BigInteger)
+    decided_by: Mapped[str | None] = mapped_column(String(64))
     reason: Mapped[str | None] = mapped_column(Text)
     # ISO week ("2026-W48") of the digest that carried it; NULL until then.
     digest_week: Mapped[str | None] = mapped_column(String(10))
@@ -53,10 +53,10 @@ class Suggestion(Base):
         Index("ix_care_suggestion_author", "author", "created_at"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    author: Mapped[int] = mapped_column(BigInteger)
+    author: Mapped[str] = mapped_column(String(64))
     author_name: Mapped[str | None] = mapped_column(String(64))
-    group_id: Mapped[int | None] = mapped_column(BigInteger)
+    group_id: Mapped[str | None] = mapped_column(String(64))
     category: Mapped[str] = mapped_column(String(64))
-    leader: Mapped[int] = mapped_column(BigInteger)
+    leader: Mapped[str] = mapped_column(String(64))
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -31,7 +31,7 @@ class Submitted:
     leader_name: str
 
 
-async def submit(*, author: int, author_name: str | None, group_id: int | None, text: str) -> Submitted:
+async def submit(*, author: str, author_name: str | None, group_id: str | None, text: str) -> Submitted:
     """Store the suggestion (committed before anyone is told), then forward it to the leader."""
     text = textutil.clean(text)
     if not text:
@@ -174,7 +174,7 @@ def summary_parts(texts: list[str]) -> list[Part]:
     return [Forward(tuple(texts))]
 
 
-def summary_recipients() -> list[int]:
+def summary_recipients() -> list[str]:
     org = runtime.org()
     return sorted(set(org.with_role(Role.cadre)))
 

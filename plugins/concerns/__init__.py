@@ -44,14 +44,14 @@ async def _submit(ctx: Ctx) -> None:
     if not ctx.args:
         await ctx.reply(await flow.start(ctx.user_id))
         return
-    await ctx.reply(flow.receipt_message(await intake.submit(user_id=ctx.user_id, bot_id=ctx.bot.self_id, text=ctx.args)))
+    await ctx.reply(flow.receipt_message(await intake.submit(user_id=ctx.user_id, bot_id=ctx.bot.self_id, text=ctx.args, account=ctx.msg.user_id, platform=ctx.msg.platform)))
 
 
 @on_private_message
 @flows.while_open(flow.DRAFT_OPEN)
 @when_not_saved(NOT_SAVED)
 async def _guided(ctx: MessageCtx) -> bool:
-    answer = await flow.step(ctx.user_id, ctx.bot.self_id, ctx.text)
+    answer = await flow.step(ctx.user_id, ctx.bot.self_id, ctx.text, account=ctx.msg.user_id, platform=ctx.msg.platform)
     if answer is None:
         return False
     if ctx.msg.attachments and not ctx.text:

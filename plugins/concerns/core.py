@@ -67,14 +67,14 @@ def category_name(c: Concern) -> str:
 # --- who ----------------------------------------------------------------------------------
 
 
-def dept_head_of(leader: int) -> int | None:
+def dept_head_of(leader: str) -> str | None:
     org = runtime.org()
     person = org.person(leader)
     dept = org.departments.get(person.department) if person and person.department else None
     return dept.head if dept and dept.head != leader else None
 
 
-def can_act(actor: int, c: Concern) -> bool:
+def can_act(actor: str, c: Concern) -> bool:
     org = runtime.org()
     roles = org.roles_of(actor)
     if Role.superuser in roles or c.leader == actor:
@@ -86,7 +86,7 @@ def can_act(actor: int, c: Concern) -> bool:
     )
 
 
-def holder_title(q: int) -> str:
+def holder_title(q: str) -> str:
     """How a concern's holder is named to a leader: 李四（工资福利分管领导）."""
     org = runtime.org()
     led = [c.name for c in org.spec.categories if c.leader == q]
@@ -98,7 +98,7 @@ def holder_title(q: int) -> str:
     return f"{org.display_name(q)}（{title}）" if title else org.display_name(q)
 
 
-def leader_view(c: Concern, limit: int = 300, viewer: int | None = None) -> str:
+def leader_view(c: Concern, limit: int = 300, viewer: str | None = None) -> str:
     """What a leader sees of a concern. The deadline is the phase's, as first set: the same
     for everyone and at every escalation step. A viewer other than its owner sees who owns it."""
     body = c.text or PURGED

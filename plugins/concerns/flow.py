@@ -65,7 +65,7 @@ def pick_category(answer: str) -> str | None:
     return None
 
 
-async def start(user_id: int) -> str:
+async def start(user_id: str) -> str:
     key = receipts.person_key("draft", user_id)
     async with session() as s:
         draft = await s.get(ConcernDraft, key)
@@ -78,7 +78,7 @@ async def start(user_id: int) -> str:
     return category_menu()
 
 
-async def step(user_id: int, bot_id: str, answer: str) -> str | None:
+async def step(user_id: str, bot_id: str, answer: str, *, account: str | None = None, platform: str = "qq") -> str | None:
     """The reply to one answer of an open guided flow, or None when there is no open flow."""
     key = receipts.person_key("draft", user_id)
     answer = textutil.clean(answer)
@@ -128,7 +128,8 @@ async def step(user_id: int, bot_id: str, answer: str) -> str | None:
                 if answer not in YES_WORDS:
                     return CONFIRM_HINT
                 submitted = await intake.submit(
-                    user_id=user_id, bot_id=bot_id, text=draft.text or "", category=draft.category, disclosed=draft.disclosed
+                    user_id=user_id, bot_id=bot_id, text=draft.text or "", category=draft.category, disclosed=draft.disclosed,
+                    account=account, platform=platform,
                 )
                 await s.delete(draft)
                 await s.commit()

@@ -32,7 +32,7 @@ def categorize(text: str) -> str:
     return textutil.categorize(text, runtime.org().spec.categories)
 
 
-async def _take_quota(s: AsyncSession, user_id: int) -> None:
+async def _take_quota(s: AsyncSession, user_id: str) -> None:
     start, midnight = quota.day_bounds()
     key = receipts.person_key("quota", user_id, start.date().isoformat())
     row = await s.get(ConcernCounter, key)
@@ -45,9 +45,13 @@ async def _take_quota(s: AsyncSession, user_id: int) -> None:
 
 
 async def submit(
-    *, user_id: int, bot_id: str, text: str, category: str | None = None, disclosed: str | None = None, platform: str = "onebot"
+    *, user_id: str, bot_id: str, text: str, category: str | None = None, disclosed: str | None = None,
+    account: str | None = None, platform: str = "qq",
 ) -> Submitted:
-    """Store a concern and its sealed route in one transaction; only then is a code returned."""
+    """Store a concern and its sealed route in one transaction; only then is a code returned.
+
+    `user_id` is the person (their daily limit counts across platforms); `account` and
+    `platform` are where they wrote from, the way back sealed in the route."""
     text = check_text(text)
     org = runtime.org()
     category = category if category in org.categories else categorize(text)
@@ -71,7 +75,7 @@ async def submit(
         s.add(concern)
         await s.flush()
         start_phase(concern, now)
-        s.add(ConcernRoute(concern_id=concern.id, sealed=receipts.seal_route(concern.id, platform, bot_id, user_id, code)))
+        s.add(ConcernRoute(concern_id=concern.id, sealed=receipts.seal_route(concern.id, platform, bot_id, account or user_id, code)))
         s.add(ConcernEvent(concern_id=concern.id, at=now, kind="submitted", actor=None, text=None))
         concern_id = concern.id
         await s.commit()

@@ -40,7 +40,7 @@ def _number(raw: str) -> int:
     return n
 
 
-async def _for_actor(s: AsyncSession, actor: int, raw_number: str) -> Concern:
+async def _for_actor(s: AsyncSession, actor: str, raw_number: str) -> Concern:
     n = _number(raw_number)
     c = await s.get(Concern, n)
     # Not yet visible (its batch slot has not come): as if it did not exist.
@@ -51,7 +51,7 @@ async def _for_actor(s: AsyncSession, actor: int, raw_number: str) -> Concern:
     return c
 
 
-def in_queue(actor: int, c: Concern) -> bool:
+def in_queue(actor: str, c: Concern) -> bool:
     """An open concern in this person's queue: their own, or one escalated to them."""
     return can_act(actor, c) and (c.leader == actor or c.level >= 2)
 
@@ -60,7 +60,7 @@ def _relay_lines(events: Sequence[ConcernEvent]) -> list[str]:
     return [texts.relay_line(e.kind, day(e.at), e.relay) for e in events if e.relay in texts.RELAY_STATES]
 
 
-async def todo(actor: int) -> str:
+async def todo(actor: str) -> str:
     recent = hour(clock.utcnow()) - timedelta(days=7)
     async with session() as s:
         rows = (await s.scalars(select(Concern).where(Concern.status != "closed", Concern.visible.is_(True)).order_by(Concern.id))).all()
@@ -116,7 +116,7 @@ async def _relay(cid: int, eid: int, kind: str, text: str | None) -> str:
     return await relay(cid, eid, message, invite_rating=kind == "closed")
 
 
-async def acknowledge(actor: int, raw_number: str) -> str:
+async def acknowledge(actor: str, raw_number: str) -> str:
     async with session() as s:
         c = await _for_actor(s, actor, raw_number)
         if c.status != "new":
@@ -140,7 +140,7 @@ def check_answer(text: str, usage: str) -> str:
         raise ConcernError(str(e).replace("这次没有提交，一个字也没有删。", "这次没有发出，请精简后重新发送。").split("请先提交")[0]) from None
 
 
-async def reply(actor: int, raw_number: str, text: str) -> str:
+async def reply(actor: str, raw_number: str, text: str) -> str:
     async with session() as s:
         c = await _for_actor(s, actor, raw_number)
         text = check_answer(text, f"/回复 {c.id} 已向财务核实，下月补发")
@@ -155,7 +155,7 @@ async def reply(actor: int, raw_number: str, text: str) -> str:
     return f"已答复 #{cid}，" + texts.relay_answer(status, reply=True) + await tell_owner(actor, owner, cid, eid)
 
 
-async def close(actor: int, raw_number: str, text: str) -> str:
+async def close(actor: str, raw_number: str, text: str) -> str:
     async with session() as s:
         c = await _for_actor(s, actor, raw_number)
         text = check_answer(text, f"/办结 {c.id} 已补发到位")
@@ -171,16 +171,16 @@ async def close(actor: int, raw_number: str, text: str) -> str:
     return f"已办结 #{cid}。{texts.relay_answer(status)}" + await tell_owner(actor, owner, cid, eid)
 
 
-def _transfer_target(target: str) -> int:
+def _transfer_target(target: str) -> str:
     """The person a concern is handed to, by QQ number or name; refusals say why."""
     org = runtime.org()
-    number = textutil.parse_int(target, max_digits=12)
-    if number is not None:
-        if number not in org.people and number != org.head:
-            raise ConcernError(f"组织名单里没有 QQ 号 {number}。请核对，或写对方的姓名。")
-        matches = [number]
+    account = target.strip()
+    if org.person(account) is not None:  # a QQ number or Feishu id of someone in the file
+        matches = [org.person_of(account)]
+    elif textutil.parse_int(account, max_digits=12) is not None:
+        raise ConcernError(f"组织名单里没有 QQ 号 {account}。请核对，或写对方的姓名。")
     else:
-        matches = [p.qq for p in org.people.values() if p.name == target]
+        matches = [p.id for p in org.people.values() if p.name == target]
         if not matches:
             raise ConcernError("没有找到转办对象：请写领导的姓名或 QQ 号，或诉求类别名称（如 食堂后勤）。")
         if len(matches) > 1:
@@ -191,7 +191,7 @@ def _transfer_target(target: str) -> int:
     return q
 
 
-async def transfer(actor: int, raw_number: str, target: str) -> str:
+async def transfer(actor: str, raw_number: str, target: str) -> str:
     org = runtime.org()
     target = textutil.clean(target)
     if not target:

@@ -26,7 +26,7 @@ class Concern(Base):
     # HMAC of the receipt code: a database reader cannot turn it back into a working code.
     receipt_digest: Mapped[str] = mapped_column(String(64), unique=True)
     category: Mapped[str] = mapped_column(String(64))
-    leader: Mapped[int] = mapped_column(BigInteger)
+    leader: Mapped[str] = mapped_column(String(64))
     text: Mapped[str | None] = mapped_column(Text)
     # Only what the submitter chose to give (department or name), else NULL.
     disclosed: Mapped[str | None] = mapped_column(String(100))
@@ -59,7 +59,7 @@ class ConcernEvent(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     kind: Mapped[str] = mapped_column(String(16))
     # Leaders act under their name; the submitter's actions carry no actor at all.
-    actor: Mapped[int | None] = mapped_column(BigInteger)
+    actor: Mapped[str | None] = mapped_column(String(64))
     text: Mapped[str | None] = mapped_column(Text)
     notified: Mapped[bool] = mapped_column(default=False)
     # To the submitter: pending (to be sent or retried), sending, sent, unknown (may have

@@ -43,17 +43,20 @@ def digest(code: str) -> str:
     return _mac(b"receipt:", code)
 
 
-def person_key(kind: str, user_id: int, extra: str = "") -> str:
+def person_key(kind: str, user_id: str, extra: str = "") -> str:
     """Keyed hash for short-lived per-person rows (drafts, daily counters); never on a concern."""
     return _mac(f"{kind}:".encode(), f"{user_id}:{extra}")
 
 
-def seal_route(concern_id: int, platform: str, bot_id: str, user_id: int, code: str) -> bytes:
+def seal_route(concern_id: int, platform: str, bot_id: str, user_id: str, code: str) -> bytes:
     """The way back to the submitter, and their code (to quote it in relays), sealed together."""
     plain = json.dumps({"p": platform, "b": bot_id, "u": user_id, "c": code}).encode()
     return Sealer(_key()).seal(plain, f"concern:{concern_id}".encode())
 
 
-def open_route(concern_id: int, sealed: bytes) -> tuple[str, str, int, str]:
+def open_route(concern_id: int, sealed: bytes) -> tuple[str, str, str, str]:
+    """(platform, bot account, the submitter's account there, code). Routes sealed before
+    Feishu said "onebot" for QQ and held the account as a number."""
     data = json.loads(Sealer(_key()).open(sealed, f"concern:{concern_id}".encode()))
-    return data["p"], data["b"], int(data["u"]), data["c"]
+    platform = "qq" if data["p"] == "onebot" else str(data["p"])
+    return platform, data["b"], str(data["u"]), data["c"]

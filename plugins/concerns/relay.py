@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import clock, outbox, runtime
 from bot.db import session
 from bot.org import ROLE_NAMES, Role
-from bot.platform import NotConnected, Part, SendFailed, SendUnknown, Target, Text, port_by_id
+from bot.platform import NotConnected, Part, SendFailed, SendUnknown, Target, Text, bots_on, port_by_id
 from plugins.concerns import receipts
 from plugins.concerns.core import dept_head_of, due_of, holder_title, hour, leader_view, when
 from plugins.concerns.models import Concern, ConcernEvent, ConcernRoute
@@ -53,8 +53,8 @@ async def relay(concern_id: int, event_id: int, message: str, *, invite_rating: 
         if route is None:
             status = "failed"
         else:
-            _, bot_id, user_id, code = receipts.open_route(concern_id, route.sealed)
-            status = await _send_private(bot_id, user_id, relayed(code, message, invite_rating=invite_rating))
+            platform, bot_id, user_id, code = receipts.open_route(concern_id, route.sealed)
+            status = await _send_private(platform, bot_id, user_id, relayed(code, message, invite_rating=invite_rating))
         if status == "refused":
             refusals += 1
             status = "failed" if refusals >= MAX_REFUSALS else "pending"
@@ -63,11 +63,11 @@ async def relay(concern_id: int, event_id: int, message: str, *, invite_rating: 
     return status
 
 
-async def _send_private(bot_id: str, user_id: int, text: str) -> str:
-    """sent, unknown, refused (an account said no and none said yes), or pending (none connected)."""
-    import nonebot
+async def _send_private(platform: str, bot_id: str, user_id: str, text: str) -> str:
+    """sent, unknown, refused (an account said no and none said yes), or pending (none connected).
 
-    candidates = [bot_id] + [b for b in nonebot.get_bots() if b != bot_id]
+    `user_id` is the submitter's account on `platform`: only that platform's bots can reach it."""
+    candidates = [bot_id] + [b for b in bots_on(platform) if b != bot_id]
     refused = False
     for b in candidates:
         try:
@@ -85,7 +85,7 @@ async def _send_private(bot_id: str, user_id: int, text: str) -> str:
 # --- to leaders ---------------------------------------------------------------------------
 
 
-async def tell_owner(actor: int, owner: int, concern_id: int, event_id: int) -> str:
+async def tell_owner(actor: str, owner: str, concern_id: int, event_id: int) -> str:
     """Someone else (a cadre, the department head, the head) acted on a concern: its owner is
     told, through the outbox. Returns what the actor is told about it."""
     if actor == owner:
@@ -97,7 +97,7 @@ async def tell_owner(actor: int, owner: int, concern_id: int, event_id: int) -> 
     return f"已通知负责的 {holder_title(owner)}。"
 
 
-def _acting_title(actor: int, c: Concern) -> str:
+def _acting_title(actor: str, c: Concern) -> str:
     """Who acted on someone else's concern, named by the capacity in which it reached them."""
     org = runtime.org()
     roles = org.roles_of(actor)

@@ -28,7 +28,7 @@ def _hours(dialect: str, later: Any, earlier: Any) -> Any:
     return func.extract("epoch", later - earlier) / 3600.0
 
 
-async def _medians(s: Any, dialect: str, visible: Any, column: Any, start: datetime, end: datetime) -> dict[int, tuple[float, int]]:
+async def _medians(s: Any, dialect: str, visible: Any, column: Any, start: datetime, end: datetime) -> dict[str, tuple[float, int]]:
     """Per leader: the median hours from submission to `column` for those reached in the
     period, and how many. Computed in the database (a window over the period's rows): a busy
     month's thousands of times are not loaded into the bot to be sorted."""
@@ -47,7 +47,7 @@ async def _medians(s: Any, dialect: str, visible: Any, column: Any, start: datet
     middle = ranked.c.rn.in_([(ranked.c.n + 1) // 2, (ranked.c.n + 2) // 2])
     rows = (await s.execute(select(ranked.c.leader, func.avg(ranked.c.hours), func.max(ranked.c.n)).where(middle).group_by(ranked.c.leader))).all()
     # Stored times are whole hours: the rounding hides the float noise of julianday.
-    return {int(leader): (round(float(h), 6), int(n)) for leader, h, n in rows}
+    return {str(leader): (round(float(h), 6), int(n)) for leader, h, n in rows}
 
 
 def duration_text(hours: float) -> str:

@@ -27,14 +27,14 @@ from plugins.concerns.relay import relay
 # same person again is skipped. When nobody above is left, the leader is reminded once more.
 
 
-def _ladder(c: Concern) -> list[tuple[int, list[int]]]:
+def _ladder(c: Concern) -> list[tuple[int, list[str]]]:
     """The steps above the leader, each with the people it reaches; a step that would reach
     nobody new (the leader is the department head, the only cadre, the head) is left out."""
     org = runtime.org()
     if c.leader == org.head:
         return []  # the head is the last step: nobody is above (a department head is not)
     told = {c.leader}
-    steps: list[tuple[int, list[int]]] = []
+    steps: list[tuple[int, list[str]]] = []
     dept_head = dept_head_of(c.leader)
     if dept_head is not None:
         steps.append((2, [dept_head]))
@@ -48,7 +48,7 @@ def _ladder(c: Concern) -> list[tuple[int, list[int]]]:
     return steps
 
 
-def _next_step(c: Concern, ceiling_passed: bool) -> tuple[int, list[int]]:
+def _next_step(c: Concern, ceiling_passed: bool) -> tuple[int, list[str]]:
     """The next step above the current one ((4, []) when nobody above is left)."""
     for level, targets in _ladder(c):
         if level > c.level and (not ceiling_passed or level == 4):
@@ -168,7 +168,7 @@ async def digest_tick() -> int:
             # Visible first: should the enqueue below fail, the next slot still tells the leader.
             await s.execute(update(Concern).where(Concern.id.in_([cid for cid, _ in new])).values(visible=True))
             await s.commit()
-    by_leader: dict[int, tuple[list[int], list[int]]] = {}
+    by_leader: dict[str, tuple[list[int], list[int]]] = {}
     for cid, leader in new:
         by_leader.setdefault(leader, ([], []))[0].append(cid)
     for eid, leader in extra:

@@ -54,7 +54,7 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def roles_of(user_id: int) -> frozenset[Role]:
+def roles_of(user_id: str) -> frozenset[Role]:
     """Roles as the current org says, plus moderator for anyone who moderates a group."""
     org = runtime.org()
     roles = set(org.roles_of(user_id))
@@ -63,11 +63,11 @@ def roles_of(user_id: int) -> frozenset[Role]:
     return frozenset(roles)
 
 
-def may_use(user_id: int) -> bool:
+def may_use(user_id: str) -> bool:
     return bool(roles_of(user_id) & CONSOLE_ROLES)
 
 
-async def issue_link(user_id: int) -> str:
+async def issue_link(user_id: str) -> str:
     url = base_url()
     if url is None:
         raise RuntimeError("console is off")
@@ -87,7 +87,7 @@ async def link_is_fresh(token: str) -> bool:
 @dataclass(frozen=True)
 class Opened:
     cookie: str
-    user_id: int
+    user_id: str
 
 
 async def redeem(token: str) -> Opened | None:
@@ -113,7 +113,7 @@ async def redeem(token: str) -> Opened | None:
 
 @dataclass(frozen=True)
 class Viewer:
-    user_id: int
+    user_id: str
     name: str
     roles: frozenset[Role]
     csrf: str
@@ -157,7 +157,7 @@ async def logout(v: Viewer, *, everywhere: bool = False) -> None:
         await s.commit()
 
 
-async def audit(user_id: int, action: str, target: str = "") -> None:
+async def audit(user_id: str, action: str, target: str = "") -> None:
     async with session() as s:
         s.add(ConsoleAudit(at=clock.utcnow(), user_id=user_id, action=action, target=target[:64]))
         await s.commit()

@@ -50,11 +50,11 @@ def _row(c: ModerationCase) -> CaseRow:
     )
 
 
-def may_see(user_id: int) -> bool:
+def may_see(user_id: str) -> bool:
     return may_review(runtime.org(), user_id) != []
 
 
-async def lists(user_id: int) -> tuple[list[CaseRow], list[CaseRow]]:
+async def lists(user_id: str) -> tuple[list[CaseRow], list[CaseRow]]:
     """Open cases of the groups this person moderates (all for cadres), and, for cadres, the
     appeals waiting for a decision."""
     org = runtime.org()
@@ -73,7 +73,7 @@ class AuditRow:
     reason: str
 
 
-async def audit_log(user_id: int, *, action: str = "", days: int = 30) -> list[AuditRow]:
+async def audit_log(user_id: str, *, action: str = "", days: int = 30) -> list[AuditRow]:
     org = runtime.org()
     groups = may_review(org, user_id)
     since = clock.utcnow() - timedelta(days=days)
@@ -106,7 +106,7 @@ def _port() -> Port:
     raise NotConnected("no account")
 
 
-async def decide(user_id: int, number: int, decision: str, note: str) -> list[str]:
+async def decide(user_id: str, number: int, decision: str, note: str) -> list[str]:
     """What the moderator would read in chat after the same command."""
     org = runtime.org()
     port = _port()

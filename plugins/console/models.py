@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, Integer, String
+from sqlalchemy import Boolean, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db import UTCDateTime
@@ -18,7 +18,7 @@ from bot.models import Base
 class ConsoleLink(Base):
     __tablename__ = "console_link"
     digest: Mapped[str] = mapped_column(String(64), primary_key=True)
-    user_id: Mapped[int] = mapped_column(BigInteger)
+    user_id: Mapped[str] = mapped_column(String(64))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     used: Mapped[bool] = mapped_column(Boolean, default=False)
 
@@ -26,7 +26,7 @@ class ConsoleLink(Base):
 class ConsoleSession(Base):
     __tablename__ = "console_session"
     digest: Mapped[str] = mapped_column(String(64), primary_key=True)
-    user_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    user_id: Mapped[str] = mapped_column(String(64), index=True)
     csrf: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -39,6 +39,6 @@ class ConsoleAudit(Base):
     __tablename__ = "console_audit"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
-    user_id: Mapped[int] = mapped_column(BigInteger)
+    user_id: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(32))
     target: Mapped[str] = mapped_column(String(64), default="")

@@ -19,16 +19,17 @@ class EditError(Exception):
     pass
 
 
-def _qq(raw: str, what: str) -> int | None:
+def _qq(raw: str, what: str) -> str | None:
+    """A person picked from the page's list (their person id)."""
     raw = raw.strip()
     if not raw:
         return None
-    if not (raw.isascii() and raw.isdigit()):
+    if runtime.org().person(raw) is None:
         raise EditError(f"{what}请从列表里选。")
-    return int(raw)
+    return raw
 
 
-async def save_person(qq: int, form: Any) -> Org:
+async def save_person(qq: str, form: Any) -> Org:
     org = runtime.org()
     old = org.person(qq)
     if old is None:
@@ -42,18 +43,19 @@ async def save_person(qq: int, form: Any) -> Org:
     roles = [r for r in ROLE_CHOICES if form.get(f"role_{r.value}") == "1"] or [Role.worker]
     try:
         birthday = roster._birthday(str(form.get("birthday", "")).strip())
-        person = Person(qq=qq, name=name, department=dept, roles=roles, birthday=birthday)
+        person = Person(accounts=old.accounts, name=name, department=dept, roles=roles, birthday=birthday)
     except ValueError as e:
         raise EditError(str(e).split("Value error, ")[-1].split("\n")[0]) from None
-    people = [person if p.qq == qq else p for p in org.spec.people]
+    people = [person if p.id == old.id else p for p in org.spec.people]
     return await orgfile.write_people(people)
 
 
-async def remove_person(qq: int) -> Org:
+async def remove_person(qq: str) -> Org:
     org = runtime.org()
-    if org.person(qq) is None:
+    gone = org.person(qq)
+    if gone is None:
         raise EditError("名单里没有这个人。")
-    return await orgfile.write_people([p for p in org.spec.people if p.qq != qq])
+    return await orgfile.write_people([p for p in org.spec.people if p.id != gone.id])
 
 
 async def save_department(dept_id: str, form: Any) -> Org:
@@ -70,7 +72,7 @@ async def save_department(dept_id: str, form: Any) -> Org:
         if head is None:
             entry.pop("head", None)
         else:
-            entry["head"] = head
+            entry["head"] = orgfile.yaml_id(runtime.org().platform_of(head), head)
 
     return await orgfile.edit(mutate)
 
@@ -85,7 +87,7 @@ async def save_category(cat_id: str, form: Any) -> Org:
         entry = orgfile.entry_list(data, "categories", "id").get(cat_id)
         if entry is None:
             raise EditError("没有这个类别。")
-        entry["leader"] = leader
+        entry["leader"] = orgfile.yaml_id(runtime.org().platform_of(leader), leader)
         if keywords:
             entry["keywords"] = keywords
         else:
@@ -94,7 +96,7 @@ async def save_category(cat_id: str, form: Any) -> Org:
     return await orgfile.edit(mutate)
 
 
-async def save_group_study(group_id: int, form: Any) -> Org:
+async def save_group_study(group_id: str, form: Any) -> Org:
     from ruamel.yaml.comments import CommentedMap
     from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 

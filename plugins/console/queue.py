@@ -41,7 +41,7 @@ def _row(c: Concern) -> Row:
     )
 
 
-async def open_for(actor: int) -> list[Row]:
+async def open_for(actor: str) -> list[Row]:
     async with session() as s:
         rows = (await s.scalars(select(Concern).where(Concern.status != "closed", Concern.visible.is_(True)).order_by(Concern.id))).all()
     return [_row(c) for c in rows if leader.in_queue(actor, c)]

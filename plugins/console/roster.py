@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from bot.org import ROLE_NAMES, Org, Person, Role
+from bot.org import ROLE_NAMES, Org, Person, Role, is_qq
 
 MAX_ROWS = 5000
 HEADINGS = {
@@ -101,8 +101,8 @@ def parse(rows: list[list[Any]], org: Org) -> Result:
     if len(body) > MAX_ROWS:
         raise RosterError(f"一次最多导入 {MAX_ROWS} 行，这个文件有 {len(body)} 行。")
     departments = {d.name: d.id for d in org.spec.departments} | {d.id: d.id for d in org.spec.departments}
-    people = {p.qq: p for p in org.spec.people}
-    seen: dict[int, int] = {}
+    people = {p.id: p for p in org.spec.people}
+    seen: dict[str, int] = {}
     for offset, row in enumerate(body):
         number = start + offset + 2  # as the spreadsheet numbers its rows
         get = lambda key: row[columns[key]] if key in columns and columns[key] < len(row) else None  # noqa: E731
@@ -113,7 +113,7 @@ def parse(rows: list[list[Any]], org: Org) -> Result:
         if not name:
             problems.append("姓名没有填")
         account = _cell(get("account"))
-        qq = int(account) if account.isascii() and account.isdigit() and int(account) > 0 else None
+        qq = account if is_qq(account) else None
         if qq is None:
             problems.append(f"账号“{account}”应为 QQ 号（数字）" if account else "账号没有填")
         elif qq in seen:
@@ -136,14 +136,17 @@ def parse(rows: list[list[Any]], org: Org) -> Result:
         except ValueError as e:
             problems.append(str(e))
         if not problems and qq is not None:
-            old = people.get(qq)
+            known = org.person(qq)  # the QQ number may belong to someone whose id is their Feishu id
+            old = people.get(known.id if known is not None else qq)
             # A blank cell keeps what the org file says about someone already in it.
             if old is not None:
                 dept = dept or old.department
                 roles = roles or list(old.roles)
                 birthday = birthday or old.birthday
             try:
-                person = Person(qq=qq, name=name, department=dept, roles=roles or [Role.worker], birthday=birthday)
+                # Someone already in the file keeps their other accounts (Feishu).
+                accounts = dict(old.accounts) | {"qq": qq} if old is not None else {"qq": qq}
+                person = Person(accounts=accounts, name=name, department=dept, roles=roles or [Role.worker], birthday=birthday)
             except ValidationError as e:
                 problems.append("；".join(str(err["msg"]).removeprefix("Value error, ") for err in e.errors()))
         if problems:
@@ -151,10 +154,10 @@ def parse(rows: list[list[Any]], org: Org) -> Result:
             continue
         assert qq is not None
         seen[qq] = number
-        if qq in people:
-            result.updated += people[qq] != person
+        if person.id in people:
+            result.updated += people[person.id] != person
         else:
             result.added += 1
-        people[qq] = person
+        people[person.id] = person
     result.people = list(people.values())
     return result

@@ -470,7 +470,7 @@ async def org_page(request: Request, notice: str = "") -> Response:
 
 
 @router.get("/people/{qq}")
-async def person_page(request: Request, qq: int) -> Response:
+async def person_page(request: Request, qq: str) -> Response:
     v = await _enter(request, "../", _roles(*PEOPLE), "人员名单只有政工干部可以管理。")
     if isinstance(v, Response):
         return v
@@ -490,19 +490,19 @@ async def org_edit(request: Request, kind: str, key: str) -> Response:
     back, done = "org", "已保存，马上生效。"
     try:
         if kind == "person":
-            await orgedit.save_person(int(key), form)
+            await orgedit.save_person(key, form)
             back, done = "people", "已保存，马上生效。"
         elif kind == "person-remove":
             if form.get("sure") != "1":
                 raise orgedit.EditError("删除前请勾选“确认从名单中删除”。")
-            await orgedit.remove_person(int(key))
+            await orgedit.remove_person(key)
             back, done = "people", "已从名单中删除。"
         elif kind == "department":
             await orgedit.save_department(key, form)
         elif kind == "category":
             await orgedit.save_category(key, form)
         elif kind == "group":
-            await orgedit.save_group_study(int(key), form)
+            await orgedit.save_group_study(key, form)
         else:
             return message("没有找到", "没有这个设置项。", status=404, viewer=v, root=up)
     except ValueError:

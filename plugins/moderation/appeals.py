@@ -34,7 +34,7 @@ def appeal_hint(case: ModerationCase, moderator: bool, cadre: bool) -> str:
     return texts.APPEAL_FOR_CADRES.format(id=case.id) if moderator else texts.NOT_MODERATOR.format(id=case.id)
 
 
-async def appeal(port: Port, org: Org, actor: int, case_id: int, reason: str) -> str:
+async def appeal(port: Port, org: Org, actor: str, case_id: int, reason: str) -> str:
     """/申诉: the author of a confirmed case asks cadres to review it, once."""
     case = await get_case(case_id)
     if case is None:
@@ -70,21 +70,21 @@ async def appeal(port: Port, org: Org, actor: int, case_id: int, reason: str) ->
 
 # Why a reviewer may not use the verb on this case (None: they may); `cadre` is the reviewer's.
 Refusal = Callable[[ModerationCase, bool], str | None]
-Review = Callable[[Port, Org, ModerationCase, int, str | None], Awaitable[list[str]]]
+Review = Callable[[Port, Org, ModerationCase, str, str | None], Awaitable[list[str]]]
 
 
-async def decide_revoke(port: Port, org: Org, case_id: int, actor: int, note: str | None) -> list[str]:
+async def decide_revoke(port: Port, org: Org, case_id: int, actor: str, note: str | None) -> list[str]:
     """/撤销: take back a confirmed decision (a cadre granting an appeal, or the group's
     moderator or a cadre changing their mind); the note goes to the author."""
     return await _review(port, org, case_id, actor, note, _why_not_revoke, _overturn)
 
 
-async def decide_uphold(port: Port, org: Org, case_id: int, actor: int, note: str | None) -> list[str]:
+async def decide_uphold(port: Port, org: Org, case_id: int, actor: str, note: str | None) -> list[str]:
     """/维持: a cadre keeps the decision an author appealed; the note goes to the author."""
     return await _review(port, org, case_id, actor, note, _why_not_uphold, _uphold)
 
 
-async def _review(port: Port, org: Org, case_id: int, actor: int, note: str | None, refusal: Refusal, act: Review) -> list[str]:
+async def _review(port: Port, org: Org, case_id: int, actor: str, note: str | None, refusal: Refusal, act: Review) -> list[str]:
     """Both review verbs are for the group's moderators and cadres; each has its own refusals."""
     case = await get_case(case_id)
     if case is None:
@@ -119,7 +119,7 @@ def _why_not_uphold(case: ModerationCase, cadre: bool) -> str | None:
     return None
 
 
-async def _overturn(port: Port, org: Org, case: ModerationCase, actor: int, note: str | None) -> list[str]:
+async def _overturn(port: Port, org: Org, case: ModerationCase, actor: str, note: str | None) -> list[str]:
     now = clock.utcnow()
     appealed = bool(case.appeal) and not case.appeal_result
     async with session() as s:
@@ -151,7 +151,7 @@ async def _overturn(port: Port, org: Org, case: ModerationCase, actor: int, note
     return ["".join(lines)]
 
 
-async def _uphold(port: Port, org: Org, case: ModerationCase, actor: int, note: str | None) -> list[str]:
+async def _uphold(port: Port, org: Org, case: ModerationCase, actor: str, note: str | None) -> list[str]:
     async with session() as s:
         won = await s.execute(
             update(ModerationCase)

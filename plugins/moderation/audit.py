@@ -27,7 +27,7 @@ ACTION_NAMES = {
 }
 
 
-def entry(action: str, actor: int | None, case: ModerationCase, reason: str | None) -> dict[str, Any]:
+def entry(action: str, actor: str | None, case: ModerationCase, reason: str | None) -> dict[str, Any]:
     return {
         "at": clock.utcnow(), "actor_id": actor, "action": action, "case_id": case.id, "group_id": case.group_id,
         "subject_id": case.author_id, "reason": (reason or None) and reason[:MAX_SNAPSHOT], "snapshot": case.text,
@@ -48,7 +48,7 @@ async def record(audits: Sequence[dict[str, Any]], *, recalled: int | None = Non
         await s.commit()
 
 
-async def posted_lately(group_id: int, action: str, text: str | None) -> bool:
+async def posted_lately(group_id: str, action: str, text: str | None) -> bool:
     """Whether the group was sent this (the same clarification, or any anti-fraud reminder)
     within REPEAT_WINDOW: several copies of a rumour must not bring several identical posts."""
     where = [ModerationAudit.group_id == group_id, ModerationAudit.action == action, ModerationAudit.at >= clock.utcnow() - REPEAT_WINDOW]

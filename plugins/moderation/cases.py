@@ -20,8 +20,8 @@ from plugins.moderation.models import CONFIRMED, DISMISSED, OPEN, REPORT, Modera
 class Quoted:
     """The message a case is about, as it was when the case was opened."""
 
-    message_id: int
-    author_id: int
+    message_id: str
+    author_id: str
     author_name: str
     text: str
 
@@ -32,7 +32,7 @@ async def get_case(case_id: int) -> ModerationCase | None:
 
 
 async def open_case(
-    group_id: int, quoted: Quoted, *, source: str, category: str, opened_by: int | None,
+    group_id: str, quoted: Quoted, *, source: str, category: str, opened_by: str | None,
     reason: str | None, match_case_id: int | None = None,
 ) -> tuple[ModerationCase, bool]:
     """The case for this message, created if there is none (one per message, race-safe)."""
@@ -58,7 +58,7 @@ async def open_case(
     return case, created
 
 
-async def open_cases(groups: list[int] | None, limit: int) -> tuple[Sequence[ModerationCase], int]:
+async def open_cases(groups: list[str] | None, limit: int) -> tuple[Sequence[ModerationCase], int]:
     """The oldest open cases of these groups (None: every group), and how many are open."""
     where = [ModerationCase.status == OPEN] + ([ModerationCase.group_id.in_(groups)] if groups is not None else [])
     async with session() as s:

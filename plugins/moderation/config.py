@@ -71,13 +71,13 @@ def label(category: str) -> str:
     return CATEGORY_LABELS.get(category, "违规内容")
 
 
-def policy_of(org: Org, group_id: int) -> Moderation:
+def policy_of(org: Org, group_id: str) -> Moderation:
     group = org.groups.get(group_id)
     found = moderation_of(group) if group is not None else None
     return found or Moderation()
 
 
-def ladder_of(org: Org, group_id: int) -> tuple[int, ...]:
+def ladder_of(org: Org, group_id: str) -> tuple[int, ...]:
     ladder = policy_of(org, group_id).ladder
     return tuple(ladder) if ladder else DEFAULT_LADDER
 

@@ -22,7 +22,7 @@ def norm_hash(norm: str) -> str:
     return hashlib.sha1(norm.encode("utf-8")).hexdigest()
 
 
-async def add(s: AsyncSession, kind: str, case: ModerationCase, actor: int, now: datetime) -> tuple[list[tuple[int, str]], bool]:
+async def add(s: AsyncSession, kind: str, case: ModerationCase, actor: str, now: datetime) -> tuple[list[tuple[int, str]], bool]:
     """Add the case's text to the rumour or not-a-rumour set unless an active row has it.
     Returns (rows added, whether the text is in that set now)."""
     norm = normalise(case.text)

@@ -22,7 +22,7 @@ from plugins.moderation.config import LADDER_WINDOW, MAX_MUTE_SECONDS, NO_CLARIF
 from plugins.moderation.models import CONFIRMED, DISMISSED, INNOCENT, OPEN, RUMOUR, ModerationAudit, ModerationCase
 
 
-async def decide_confirm(port: Port, org: Org, case_id: int, actor: int, note: str | None) -> list[str]:
+async def decide_confirm(port: Port, org: Org, case_id: int, actor: str, note: str | None) -> list[str]:
     """/确认 (and /谣言): confirm an open or dismissed case. On an appealed case it changes
     nothing and names /撤销 and /维持."""
     case = await get_case(case_id)
@@ -42,7 +42,7 @@ async def decide_confirm(port: Port, org: Org, case_id: int, actor: int, note: s
     return await _confirm(port, org, case, actor, note)
 
 
-async def decide_dismiss(port: Port, org: Org, case_id: int, actor: int, note: str | None) -> list[str]:
+async def decide_dismiss(port: Port, org: Org, case_id: int, actor: str, note: str | None) -> list[str]:
     """/驳回: an open case is not a violation. A confirmed case is revoked with /撤销 only: on
     an appeal, "驳回" reads as "reject the appeal" as well as "reject the penalty"."""
     case = await get_case(case_id)
@@ -59,7 +59,7 @@ async def decide_dismiss(port: Port, org: Org, case_id: int, actor: int, note: s
     return [texts.NOT_MODERATOR.format(id=case_id)]
 
 
-async def fraud_reminder(port: Port, org: Org, case_id: int, actor: int) -> list[str]:
+async def fraud_reminder(port: Port, org: Org, case_id: int, actor: str) -> list[str]:
     """/防骗: a fraud phrase is often a worker asking "is this a scam?". Remind the whole
     group instead of blaming the author: the case closes as no violation."""
     case = await get_case(case_id)
@@ -86,7 +86,7 @@ async def fraud_reminder(port: Port, org: Org, case_id: int, actor: int) -> list
     return [(texts.FRAUD_DONE if closing else texts.FRAUD_AGAIN).format(id=case_id), *more]
 
 
-async def _confirm(port: Port, org: Org, case: ModerationCase, actor: int, note: str | None) -> list[str]:
+async def _confirm(port: Port, org: Org, case: ModerationCase, actor: str, note: str | None) -> list[str]:
     now = clock.utcnow()
     learned: list[tuple[int, str]] = []
     forgotten: list[int] = []
@@ -173,7 +173,7 @@ async def _confirm(port: Port, org: Org, case: ModerationCase, actor: int, note:
     return lines
 
 
-async def _dismiss(port: Port, org: Org, case: ModerationCase, actor: int, note: str | None, *, why: str | None = None) -> list[str]:
+async def _dismiss(port: Port, org: Org, case: ModerationCase, actor: str, note: str | None, *, why: str | None = None) -> list[str]:
     now = clock.utcnow()
     async with session() as s:
         won = await s.execute(

@@ -10,7 +10,7 @@ from nonebot import logger
 from bot.platform import Port, Recall, capabilities
 
 
-async def recall(port: Port, message_id: int, group_id: int, author_id: int) -> Recall:
+async def recall(port: Port, message_id: str, group_id: str, author_id: str) -> Recall:
     if not capabilities(port).recall_others:
         return Recall.UNSUPPORTED  # not asked at all: the platform has no such action for bots
     try:
@@ -23,7 +23,7 @@ async def recall(port: Port, message_id: int, group_id: int, author_id: int) -> 
     return outcome
 
 
-async def mute(port: Port, group_id: int, user_id: int, seconds: int) -> bool:
+async def mute(port: Port, group_id: str, user_id: str, seconds: int) -> bool:
     """Mute for `seconds` (0 lifts a mute); False when the platform refused or failed (or has
     no mute: see `can_mute`)."""
     if not can_mute(port):

@@ -33,20 +33,20 @@ TRUSTED = frozenset({Role.moderator, Role.cadre, Role.head, Role.superuser})
 # --- the quoted message ---------------------------------------------------------
 
 
-def quoted_id(ctx: MessageCtx) -> int | None:
+def quoted_id(ctx: MessageCtx) -> str | None:
     """The id of the message a command replies to."""
     return ctx.reply_to
 
 
-async def quoted_message(ctx: MessageCtx, message_id: int) -> Quoted | None:
+async def quoted_message(ctx: MessageCtx, message_id: str) -> Quoted | None:
     """Author and text of the quoted message: from what the platform gave with the reply, this
     process's memory of recent messages, or `get_msg` (in that order: the cheapest that knows it)."""
     seen = recent.get(message_id)
     if seen is not None and seen.group_id != ctx.group_id:
         seen = None
     given = ctx.msg.quoted
-    if given is not None and given.author_id is not None and given.text is not None and given.author_id.isdigit():
-        uid = int(given.author_id)  # ids helper turns these into str
+    if given is not None and given.author_id and given.text is not None:
+        uid = ctx.org.person_of(given.author_id)  # records name people by person id
         # The platform gives no name with a quote: the one it showed when this process saw it.
         shown = seen.name if seen is not None and seen.user_id == uid else None
         return Quoted(message_id, uid, ctx.org.display_name(uid, shown), given.text)
@@ -55,7 +55,8 @@ async def quoted_message(ctx: MessageCtx, message_id: int) -> Quoted | None:
     fetched = await ctx.port.get_message(str(message_id))
     if fetched is None:
         return None
-    uid, text = fetched
+    account, text = fetched
+    uid = ctx.org.person_of(account)
     return Quoted(message_id, uid, ctx.org.display_name(uid), text)
 
 
@@ -83,7 +84,7 @@ async def screen_message(ctx: MessageCtx) -> None:
         logger.error(f"moderation: screening failed: {type(e).__name__}")
 
 
-async def on_hit(port: Port, org: Org, group_id: int, message_id: int, author_id: int, seen: Seen | None, hit: Hit) -> int | None:
+async def on_hit(port: Port, org: Org, group_id: str, message_id: str, author_id: str, seen: Seen | None, hit: Hit) -> int | None:
     """Open a case for a screened message, apply the group's policy, tell the moderators."""
     text = seen.text if seen else ""
     name = seen.name if seen else str(author_id)
@@ -137,13 +138,13 @@ async def _auto_notice(hit: Hit, match_case: int | None) -> str:
 # --- reply-based commands -----------------------------------------------------------
 
 
-async def flag(port: Port, org: Org, group_id: int, moderator_id: int, quoted: Quoted, note: str | None) -> list[str]:
+async def flag(port: Port, org: Org, group_id: str, moderator_id: str, quoted: Quoted, note: str | None) -> list[str]:
     """/谣言: open (or find) the case and confirm it at once."""
     case, _ = await open_case(group_id, quoted, source=FLAG, category="rumour", opened_by=moderator_id, reason=note)
     return await decide_confirm(port, org, case.id, moderator_id, note)
 
 
-async def report(port: Port, org: Org, group_id: int, reporter_id: int, quoted: Quoted, reason: str | None) -> str:
+async def report(port: Port, org: Org, group_id: str, reporter_id: str, quoted: Quoted, reason: str | None) -> str:
     """/举报: queue a case for the group's moderators; the reporter is never named to anyone."""
     if quoted.author_id == reporter_id:
         return texts.REPORT_OWN

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db import UTCDateTime
@@ -33,9 +33,9 @@ class ModerationCase(Base):
         Index("ix_moderation_case_status", "status", "group_id"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    group_id: Mapped[int] = mapped_column(BigInteger)
-    message_id: Mapped[int] = mapped_column(BigInteger)
-    author_id: Mapped[int] = mapped_column(BigInteger)
+    group_id: Mapped[str] = mapped_column(String(64))
+    message_id: Mapped[str] = mapped_column(String(64))
+    author_id: Mapped[str] = mapped_column(String(64))
     author_name: Mapped[str] = mapped_column(String(64))
     # The message as it was (snapshot, truncated), and its normalised form for the corpus.
     text: Mapped[str] = mapped_column(Text)
@@ -44,12 +44,12 @@ class ModerationCase(Base):
     status: Mapped[str] = mapped_column(String(16), default=OPEN)
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # Moderator for /谣言, first reporter for /举报, NULL for screening. Never shown to the author.
-    opened_by: Mapped[int | None] = mapped_column(BigInteger)
+    opened_by: Mapped[str | None] = mapped_column(String(64))
     reason: Mapped[str | None] = mapped_column(Text)  # report reason or what screening matched
     match_case_id: Mapped[int | None] = mapped_column(Integer)  # the confirmed rumour it copies
     reports: Mapped[int] = mapped_column(Integer, default=0)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    decided_by: Mapped[int | None] = mapped_column(BigInteger)
+    decided_by: Mapped[str | None] = mapped_column(String(64))
     note: Mapped[str | None] = mapped_column(Text)  # the moderator's explanation
     clarification: Mapped[str | None] = mapped_column(Text)  # what was posted in the group
     recalled: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -70,7 +70,7 @@ class ModerationReport(Base):
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     case_id: Mapped[int] = mapped_column(Integer)
-    reporter_id: Mapped[int] = mapped_column(BigInteger)
+    reporter_id: Mapped[str] = mapped_column(String(64))
     reason: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -93,7 +93,7 @@ class ModerationCorpus(Base):
     norm: Mapped[str] = mapped_column(Text)
     norm_hash: Mapped[str] = mapped_column(String(40))
     case_id: Mapped[int | None] = mapped_column(Integer)
-    added_by: Mapped[int | None] = mapped_column(BigInteger)
+    added_by: Mapped[str | None] = mapped_column(String(64))
     added_at: Mapped[datetime] = mapped_column(UTCDateTime())
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
@@ -105,10 +105,10 @@ class ModerationAudit(Base):
     __table_args__ = (Index("ix_moderation_audit_case", "case_id"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
-    actor_id: Mapped[int | None] = mapped_column(BigInteger)
+    actor_id: Mapped[str | None] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(32))
     case_id: Mapped[int | None] = mapped_column(Integer)
-    group_id: Mapped[int | None] = mapped_column(BigInteger)
-    subject_id: Mapped[int | None] = mapped_column(BigInteger)  # the author concerned
+    group_id: Mapped[str | None] = mapped_column(String(64))
+    subject_id: Mapped[str | None] = mapped_column(String(64))  # the author concerned
     reason: Mapped[str | None] = mapped_column(Text)
     snapshot: Mapped[str | None] = mapped_column(Text)

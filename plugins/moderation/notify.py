@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from bot.db import session
 from bot.org import Org, Role
-from bot.platform import Part, Port, SendUnknown, Target, Text
+from bot.platform import Part, Port, SendUnknown, Target, Text, send_private
 from plugins.moderation import texts
 from plugins.moderation.config import MAX_GROUP_POST, best_clarification, dedupe_sentences, fit, label, load_clarifications
 from plugins.moderation.models import ModerationCase, ModerationReport
@@ -21,7 +21,10 @@ from plugins.moderation.models import ModerationCase, ModerationReport
 async def send(port: Port, target: Target, parts: list[Part]) -> bool:
     """A direct send; False when it certainly did not arrive (a timeout may have arrived)."""
     try:
-        await port.send(target, parts)
+        if target.kind == "private":  # on the group's platform if they are on it, else on theirs
+            await send_private(target.id, parts, via=port)
+        else:
+            await port.send(target, parts)
     except SendUnknown:
         logger.warning(f"moderation: send to {target.kind} {target.id} timed out; it may have arrived")
         return True
@@ -31,7 +34,7 @@ async def send(port: Port, target: Target, parts: list[Part]) -> bool:
     return True
 
 
-async def tell_moderators(port: Port, org: Org, group_id: int, author_id: int, notice: str) -> None:
+async def tell_moderators(port: Port, org: Org, group_id: str, author_id: str, notice: str) -> None:
     """The group's moderators (superusers where it has none), never the author themself."""
     people = [m for m in org.moderators_of(group_id) if m != author_id]
     if not people:
@@ -40,7 +43,7 @@ async def tell_moderators(port: Port, org: Org, group_id: int, author_id: int, n
         await send(port, Target.private(m), [Text(notice)])
 
 
-async def tell_cadres(port: Port, org: Org, actor: int, notice: str) -> None:
+async def tell_cadres(port: Port, org: Org, actor: str, notice: str) -> None:
     """Cadres decide appeals (superusers where there are none), never the appellant themself."""
     cadres = [q for q in org.with_role(Role.cadre) if q != actor] or [q for q in org.with_role(Role.superuser) if q != actor]
     for q in cadres:

@@ -16,8 +16,8 @@ from plugins.moderation.config import MAX_SNAPSHOT
 
 @dataclass(frozen=True)
 class Seen:
-    group_id: int
-    user_id: int
+    group_id: str
+    user_id: str
     name: str
     text: str
 
@@ -25,9 +25,9 @@ class Seen:
 class Recent:
     def __init__(self, capacity: int = 5000) -> None:
         self.capacity = capacity
-        self._items: OrderedDict[int, Seen] = OrderedDict()
+        self._items: OrderedDict[str, Seen] = OrderedDict()
 
-    def remember(self, message_id: int, seen: Seen) -> None:
+    def remember(self, message_id: str, seen: Seen) -> None:
         if len(seen.text) > MAX_SNAPSHOT:
             seen = Seen(seen.group_id, seen.user_id, seen.name, seen.text[:MAX_SNAPSHOT])
         self._items[message_id] = seen
@@ -35,7 +35,7 @@ class Recent:
         while len(self._items) > self.capacity:
             self._items.popitem(last=False)
 
-    def get(self, message_id: int) -> Seen | None:
+    def get(self, message_id: str) -> Seen | None:
         return self._items.get(message_id)
 
     def clear(self) -> None:

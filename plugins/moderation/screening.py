@@ -106,13 +106,13 @@ class Screener:
     def __init__(self, params: Params | None = None) -> None:
         self.p = params or Params()
         self._phrases = ahocorasick.Automaton()
-        self._phrase_groups: dict[str, tuple[str, str, set[int] | None]] = {}
+        self._phrase_groups: dict[str, tuple[str, str, set[str] | None]] = {}
         self._phrases_ready = False
         self._corpus: Corpus | None = None  # created with the first text (imports numpy)
 
     # --- building ---------------------------------------------------------
 
-    def add_phrase(self, phrase: str, category: str, group_id: int | None = None) -> bool:
+    def add_phrase(self, phrase: str, category: str, group_id: str | None = None) -> bool:
         """A banned phrase for every group (group_id None) or for one group. False if it
         normalises to fewer than 2 characters (it would match inside ordinary words)."""
         norm = normalise(phrase)
@@ -201,7 +201,7 @@ class Screener:
 
     # --- screening --------------------------------------------------------
 
-    def screen(self, text: str, group_id: int | None = None) -> Hit | None:
+    def screen(self, text: str, group_id: str | None = None) -> Hit | None:
         """Why this message should go to the moderators, or None (the common case)."""
         norm = normalise(text[:MAX_SCREENED_CHARS])
         if len(norm) < 2:
@@ -219,7 +219,7 @@ class Screener:
             return phrase
         return self.match_rumour(norm)
 
-    def find_phrase(self, text: str, group_id: int | None = None, *, normalised: bool = False) -> Hit | None:
+    def find_phrase(self, text: str, group_id: str | None = None, *, normalised: bool = False) -> Hit | None:
         if not self._phrases_ready:
             self.build_phrases()
         if not len(self._phrases):

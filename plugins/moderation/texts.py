@@ -94,7 +94,7 @@ FRAUD_CONFIRMED = "案件 #{id} 已确认违规，群里已发过辟谣，不需
 NOT_ADMIN = "我可能不是群管理员，或对方是群主/管理员"
 # Why a recall did not happen, by what the platform answered (Recall in bot/platform).
 RECALL_GONE = "这条消息已无法撤回，请手动删除。"
-RECALL_NOT_PERMITTED = "消息未能撤回：QQ 不允许我撤回（我不是群管理员，或对方是群主/管理员），请手动处理。"
+RECALL_NOT_PERMITTED = "消息未能撤回：我没有撤回权限（我不是群管理员，或对方是群主/管理员），请手动处理。"
 RECALL_UNSUPPORTED = "消息未能撤回：这个平台不允许机器人撤回别人的消息，请在群里手动删除。"
 MUTE_UNSUPPORTED = "这个平台不支持机器人禁言"
 RECALL_UNKNOWN = "撤回没有得到确认，请到群里看一下，如果消息还在请手动删除。"
@@ -139,17 +139,17 @@ def preview(text: str) -> str:
     return text if len(text) <= PREVIEW else text[:PREVIEW] + "…"
 
 
-def person(name: str, qq: int) -> str:
+def person(name: str, qq: str) -> str:
     return str(qq) if name == str(qq) else f"{name}（{qq}）"
 
 
-def group_of(org: Org, group_id: int) -> str:
+def group_of(org: Org, group_id: str) -> str:
     """The group in a notice to moderators or cadres: its name and number."""
     g = org.groups.get(group_id)
     return f"{g.name}（{group_id}）" if g and g.name else str(group_id)
 
 
-def group_short(org: Org, group_id: int) -> str:
+def group_short(org: Org, group_id: str) -> str:
     """The group where the number would be noise (to authors and reporters, in lists)."""
     g = org.groups.get(group_id)
     return g.name if g else str(group_id)

@@ -20,14 +20,14 @@ from plugins.moderation.models import ModerationAudit
 LIST_LIMIT = 20
 
 
-def may_review(org: Org, user_id: int) -> list[int] | None:
+def may_review(org: Org, user_id: str) -> list[str] | None:
     """Groups whose cases the user may see (/案件); None means every group."""
     if org.has_role(user_id, (Role.cadre,)) or Role.moderator in org.roles_of(user_id):
         return None
     return [g for g in org.groups if user_id in org.groups[g].moderators]
 
 
-async def overview(org: Org, user_id: int, case_id: int | None) -> str:
+async def overview(org: Org, user_id: str, case_id: int | None) -> str:
     groups = may_review(org, user_id)
     if groups == []:
         return texts.CASES_REFUSED
@@ -36,7 +36,7 @@ async def overview(org: Org, user_id: int, case_id: int | None) -> str:
     return await _one_case(org, user_id, groups, case_id)
 
 
-async def _open_cases(org: Org, user_id: int, groups: list[int] | None) -> str:
+async def _open_cases(org: Org, user_id: str, groups: list[str] | None) -> str:
     cases, total = await open_cases(groups, LIST_LIMIT)
     appeals = await waiting_appeals(LIST_LIMIT) if org.has_role(user_id, (Role.cadre,)) else []  # cadres decide appeals
     if not cases:
@@ -55,7 +55,7 @@ async def _open_cases(org: Org, user_id: int, groups: list[int] | None) -> str:
     return "\n".join(lines)
 
 
-async def _one_case(org: Org, user_id: int, groups: list[int] | None, case_id: int) -> str:
+async def _one_case(org: Org, user_id: str, groups: list[str] | None, case_id: int) -> str:
     case = await get_case(case_id)
     if case is None or (groups is not None and case.group_id not in groups):
         return texts.NO_CASE.format(id=case_id)

@@ -40,7 +40,7 @@ def font_file() -> str | None:
     return str(given) if given else None
 
 
-def recipients() -> list[int]:
+def recipients() -> list[str]:
     org = runtime.org()
     return sorted(set(org.with_role(Role.cadre)) | {org.head})
 
@@ -144,7 +144,7 @@ async def monthly_tick() -> int:
     return await outbox.enqueue(MONTHLY, period.key, [outbox.Item(t, parts) for t in targets])
 
 
-async def export(port: Port, user_id: int, period: Period, as_csv: bool = False) -> str:
+async def export(port: Port, user_id: str, period: Period, as_csv: bool = False) -> str:
     """Send the report as an .xlsx file (one sheet per section), or a CSV when asked or when
     openpyxl is missing; where the platform cannot send files, answer with the CSV as text."""
     from plugins.reports import export as xlsx

@@ -39,7 +39,7 @@ RANK_SHOWN = 10
 class Where:
     """Who is asking and from where (a command's context, without NoneBot)."""
 
-    user_id: int
+    user_id: str
     group: Group | None  # None in private chat
     name: str | None = None  # org name, else the platform nickname
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db import UTCDateTime
@@ -26,8 +26,8 @@ class StudyCheckin(Base):
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     material_id: Mapped[str] = mapped_column(String(64))
-    user_id: Mapped[int] = mapped_column(BigInteger)
-    group_id: Mapped[int | None] = mapped_column(BigInteger)  # where it was typed; None in private
+    user_id: Mapped[str] = mapped_column(String(64))
+    group_id: Mapped[str | None] = mapped_column(String(64))  # where it was typed; None in private
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -42,7 +42,7 @@ class StudyPoints(Base):
         Index("ix_study_points_day", "user_id", "day"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    user_id: Mapped[int] = mapped_column(BigInteger)
+    user_id: Mapped[str] = mapped_column(String(64))
     activity: Mapped[str] = mapped_column(String(16))  # checkin | answer | full
     ref: Mapped[str] = mapped_column(String(96))  # material id, or "material#question"
     points: Mapped[int] = mapped_column(Integer)
@@ -58,7 +58,7 @@ class StudyQuizSession(Base):
     second process continues it: one question at a time, `asked_at` for the time limit."""
 
     __tablename__ = "study_quiz_session"
-    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True, autoincrement=False)
     material_id: Mapped[str] = mapped_column(String(64))
     question: Mapped[int] = mapped_column(Integer, default=0)  # index of the question being asked
     correct: Mapped[int] = mapped_column(Integer, default=0)
@@ -76,7 +76,7 @@ class StudyPublishOffer(Base):
 
     __tablename__ = "study_publish_offer"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    cadre: Mapped[int] = mapped_column(BigInteger, index=True)
+    cadre: Mapped[str] = mapped_column(String(64), index=True)
     plan: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -88,5 +88,5 @@ class StudyRankingOptIn(Base):
     private by default: no row, not ranked. /排行 不公开 deletes the row."""
 
     __tablename__ = "study_ranking_optin"
-    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True, autoincrement=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

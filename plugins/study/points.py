@@ -44,7 +44,7 @@ RULES: dict[str, Rule] = {
 }
 
 
-async def award(s: AsyncSession, user_id: int, activity: str, ref: str, now: datetime, name: str | None = None) -> int:
+async def award(s: AsyncSession, user_id: str, activity: str, ref: str, now: datetime, name: str | None = None) -> int:
     """Grant points in the caller's transaction; returns how many were granted (0 if capped
     or already given). The caller commits together with what earned them."""
     rule = RULES[activity]
@@ -67,7 +67,7 @@ async def award(s: AsyncSession, user_id: int, activity: str, ref: str, now: dat
     return grant if (result.rowcount or 0) > 0 else 0  # type: ignore[attr-defined]
 
 
-async def used_today(s: AsyncSession, user_id: int, activity: str, day: str) -> int:
+async def used_today(s: AsyncSession, user_id: str, activity: str, day: str) -> int:
     total = await s.scalar(
         select(func.coalesce(func.sum(StudyPoints.points), 0)).where(
             StudyPoints.user_id == user_id, StudyPoints.activity == activity, StudyPoints.day == day
@@ -76,14 +76,14 @@ async def used_today(s: AsyncSession, user_id: int, activity: str, day: str) -> 
     return int(total or 0)
 
 
-async def month_total(s: AsyncSession, user_id: int, month: str) -> int:
+async def month_total(s: AsyncSession, user_id: str, month: str) -> int:
     total = await s.scalar(
         select(func.coalesce(func.sum(StudyPoints.points), 0)).where(StudyPoints.user_id == user_id, StudyPoints.month == month)
     )
     return int(total or 0)
 
 
-async def all_time_total(s: AsyncSession, user_id: int) -> int:
+async def all_time_total(s: AsyncSession, user_id: str) -> int:
     total = await s.scalar(select(func.coalesce(func.sum(StudyPoints.points), 0)).where(StudyPoints.user_id == user_id))
     return int(total or 0)
 
@@ -91,7 +91,7 @@ async def all_time_total(s: AsyncSession, user_id: int) -> int:
 @dataclass(frozen=True)
 class Rank:
     rank: int  # competition ranking: 1, 1, 3
-    user_id: int
+    user_id: str
     name: str
     points: int
 
@@ -100,11 +100,11 @@ def ranking_enabled() -> bool:
     return options(runtime.org()).ranking
 
 
-async def is_public(s: AsyncSession, user_id: int) -> bool:
+async def is_public(s: AsyncSession, user_id: str) -> bool:
     return await s.get(StudyRankingOptIn, user_id) is not None
 
 
-async def set_public(s: AsyncSession, user_id: int, public: bool) -> bool:
+async def set_public(s: AsyncSession, user_id: str, public: bool) -> bool:
     """Record the person's choice (the caller commits); returns whether it changed anything."""
     row = await s.get(StudyRankingOptIn, user_id)
     if public and row is None:
@@ -131,8 +131,8 @@ async def ranking(s: AsyncSession, month: str) -> list[Rank]:
     ).all()
     if not rows:
         return []
-    names = await _names(s, [int(u) for u, _ in rows])
-    ordered = sorted(((int(p), names[int(u)], int(u)) for u, p in rows), key=lambda r: (-r[0], r[1], r[2]))
+    names = await _names(s, [u for u, _ in rows])
+    ordered = sorted(((int(p), names[u], u) for u, p in rows), key=lambda r: (-r[0], r[1], r[2]))
     out: list[Rank] = []
     for i, (pts, name, uid) in enumerate(ordered):
         rank = out[-1].rank if out and out[-1].points == pts else i + 1
@@ -140,10 +140,10 @@ async def ranking(s: AsyncSession, month: str) -> list[Rank]:
     return [r for r in out if r.points > 0]
 
 
-async def _names(s: AsyncSession, user_ids: list[int]) -> dict[int, str]:
+async def _names(s: AsyncSession, user_ids: list[str]) -> dict[str, str]:
     """The org file's name, else the latest nickname seen, else the last digits of the QQ."""
     org = runtime.org()
-    out: dict[int, str] = {}
+    out: dict[str, str] = {}
     unknown = []
     for uid in user_ids:
         person = org.person(uid)
@@ -160,9 +160,9 @@ async def _names(s: AsyncSession, user_ids: list[int]) -> dict[int, str]:
             )
         ).all()
         for uid, name in rows:
-            out[int(uid)] = name or ""  # later rows win: the latest nickname (never None: filtered)
+            out[uid] = name or ""  # later rows win: the latest nickname (never None: filtered)
     for uid in unknown:
-        out.setdefault(uid, f"QQ尾号{str(uid)[-4:]}")
+        out.setdefault(uid, f"QQ尾号{uid[-4:]}" if uid.isdigit() else f"飞书用户{uid[-4:]}")
     return out
 
 

@@ -32,7 +32,7 @@ from bot import clock, outbox, runtime
 from bot.db import session
 from bot.models import Outbox
 from bot.org import Group, Org, Role
-from bot.platform import Forward, NotConnected, Part, SendFailed, SendUnknown, Target, Text, port_by_id
+from bot.platform import Forward, NotConnected, Part, SendFailed, SendUnknown, Target, Text, bots_on, port_by_id
 from plugins.study import points
 from plugins.study.materials import NODE_CHARS, Library, Material, Period, chunks, library
 from plugins.study.models import StudyCheckin
@@ -216,7 +216,7 @@ async def catch_up(now: datetime, org: Org, lib: Library) -> int:
     return queued
 
 
-async def send_catch_up(m: Material, members: list[int], study_day: datetime | None, org: Org) -> int:
+async def send_catch_up(m: Material, members: list[str], study_day: datetime | None, org: Org) -> int:
     if not members:
         return 0
     async with session() as s:
@@ -237,12 +237,12 @@ async def send_catch_up(m: Material, members: list[int], study_day: datetime | N
     return new
 
 
-async def group_members(group_id: int) -> list[int] | None:
-    """Members of a group as the platform lists them, without our own accounts; None when no
-    connected account could list them (the caller retries at the next tick)."""
-    import nonebot
-
-    bots = list(nonebot.get_bots())
+async def group_members(group_id: str) -> list[str] | None:
+    """Members of a group as the platform lists them (as person ids), without our own accounts;
+    None when no connected account of the group's platform could list them (the caller retries
+    at the next tick)."""
+    org = runtime.org()
+    bots = bots_on(org.platform_of(group_id))
     for bot_id in bots:
         try:
             ids = await port_by_id(bot_id).members(str(group_id))
@@ -253,7 +253,7 @@ async def group_members(group_id: int) -> list[int] | None:
             # A group always lists at least the bot itself: an empty answer is a platform hiccup.
             logger.warning(f"study: empty member list for group {group_id} via {bot_id}; retrying later")
             continue
-        return [int(u) for u in ids if u not in bots and u.isascii() and u.isdigit()]
+        return [org.person_of(u) for u in ids if u not in bots]
     if not bots:
         logger.info(f"study: no connected account to list group {group_id}; retrying at the next tick")
     return None
@@ -365,7 +365,7 @@ def _on_day(t: datetime) -> str:
     return f"{t.month}月{t.day}日"
 
 
-async def received(m: Material, groups: list[Group]) -> dict[int, str]:
+async def received(m: Material, groups: list[Group]) -> dict[str, str]:
     """Groups that already have `m` (or have it on its way), with the reason in words. A send
     that failed does not count: the group never got it."""
     if not groups:
@@ -382,7 +382,7 @@ async def received(m: Material, groups: list[Group]) -> dict[int, str]:
                 .order_by(Outbox.id)
             )
         ).all()
-    out: dict[int, str] = {}
+    out: dict[str, str] = {}
     for purpose, period, target, status, created in rows:
         if period != m.key and not period.endswith("/" + m.key):
             continue
@@ -393,7 +393,7 @@ async def received(m: Material, groups: list[Group]) -> dict[int, str]:
             reason = "正在发送中，稍后就到"
         else:
             reason = f"{_on_day(created)}{how}已收到"
-        out.setdefault(int(target), reason)
+        out.setdefault(target, reason)
     return out
 
 
@@ -410,7 +410,7 @@ def _resolve(lib: Library, title: str, now: datetime) -> list[Material] | str:
     return found or "本月还没有学习材料。可以发送 /发布学习 标题 发布指定的材料。"
 
 
-async def publish_offer(lib: Library, org: Org, cadre: int, title: str, now: datetime | None = None) -> str:
+async def publish_offer(lib: Library, org: Org, cadre: str, title: str, now: datetime | None = None) -> str:
     """/发布学习 [标题]: what would be sent to which groups, kept for "/发布学习 确认"."""
     from plugins.study.models import StudyPublishOffer
 
@@ -451,7 +451,7 @@ async def publish_offer(lib: Library, org: Org, cadre: int, title: str, now: dat
     return "\n".join(lines)
 
 
-async def publish_confirm(lib: Library, org: Org, cadre: int, now: datetime | None = None) -> str:
+async def publish_confirm(lib: Library, org: Org, cadre: str, now: datetime | None = None) -> str:
     """/发布学习 确认: send the plan the cadre was shown, once; answer per group."""
     from plugins.study.models import StudyPublishOffer
 
