@@ -34,3 +34,37 @@ async def test_migrations_match_models(backend: str, tmp_path: Path) -> None:
         await engine.dispose()
         if name:
             await _drop_pg_database(PG_URL or "", name)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_ids_become_text_and_keep_their_values(backend: str, tmp_path: Path) -> None:
+    """Migration 0008: a deployment's existing QQ numbers become text ids, unchanged, and the
+    way back gives the numbers again."""
+    from sqlalchemy import text
+
+    from bot import db
+
+    engine, url, name = await make_engine(backend, tmp_path)
+    row = (
+        "INSERT INTO study_points (user_id, activity, ref, points, day, month, name, created_at) "
+        "VALUES (30001, 'checkin', 'm1', 1, '2026-11-05', '2026-11', '张伟', '2026-11-05 09:00:00+00:00')"
+    )
+    try:
+        await db.alembic(command.upgrade, "5e1b7c2d9a40", url=url)
+        async with engine.begin() as conn:
+            await conn.execute(text(row))
+        await db.alembic(command.upgrade, "head", url=url)
+        async with engine.connect() as conn:
+            ids = (await conn.execute(text("SELECT user_id FROM study_points"))).scalars().all()
+            tables = set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
+        assert ids == ["30001"]
+        assert "org_person" not in tables
+
+        await db.alembic(command.downgrade, "5e1b7c2d9a40", url=url)
+        async with engine.connect() as conn:
+            ids = (await conn.execute(text("SELECT user_id FROM study_points"))).scalars().all()
+        assert ids == [30001]
+    finally:
+        await engine.dispose()
+        if name:
+            await _drop_pg_database(PG_URL or "", name)
