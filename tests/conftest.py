@@ -162,15 +162,6 @@ async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[as
             await _drop_pg_database(PG_URL or "", name)
 
 
-@pytest.fixture
-async def org_synced(db: async_sessionmaker) -> async_sessionmaker:
-    from bot import runtime
-    from bot.orgsync import sync_org
-
-    await sync_org(runtime.org())
-    return db
-
-
 async def count(factory: async_sessionmaker, table: str) -> int:
     async with factory() as s:
         return int((await s.execute(text(f"SELECT COUNT(*) FROM {table}"))).scalar_one())

@@ -34,7 +34,7 @@ async def main(url: str, peer_port: int, name: str, interval: float) -> None:
 
         bot_id = "10000"
 
-        async def send(self, target: Target, parts: Sequence[Part]) -> str:
+        async def send(self, target: Target, parts: Sequence[Part], *, key: str | None = None) -> str:
             return await ask(f"send {name} {target.id}")
 
     assert await ask(f"hello {name}") == "go"  # both processes are ready: they compete from here

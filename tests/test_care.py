@@ -18,8 +18,8 @@ from plugins.care import commend, greet, greetings, suggest
 from plugins.care.common import CareError
 from plugins.care.models import Commendation, Suggestion
 
-ZHANG, ZHOU, WANG, CADRE, HEAD = 30001, 30002, 20003, 20002, 20000
-QUALITY_GROUP, OFFICE_GROUP = 40001, 40002
+ZHANG, ZHOU, WANG, CADRE, HEAD = "30001", "30002", "20003", "20002", "20000"
+QUALITY_GROUP, OFFICE_GROUP = "40001", "40002"
 
 
 def at(*args: int) -> datetime:
@@ -64,8 +64,8 @@ async def test_birthday_greeting_waits_for_0830_then_is_enqueued_once(db) -> Non
     clock.set_now(at(2026, 3, 12, 21, 0))
     assert await greet.birthday_tick() == 0  # every later tick, any process: nothing new
     rows = await ledger(db, greet.BIRTHDAY)
-    assert [(r.period, r.target_kind, r.target_id) for r in rows] == [("2026-03-12:30001", "group", str(QUALITY_GROUP))]
-    assert rows[0].payload[0] == {"type": "mention", "user_id": str(ZHANG)}
+    assert [(r.period, r.target_kind, r.target_id) for r in rows] == [("2026-03-12:30001", "group", QUALITY_GROUP)]
+    assert rows[0].payload[0] == {"type": "mention", "user_id": ZHANG}
     expected = greetings.choose(greetings.configured().birthday, "birthday", ZHANG, QUALITY_GROUP, 2026)
     assert text_of(rows[0]) == " " + expected.format(name="张三", org="测试局", group="质量科职工群")
     assert "张三" in text_of(rows[0])
@@ -83,7 +83,7 @@ async def test_lunar_birthday_in_the_department_group(db) -> None:  # type: igno
     clock.set_now(at(2026, 9, 25, 9, 0))  # 农历八月十五
     await greet.birthday_tick()
     rows = await ledger(db, greet.BIRTHDAY)
-    assert [(r.period, r.target_id) for r in rows] == [("2026-09-25:30002", str(OFFICE_GROUP))]
+    assert [(r.period, r.target_id) for r in rows] == [("2026-09-25:30002", OFFICE_GROUP)]
     assert "周六" in text_of(rows[0])
 
 
@@ -97,9 +97,9 @@ async def test_moderated_groups_count_and_people_without_a_group_are_greeted_pri
         assert await greet.birthday_tick() == 3
     rows = await ledger(db, greet.BIRTHDAY)
     assert sorted((r.period, r.target_kind, r.target_id) for r in rows) == [
-        ("2026-07-01:20000", "private", str(HEAD)),
-        ("2026-07-01:20003", "group", str(QUALITY_GROUP)),
-        ("2026-07-01:20003", "group", str(OFFICE_GROUP)),
+        ("2026-07-01:20000", "private", HEAD),
+        ("2026-07-01:20003", "group", QUALITY_GROUP),
+        ("2026-07-01:20003", "group", OFFICE_GROUP),
     ]
     private = next(r for r in rows if r.target_kind == "private")
     assert private.payload[0]["type"] == "text" and "赵局长" in text_of(private)
@@ -128,8 +128,8 @@ async def test_festival_greeting_to_every_group_once_from_0800(db) -> None:  # t
     rows = await ledger(db, greet.FESTIVAL)
     assert [(r.period, r.target_id) for r in rows] == [("2026-09-25:中秋节", "40001"), ("2026-09-25:中秋节", "40002")]
     for r in rows:
-        expected = greetings.choose(greetings.configured().festivals["中秋节"], "中秋节", int(r.target_id), 2026)
-        group = runtime.org().groups[int(r.target_id)].name
+        expected = greetings.choose(greetings.configured().festivals["中秋节"], "中秋节", r.target_id, 2026)
+        group = runtime.org().groups[r.target_id].name
         assert text_of(r) == expected.format(org="测试局", group=group, year=2026, zodiac="马")
 
 
@@ -146,7 +146,7 @@ async def test_spring_festival_names_the_new_zodiac_and_ordinary_days_send_nothi
 # --- commendations -----------------------------------------------------------------------
 
 
-async def nominate(deed: str = "主动留下来帮大家修好了打印机", nominee: int = ZHANG, nominator: int = ZHOU, group: int | None = QUALITY_GROUP) -> int:
+async def nominate(deed: str = "主动留下来帮大家修好了打印机", nominee: str = ZHANG, nominator: str = ZHOU, group: str | None = QUALITY_GROUP) -> int:
     done = await commend.nominate(nominator=nominator, nominator_name=None, nominee=nominee, nominee_name=None, group_id=group, deed=deed)
     return done.id
 
@@ -158,7 +158,7 @@ async def test_nomination_is_stored_and_cadres_are_told_through_the_outbox(db) -
         row = await s.get(Commendation, n)
     assert (row.nominee, row.nominee_name, row.nominator_name, row.status) == (ZHANG, "张三", "周六", "pending")
     told = await ledger(db, commend.NOMINATED)
-    assert [(r.period, r.target_id) for r in told] == [(str(n), str(CADRE))]
+    assert [(r.period, r.target_id) for r in told] == [(str(n), CADRE)]
     assert f"#{n} 表扬 张三（质量科）｜11月17日由周六（办公室）推荐" in text_of(told[0])
     assert f"/通过 {n}" in text_of(told[0])
 
@@ -196,7 +196,7 @@ async def test_approval_and_rejection_tell_the_nominator(db) -> None:  # type: i
     )
     assert await commend.reject(CADRE, f"{b} 事迹请写具体一些") == f"已退回 #{b}（表扬 张三（质量科）），已告知推荐人。"
     results = await ledger(db, commend.RESULT)
-    assert [(r.period, r.target_id) for r in results] == [(str(a), str(ZHOU)), (str(b), str(ZHOU))]
+    assert [(r.period, r.target_id) for r in results] == [(str(a), ZHOU), (str(b), ZHOU)]
     assert "已审核通过，将在11月23日（周一）" in text_of(results[0])
     assert "没有通过审核" in text_of(results[1]) and "说明：事迹请写具体一些" in text_of(results[1])
     with pytest.raises(CareError, match="已经审核过了（已通过）"):
@@ -229,7 +229,7 @@ async def test_weekly_digest_on_monday_0900_to_the_nominees_groups_exactly_once(
     assert sorted((r.period, r.target_id) for r in rows) == [("2026-W48", "40001"), ("2026-W48", "40002")]
     quality = next(r for r in rows if r.target_id == "40001")
     assert text_of(quality).startswith("【连心·好人好事】这一周，同事们推荐、经审核的好人好事有 2 件：")
-    assert {"type": "mention", "user_id": str(ZHANG)} in quality.payload
+    assert {"type": "mention", "user_id": ZHANG} in quality.payload
     assert "[CQ:at,qq=all] 连夜写好了材料" in text_of(quality)  # a text part: no live markup
     office = next(r for r in rows if r.target_id == "40002")
     assert "有 1 件" in text_of(office) and "修好了打印机" not in text_of(office)
@@ -248,7 +248,7 @@ async def test_a_nominee_in_no_group_nominated_in_private_hears_the_digest_in_pe
         clock.set_now(at(2026, 11, 23, 9, 0))
         assert await commend.digest_tick() == 1
     rows = await ledger(db, commend.DIGEST)
-    assert [(r.target_kind, r.target_id) for r in rows] == [("private", str(HEAD))]
+    assert [(r.target_kind, r.target_id) for r in rows] == [("private", HEAD)]
 
 
 async def test_messages_lost_between_commit_and_enqueue_are_sent_by_the_tick(db) -> None:  # type: ignore[no-untyped-def]
@@ -276,7 +276,7 @@ async def test_suggestion_is_classified_and_forwarded_to_the_category_leader(db)
     )
     async with db() as s:
         row = await s.get(Suggestion, done.id)
-    assert (row.category, row.leader, row.author_name) == ("canteen", 20004, "张三")
+    assert (row.category, row.leader, row.author_name) == ("canteen", "20004", "张三")
     rows = await ledger(db, suggest.FORWARD)
     assert [(r.period, r.target_id) for r in rows] == [(str(done.id), "20004")]
     assert "提出人：张三（质量科），QQ 30001" in text_of(rows[0]) and "建议食堂晚饭延长到七点" in text_of(rows[0])
@@ -298,7 +298,7 @@ async def test_a_named_category_beats_keyword_counts(db) -> None:  # type: ignor
         assert textutil.categorize(canteen, example.spec.categories) == "tasks"  # counting alone
         assert suggest.classify(canteen) == "canteen"
         clock.set_now(at(2026, 11, 17, 10, 0))
-        done = await suggest.submit(author=30001, author_name=None, group_id=None, text=canteen)
+        done = await suggest.submit(author="30001", author_name=None, group_id=None, text=canteen)
         assert done.category_name == "食堂后勤"
         assert suggest.classify("工资条和食堂饭卡能不能合并") == "pay"  # the first one named
         assert suggest.classify("打印机经常卡纸，硒鼓也该换了") == "equipment"  # no name: counts
@@ -309,7 +309,7 @@ async def test_a_named_category_beats_keyword_counts(db) -> None:  # type: ignor
 
 async def test_unclassified_suggestions_go_to_other_and_bad_ones_are_refused(db) -> None:  # type: ignore[no-untyped-def]
     clock.set_now(at(2026, 11, 17, 10, 0))
-    done = await suggest.submit(author=99999, author_name="路人甲", group_id=None, text="单位门口的路灯坏了")
+    done = await suggest.submit(author="99999", author_name="路人甲", group_id=None, text="单位门口的路灯坏了")
     assert done.category_name == "其他" and done.leader_name == "钱科长"
     with pytest.raises(CareError, match="请在 /建议 后面写下你的建议"):
         await suggest.submit(author=ZHANG, author_name=None, group_id=None, text=" \x00 ")
@@ -340,7 +340,7 @@ async def test_year_summary_per_category_and_the_year_end_send(db) -> None:  # t
     assert await suggest.summary_tick() == 1
     assert await suggest.summary_tick() == 0
     rows = await ledger(db, suggest.SUMMARY)
-    assert [(r.period, r.target_id) for r in rows] == [("2026", str(CADRE))]
+    assert [(r.period, r.target_id) for r in rows] == [("2026", CADRE)]
     assert rows[0].payload[0]["type"] == "forward" and rows[0].payload[0]["nodes"] == texts
     with pytest.raises(CareError, match="年份请写四位数字"):
         suggest.parse_year("明年")

@@ -76,7 +76,7 @@ async def test_group_commendation_with_an_at_segment(app: App, db) -> None:  # t
         # Nothing else: the cadre hears through the outbox, not from this handler.
     async with db() as s:
         row = (await s.scalars(select(Commendation))).one()
-    assert (row.nominee, row.nominator, row.group_id, row.deed) == (ZHANG, ZHOU, 40001, "主动留下来帮大家修好了打印机")
+    assert (row.nominee, row.nominator, row.group_id, row.deed) == (str(ZHANG), str(ZHOU), "40001", "主动留下来帮大家修好了打印机")
     assert await outbox_rows(db) == [(commend.NOMINATED, "1", str(CADRE))]
 
 
@@ -155,14 +155,14 @@ async def test_private_commendation_by_number_or_name(app: App, db) -> None:  # 
         ctx.should_call_send(e5, text("谢谢推荐！表扬 张三（质量科） 的事迹已登记（#3），政工干部审核通过后，会在周一的“好人好事”里和大家分享。"), result={"message_id": 5})
     async with db() as s:
         assert [(c.nominee, c.group_id) for c in (await s.scalars(select(Commendation).order_by(Commendation.id))).all()] == [
-            (ZHANG, None), (ZHOU, None), (ZHANG, None)
+            (str(ZHANG), None), (str(ZHOU), None), (str(ZHANG), None)
         ]
 
 
 async def test_review_commands_are_for_cadres_in_private(app: App, db) -> None:  # type: ignore[no-untyped-def]
     clock.set_now(clock.now().replace(year=2026, month=11, day=17, hour=10, minute=0))
     try:
-        await commend.nominate(nominator=ZHOU, nominator_name=None, nominee=ZHANG, nominee_name=None, group_id=40001, deed="修好了打印机")
+        await commend.nominate(nominator=str(ZHOU), nominator_name=None, nominee=str(ZHANG), nominee_name=None, group_id="40001", deed="修好了打印机")
         async with app.test_matcher() as ctx:
             bot = ctx.create_bot(base=Bot, self_id=BOT)
             e1 = private_event(ZHANG, "/审核")
@@ -206,7 +206,7 @@ async def test_suggestion_in_a_group_is_answered_with_its_number_and_forwarded_t
         )
     assert await outbox_rows(db) == [(suggest.FORWARD, "1", "20004")]
     async with db() as s:
-        assert (await s.scalars(select(Suggestion.group_id))).one() == 40001
+        assert (await s.scalars(select(Suggestion.group_id))).one() == "40001"
 
 
 async def test_empty_suggestion_and_database_errors(app: App, db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -228,7 +228,7 @@ async def test_empty_suggestion_and_database_errors(app: App, db, monkeypatch) -
 
 async def test_year_summary_is_one_merged_message_for_cadres(app: App, db) -> None:  # type: ignore[no-untyped-def]
     year = clock.now().year
-    await suggest.submit(author=ZHANG, author_name=None, group_id=None, text="建议工资条增加绩效明细")
+    await suggest.submit(author=str(ZHANG), author_name=None, group_id=None, text="建议工资条增加绩效明细")
     texts = await suggest.summary(year)
     nodes = [
         {"type": "node", "data": {"name": "连心", "uin": BOT, "content": [{"type": "text", "data": {"text": n}}]}} for n in texts

@@ -22,17 +22,17 @@ from plugins.concerns.models import (
     ConcernRoute,
 )
 
-WORKER, OTHER_WORKER = 30001, 30002
-PAY_LEADER, CANTEEN_LEADER, DEPT_HEAD, HEAD = 20002, 20004, 20001, 20000
+WORKER, OTHER_WORKER = "30001", "30002"
+PAY_LEADER, CANTEEN_LEADER, DEPT_HEAD, HEAD = "20002", "20004", "20001", "20000"
 CODE = re.compile(r"[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}")
 MONDAY = datetime(2026, 11, 16, 10, 0, tzinfo=clock.zone())
 
 
 @pytest.fixture
 def relays(monkeypatch):  # type: ignore[no-untyped-def]
-    sent: list[tuple[str, int, str]] = []
+    sent: list[tuple[str, str, str]] = []
 
-    async def fake(bot_id: str, user_id: int, message: str) -> str:
+    async def fake(platform: str, bot_id: str, user_id: str, message: str) -> str:
         sent.append((bot_id, user_id, message))
         return "sent"
 
@@ -47,7 +47,7 @@ def at_monday():  # type: ignore[no-untyped-def]
     clock.set_now(None)
 
 
-async def submit(text: str = "这个月的绩效工资比上月少了三百元，没有任何说明", user: int = WORKER) -> intake.Submitted:
+async def submit(text: str = "这个月的绩效工资比上月少了三百元，没有任何说明", user: str = WORKER) -> intake.Submitted:
     return await intake.submit(user_id=user, bot_id="10000", text=text)
 
 
@@ -482,7 +482,7 @@ class FakePort:
     def __init__(self) -> None:
         self.sent: list[tuple[str, str]] = []
 
-    async def send(self, target, parts):  # type: ignore[no-untyped-def]
+    async def send(self, target, parts, *, key=None):  # type: ignore[no-untyped-def]
         self.sent.append((target.id, "".join(p.text for p in parts)))
         return str(len(self.sent))
 
@@ -564,7 +564,7 @@ async def test_a_notice_whose_concern_was_purged_is_dropped_not_sent(db, relays,
 async def test_a_relay_refused_again_and_again_ends_failed_and_the_leader_sees_it(db, monkeypatch, at_monday) -> None:  # type: ignore[no-untyped-def]
     calls: list[str] = []
 
-    async def refusing(bot_id: str, user_id: int, message: str) -> str:
+    async def refusing(platform: str, bot_id: str, user_id: str, message: str) -> str:
         calls.append(message)
         return "refused"
 

@@ -103,7 +103,7 @@ async def test_transfer_goes_only_to_people_who_answer_concerns(app: App, db) ->
     await say(app, PAY_LEADER, f"/转办 1 {MODERATOR}", refusal.format("王五"))
     await say(app, PAY_LEADER, "/转办 1 99999", "组织名单里没有 QQ 号 99999。请核对，或写对方的姓名。")
     async with db() as s:
-        assert (await s.get(Concern, done.concern_id)).leader == PAY_LEADER
+        assert (await s.get(Concern, done.concern_id)).leader == str(PAY_LEADER)
 
     # A leader by name: the answer says who has it now; the submitter is told it moved on.
     await say(
@@ -118,7 +118,7 @@ async def test_transfer_goes_only_to_people_who_answer_concerns(app: App, db) ->
     clock.set_now(MONDAY + timedelta(minutes=55))
     await ticks.digest_tick()
     async with db() as s:
-        assert (await s.get(Concern, done.concern_id)).leader == HEAD
+        assert (await s.get(Concern, done.concern_id)).leader == str(HEAD)
         rows = (await s.scalars(select(Outbox))).all()
     # Notices went to the pay leader (first digest) and the head; never to the worker.
     assert sorted(r.target_id for r in rows) == [str(HEAD), str(PAY_LEADER)]

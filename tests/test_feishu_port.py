@@ -41,7 +41,7 @@ def sends(peer: FeishuPeer, since: int = 0) -> list[str]:
 
 
 async def test_the_port_registered_for_feishu_bots(peer: FeishuPeer) -> None:
-    assert isinstance(port_for(feishu_bot(peer)), FeishuPort)
+    assert isinstance(port_for(feishu_bot(peer)).inner, FeishuPort)  # type: ignore[attr-defined]
 
 
 async def test_group_text_with_an_at_arrives_as_rich_text_and_user_text_stays_literal(peer: FeishuPeer, port: FeishuPort) -> None:

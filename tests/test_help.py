@@ -89,9 +89,9 @@ async def test_group_moderator_sees_case_commands_in_private_too(db) -> None:  #
     from plugins.admin.data_source import help_roles
 
     org = runtime.org()
-    roles = help_roles(org, 20003, frozenset())
+    roles = help_roles(org, "20003", frozenset())
     assert Role.moderator in roles  # 20003 moderates 40001 in tests/data/org.yaml
-    assert Role.moderator not in help_roles(org, 30001, org.roles_of(30001))
+    assert Role.moderator not in help_roles(org, "30001", org.roles_of("30001"))
 
 
 async def test_help_in_group_mentions_private_concerns(db) -> None:  # type: ignore[no-untyped-def]

@@ -32,7 +32,7 @@ DEBUNK = "有人在传：下个月开始绩效工资要砍掉一半，年终奖�
 OTHER = "内部消息：局里要和隔壁县局合并，一半的人要分流到乡镇站点，名单月底公布"
 GOSSIP = "听说三楼会议室下周要改成领导的私人健身房了"
 RECALL_TIMEOUT = "Timeout: NTEvent serviceAndMethod:NodeIKernelMsgService/recallMsg ListenerName:NodeIKernelMsgListener/onMsgInfoListUpdate EventRet: {}"
-NOT_ADMIN_LINE = "· 消息未能撤回：QQ 不允许我撤回（我不是群管理员，或对方是群主/管理员），请手动处理。"
+NOT_ADMIN_LINE = "· 消息未能撤回：我没有撤回权限（我不是群管理员，或对方是群主/管理员），请手动处理。"
 
 _mids = itertools.count(900_000)
 
@@ -114,7 +114,7 @@ class FakePort:
         self.send_error = send_error
         self.messages: dict[int, tuple[int, str]] = {}
 
-    async def send(self, target: Target, parts: Any) -> str | None:
+    async def send(self, target: Target, parts: Any, *, key: str | None = None) -> str | None:
         self.calls.append(("send", target.kind, int(target.id), "".join(p.text for p in parts if isinstance(p, Text))))
         if self.send_error is not None:
             raise self.send_error
@@ -148,7 +148,7 @@ async def confirm_by_service(port: FakePort, text: str, *, author: int = WORKER,
     """A moderator's /谣言 on a message, without going through NoneBot; returns the case id."""
     mid = next(_mids)
     name = runtime.org().display_name(author)
-    await intake.flag(port, runtime.org(), group, MOD, Quoted(mid, author, name, text), None)
+    await intake.flag(port, runtime.org(), str(group), str(MOD), Quoted(str(mid), str(author), name, text), None)
     return await case_of_message(group, mid)
 
 
@@ -156,7 +156,7 @@ async def case_of_message(group: int, mid: int) -> int:
     from bot.db import session
 
     async with session() as s:
-        return (await s.execute(select(ModerationCase.id).where(ModerationCase.group_id == group, ModerationCase.message_id == mid))).scalar_one()
+        return (await s.execute(select(ModerationCase.id).where(ModerationCase.group_id == str(group), ModerationCase.message_id == str(mid)))).scalar_one()
 
 
 async def rows(db, model, *where):  # type: ignore[no-untyped-def]
@@ -193,13 +193,13 @@ async def test_flag_recalls_clarifies_learns_and_warns(app: App, db) -> None:  #
 
     [case, screened] = await rows(db, ModerationCase)
     assert (case.status, case.source, case.recalled, case.ladder_step, case.mute_seconds) == ("confirmed", "flag", True, 1, 0)
-    assert case.decided_by == MOD and case.clarification == clarification and case.text == RUMOUR
-    assert (screened.status, screened.source, screened.match_case_id, screened.author_id) == ("open", "screen", 1, WORKER2)
+    assert case.decided_by == str(MOD) and case.clarification == clarification and case.text == RUMOUR
+    assert (screened.status, screened.source, screened.match_case_id, screened.author_id) == ("open", "screen", 1, str(WORKER2))
     [corpus] = await rows(db, ModerationCorpus)
     assert (corpus.kind, corpus.active, corpus.case_id, corpus.text) == ("rumour", True, 1, RUMOUR)
     audit = await rows(db, ModerationAudit)
     assert [(a.action, a.actor_id, a.case_id) for a in audit] == [
-        ("flag", MOD, 1), ("confirm", MOD, 1), ("recall", MOD, 1), ("clarify", MOD, 1), ("warn", MOD, 1), ("screen", None, 2),
+        ("flag", str(MOD), 1), ("confirm", str(MOD), 1), ("recall", str(MOD), 1), ("clarify", str(MOD), 1), ("warn", str(MOD), 1), ("screen", None, 2),
     ]
     assert all(a.snapshot for a in audit) and audit[0].at is not None
 
@@ -243,7 +243,7 @@ async def test_flag_fetches_the_quoted_message_with_get_msg(app: App, db) -> Non
         ctx.should_call_api("get_msg", {"message_id": 778}, exception=ActionFailed(retcode=100, wording="消息不存在"))
         ctx.should_call_send(lost, msg(texts.QUOTE_NOT_FOUND), result={"message_id": 4})
     [case] = await rows(db, ModerationCase)
-    assert case.text == OTHER and case.author_id == WORKER and case.author_name == "张三"
+    assert case.text == OTHER and case.author_id == str(WORKER) and case.author_name == "张三"
 
 
 async def test_flag_needs_a_quote_a_group_and_a_moderator(app: App, db) -> None:  # type: ignore[no-untyped-def]
@@ -315,22 +315,22 @@ async def test_report_reaches_the_moderators_and_thanks_the_reporter(app: App, d
         ctx.should_call_api("send_private_msg", {"user_id": WORKER2, **shared(WORKER2), "message": msg("请先回复（引用）要处理的那条消息，再发送 /举报。")}, result={"message_id": 7})
         ctx.should_call_api("send_private_msg", {"user_id": WORKER2, **shared(WORKER2), "message": msg(texts.REPORT_MAYBE_RECALLED)}, result={"message_id": 8})
     [case] = await rows(db, ModerationCase)
-    assert (case.status, case.source, case.reports, case.recalled, case.opened_by) == ("open", "report", 2, False, WORKER2)
-    assert [(r.reporter_id, r.reason) for r in await rows(db, ModerationReport)] == [(WORKER2, "造谣"), (SUPER, "我也觉得是谣言")]
-    assert [(a.action, a.actor_id, a.reason) for a in await rows(db, ModerationAudit)] == [("report", WORKER2, "造谣"), ("report", SUPER, "我也觉得是谣言")]
+    assert (case.status, case.source, case.reports, case.recalled, case.opened_by) == ("open", "report", 2, False, str(WORKER2))
+    assert [(r.reporter_id, r.reason) for r in await rows(db, ModerationReport)] == [(str(WORKER2), "造谣"), (str(SUPER), "我也觉得是谣言")]
+    assert [(a.action, a.actor_id, a.reason) for a in await rows(db, ModerationAudit)] == [("report", str(WORKER2), "造谣"), ("report", str(SUPER), "我也觉得是谣言")]
 
 
 async def test_reports_are_rate_limited(db) -> None:  # type: ignore[no-untyped-def]
     port = FakePort()
     org = runtime.org()
     for i in range(5):
-        quoted = Quoted(next(_mids), WORKER, "张三", f"{GOSSIP}{i}")
-        assert await intake.report(port, org, 40001, WORKER2, quoted, None) == texts.REPORT_THANKS.format(id=i + 1)
-    quoted = Quoted(next(_mids), WORKER, "张三", "第六条")
-    assert await intake.report(port, org, 40001, WORKER2, quoted, None) == texts.REPORT_LIMIT
+        quoted = Quoted(str(next(_mids)), str(WORKER), "张三", f"{GOSSIP}{i}")
+        assert await intake.report(port, org, "40001", str(WORKER2), quoted, None) == texts.REPORT_THANKS.format(id=i + 1)
+    quoted = Quoted(str(next(_mids)), str(WORKER), "张三", "第六条")
+    assert await intake.report(port, org, "40001", str(WORKER2), quoted, None) == texts.REPORT_LIMIT
     assert len(await rows(db, ModerationCase)) == 5
     # Someone else may still report.
-    assert await intake.report(port, org, 40001, SUPER, quoted, None) == texts.REPORT_THANKS.format(id=6)
+    assert await intake.report(port, org, "40001", str(SUPER), quoted, None) == texts.REPORT_THANKS.format(id=6)
     assert [c for c in port.calls if c[0] == "recall"] == []
 
 
@@ -340,7 +340,7 @@ async def test_reports_are_rate_limited(db) -> None:  # type: ignore[no-untyped-
 async def test_confirm_a_report_in_private_chat(app: App, db) -> None:  # type: ignore[no-untyped-def]
     port = FakePort()
     mid = next(_mids)
-    await intake.report(port, runtime.org(), 40001, WORKER2, Quoted(mid, WORKER, "张三", OTHER), "假消息")
+    await intake.report(port, runtime.org(), "40001", str(WORKER2), Quoted(str(mid), str(WORKER), "张三", OTHER), "假消息")
     async with app.test_matcher() as ctx:
         bot = ctx.create_bot(base=Bot, self_id="10000")
         by_worker = private_event(WORKER2, "/确认 1")
@@ -367,7 +367,7 @@ async def test_confirm_a_report_in_private_chat(app: App, db) -> None:  # type: 
             ctx.receive_event(bot, event)
             ctx.should_call_send(event, msg(answer), result={"message_id": 6})
     [case] = await rows(db, ModerationCase)
-    assert (case.status, case.decided_by, case.source) == ("confirmed", MOD, "report")
+    assert (case.status, case.decided_by, case.source) == ("confirmed", str(MOD), "report")
 
 
 async def test_dismissal_stops_the_same_text_being_flagged_again(app: App, db) -> None:  # type: ignore[no-untyped-def]
@@ -430,7 +430,7 @@ async def test_a_refused_mute_is_reported_to_the_moderator(db) -> None:  # type:
     for text in (RUMOUR, OTHER):
         await confirm_by_service(port, text)
     mid = next(_mids)
-    lines = await intake.flag(port, runtime.org(), 40001, MOD, Quoted(mid, WORKER, "张三", "明年开始编外人员全部清退，合同到期一律不续签"), None)
+    lines = await intake.flag(port, runtime.org(), "40001", str(MOD), Quoted(str(mid), str(WORKER), "张三", "明年开始编外人员全部清退，合同到期一律不续签"), None)
     assert lines[-1] == "· 张三（30001） 近半年第 3 次违规：禁言 10 分钟 未成功（我可能不是群管理员，或对方是群主/管理员），请手动处理"
     assert ("mute", 40001, WORKER, 600) in port.calls
     assert "mute_failed" in [a.action for a in await rows(db, ModerationAudit)]
@@ -524,7 +524,7 @@ async def test_appeal_goes_to_cadres_who_revoke_or_keep_with_clear_verbs(app: Ap
         ctx.receive_event(bot, detail)
         ctx.should_call_send(detail, _Contains(f"李四 撤销处理：{revoke_note}"), result={"message_id": 19})
     one, two = await rows(db, ModerationCase)
-    assert (one.status, one.appeal, one.appeal_result, one.decided_by) == ("dismissed", reason, "overturned", CADRE)
+    assert (one.status, one.appeal, one.appeal_result, one.decided_by) == ("dismissed", reason, "overturned", str(CADRE))
     assert (two.status, two.appeal_result) == ("confirmed", "upheld")
     assert [(a.action, a.reason) for a in await rows(db, ModerationAudit, ModerationAudit.case_id == 2) if a.action == "uphold"] == [("uphold", keep_note)]
     corpus = await rows(db, ModerationCorpus, ModerationCorpus.case_id == 1)
@@ -566,7 +566,7 @@ async def test_a_moderator_revokes_with_the_revoke_verb_and_the_author_hears_why
         ctx.receive_event(bot, still_open)
         ctx.should_call_send(still_open, msg("没有找到案件 #99。"), result={"message_id": 7})
     [case] = await rows(db, ModerationCase)
-    assert (case.status, case.appeal_result, case.decided_by) == ("dismissed", None, MOD)
+    assert (case.status, case.appeal_result, case.decided_by) == ("dismissed", None, str(MOD))
 
 
 class _Contains:
@@ -592,7 +592,7 @@ async def test_recall_policy_group_and_its_banned_phrase(app: App, db, org_moder
     ])
     phrase_notice = "\n".join([
         "【自动发现】案件 #3", "群：青年职工群（40003）", "发言人：周六（30002）", "内容：咱们科有内鬼，大家小心",
-        "原因：含有本群禁用语“内鬼”", "处理：按本群规则应撤回，但未成功：消息未能撤回：QQ 不允许我撤回（我不是群管理员，或对方是群主/管理员），请手动处理。",
+        "原因：含有本群禁用语“内鬼”", "处理：按本群规则应撤回，但未成功：消息未能撤回：我没有撤回权限（我不是群管理员，或对方是群主/管理员），请手动处理。",
         "确认违规请发送 /确认 3 [说明]，不属于违规请发送 /驳回 3。",
     ])
     async with app.test_matcher() as ctx:
@@ -618,7 +618,7 @@ async def test_recall_policy_group_and_its_banned_phrase(app: App, db, org_moder
         ctx.should_call_send(mine, msg("已驳回案件 #2：不属于违规。相同的内容今后不会再被自动标记。\n该消息此前已按本群规则自动撤回，如有需要请告知发言人重新发送。"), result={"message_id": 7})
     cases = await rows(db, ModerationCase)
     assert [(c.id, c.group_id, c.category, c.recalled, c.status) for c in cases] == [
-        (1, 40001, "rumour", True, "confirmed"), (2, 40003, "rumour", True, "dismissed"), (3, 40003, "banned", False, "open"),
+        (1, "40001", "rumour", True, "confirmed"), (2, "40003", "rumour", True, "dismissed"), (3, "40003", "banned", False, "open"),
     ]
     assert [a.action for a in await rows(db, ModerationAudit, ModerationAudit.case_id == 2)] == ["screen", "auto_recall", "clarify", "dismiss"]
 
@@ -671,9 +671,9 @@ async def test_reporters_learn_the_outcome_and_nothing_about_the_author(app: App
     await confirm_by_service(port, "明年开始编外人员全部清退，合同到期一律不续签")
     gossip_mid, small_mid = next(_mids), next(_mids)
     org = runtime.org()
-    await intake.report(port, org, 40001, WORKER2, Quoted(gossip_mid, WORKER, "张三", GOSSIP), "造谣")
-    await intake.report(port, org, 40001, SUPER, Quoted(gossip_mid, WORKER, "张三", GOSSIP), None)
-    await intake.report(port, org, 40001, WORKER2, Quoted(small_mid, WORKER, "张三", "食堂今天好像没开门"), None)
+    await intake.report(port, org, "40001", str(WORKER2), Quoted(str(gossip_mid), str(WORKER), "张三", GOSSIP), "造谣")
+    await intake.report(port, org, "40001", str(SUPER), Quoted(str(gossip_mid), str(WORKER), "张三", GOSSIP), None)
+    await intake.report(port, org, "40001", str(WORKER2), Quoted(str(small_mid), str(WORKER), "张三", "食堂今天好像没开门"), None)
     # Case ids from the database: PostgreSQL spends a sequence value on the second report's
     # ignored insert.
     gossip, small = await case_of_message(40001, gossip_mid), await case_of_message(40001, small_mid)
@@ -722,7 +722,7 @@ async def test_a_fraud_hit_offers_a_reminder_to_the_whole_group_without_a_violat
             f"如果发言人是在问“这是不是骗局”，请发送 /防骗 {case}：我在群里提醒全群防骗，不算发言人违规。",
         ])
 
-    await intake.report(FakePort(), runtime.org(), 40001, WORKER2, Quoted(next(_mids), WORKER, "张三", GOSSIP), None)  # case 1
+    await intake.report(FakePort(), runtime.org(), "40001", str(WORKER2), Quoted(str(next(_mids)), str(WORKER), "张三", GOSSIP), None)  # case 1
     async with app.test_matcher() as ctx:
         bot = ctx.create_bot(base=Bot, self_id="10000")
         question = group_event(40001, WORKER, ASKING)
@@ -761,20 +761,20 @@ async def test_a_fraud_hit_offers_a_reminder_to_the_whole_group_without_a_violat
     assert [(c.id, c.status, c.category) for c in cases] == [(1, "open", "rumour"), (2, "confirmed", "fraud"), (3, "dismissed", "fraud")]
     assert cases[2].ladder_step is None
     audit = await rows(db, ModerationAudit, ModerationAudit.action == "fraud_reminder")
-    assert [(a.case_id, a.actor_id, a.group_id) for a in audit] == [(2, MOD, 40001)]
+    assert [(a.case_id, a.actor_id, a.group_id) for a in audit] == [(2, str(MOD), "40001")]
 
 
 async def test_a_fraud_reminder_that_did_not_go_out_can_be_sent_again(db) -> None:  # type: ignore[no-untyped-def]
     screener = await index.get()
     assert screener is not None
-    hit = screener.screen(ASKING, 40001)
+    hit = screener.screen(ASKING, "40001")
     assert hit is not None and hit.category == "fraud"
-    case = await intake.on_hit(FakePort(), runtime.org(), 40001, next(_mids), WORKER, None, hit)
+    case = await intake.on_hit(FakePort(), runtime.org(), "40001", str(next(_mids)), str(WORKER), None, hit)
     assert case == 1
     down = FakePort(send_error=SendFailed("no"))
-    assert await decisions.fraud_reminder(down, runtime.org(), 1, MOD) == [texts.FRAUD_FAILED.format(id=1)]
+    assert await decisions.fraud_reminder(down, runtime.org(), 1, str(MOD)) == [texts.FRAUD_FAILED.format(id=1)]
     up = FakePort()
-    assert await decisions.fraud_reminder(up, runtime.org(), 1, MOD) == ["已在群里提醒全群防骗。"]
+    assert await decisions.fraud_reminder(up, runtime.org(), 1, str(MOD)) == ["已在群里提醒全群防骗。"]
     assert up.sent("group") == [("send", "group", 40001, texts.FRAUD_REMINDER)]
     assert (await rows(db, ModerationCase))[0].status == "dismissed"
 
@@ -824,7 +824,7 @@ async def test_copies_in_a_recall_group_bring_one_clarification(app: App, db, or
         ctx.should_call_api("send_group_msg", {"group_id": 40003, "message": msg(warn("再有违规将被禁言 5 分钟。", name="周六"))}, result={"message_id": 4})
         ctx.should_call_api("send_private_msg", {"user_id": WORKER2, **shared(WORKER2), "message": _Contains("案件 #2")}, result={"message_id": 5})
         ctx.should_call_send(ok, _Contains("· 群里不久前已发过同样的辟谣，这次没有重复发"), result={"message_id": 6})
-    clarified = [a.case_id for a in await rows(db, ModerationAudit, ModerationAudit.action == "clarify", ModerationAudit.group_id == 40003)]
+    clarified = [a.case_id for a in await rows(db, ModerationAudit, ModerationAudit.action == "clarify", ModerationAudit.group_id == "40003")]
     assert clarified == [2]
     assert (await rows(db, ModerationCase, ModerationCase.id == 2))[0].clarification == case.clarification
 
@@ -834,7 +834,7 @@ async def test_copies_in_a_recall_group_bring_one_clarification(app: App, db, or
 
 async def test_cases_overview_for_moderators_only(app: App, db) -> None:  # type: ignore[no-untyped-def]
     port = FakePort()
-    await intake.report(port, runtime.org(), 40001, WORKER2, Quoted(next(_mids), WORKER, "张三", GOSSIP), "造谣")
+    await intake.report(port, runtime.org(), "40001", str(WORKER2), Quoted(str(next(_mids)), str(WORKER), "张三", GOSSIP), "造谣")
     await confirm_by_service(port, RUMOUR)
     listing = "\n".join([
         "待处理的案件：",
@@ -888,14 +888,14 @@ async def test_screening_never_raises_and_send_failures_are_survived(db) -> None
     await confirm_by_service(FakePort(), RUMOUR)
     screener = await index.get()
     assert screener is not None
-    hit = screener.screen(FORWARDED, 40002)
+    hit = screener.screen(FORWARDED, "40002")
     assert hit is not None
     # Sending fails outright: the case is still recorded, nothing raises.
     port = FakePort(send_error=SendFailed("no"))
-    assert await intake.on_hit(port, runtime.org(), 40002, next(_mids), WORKER2, None, hit) == 2
+    assert await intake.on_hit(port, runtime.org(), "40002", str(next(_mids)), str(WORKER2), None, hit) == 2
     # A timeout may have been delivered: counted as sent, never re-sent.
     port = FakePort(send_error=SendUnknown("timeout"))
-    assert await intake.on_hit(port, runtime.org(), 40002, next(_mids), WORKER2, None, hit) == 3
+    assert await intake.on_hit(port, runtime.org(), "40002", str(next(_mids)), str(WORKER2), None, hit) == 3
     assert len(port.sent("private")) == 1
 
 
@@ -926,7 +926,7 @@ async def test_stats_for_periodic_reports(db) -> None:  # type: ignore[no-untype
 
     port = FakePort()
     await confirm_by_service(port, RUMOUR)
-    await intake.report(port, runtime.org(), 40001, WORKER2, Quoted(next(_mids), WORKER, "张三", GOSSIP), None)
+    await intake.report(port, runtime.org(), "40001", str(WORKER2), Quoted(str(next(_mids)), str(WORKER), "张三", GOSSIP), None)
     now = clock.utcnow()
     assert await stats(now - timedelta(hours=1), now + timedelta(hours=1)) == {"opened_flag": 1, "opened_report": 1, "confirmed": 1}
     assert await stats(now + timedelta(hours=1), now + timedelta(hours=2)) == {}
@@ -945,26 +945,26 @@ async def test_a_group_ladder_from_the_org_file(db, org_moderation) -> None:  # 
 
 async def test_the_latest_decision_about_a_text_wins(db) -> None:  # type: ignore[no-untyped-def]
     port, org = FakePort(), runtime.org()
-    await intake.report(port, org, 40001, WORKER2, Quoted(next(_mids), WORKER, "张三", GOSSIP), None)
-    assert (await decisions.decide_dismiss(port, org, 1, MOD, None))[0].startswith("已驳回案件 #1")
+    await intake.report(port, org, "40001", str(WORKER2), Quoted(str(next(_mids)), str(WORKER), "张三", GOSSIP), None)
+    assert (await decisions.decide_dismiss(port, org, 1, str(MOD), None))[0].startswith("已驳回案件 #1")
     screener = await index.get()
     assert screener is not None and screener.screen("转发：" + GOSSIP) is None
     # The moderator changes their mind: the text leaves the not-a-rumour set, joins the rumours.
-    assert (await decisions.decide_confirm(port, org, 1, MOD, None))[0] == "已确认案件 #1（不实信息）。"
+    assert (await decisions.decide_confirm(port, org, 1, str(MOD), None))[0] == "已确认案件 #1（不实信息）。"
     assert [(c.kind, c.active) for c in await rows(db, ModerationCorpus)] == [("innocent", False), ("rumour", True)]
     assert screener.screen("转发：" + GOSSIP) is not None
 
 
 async def test_review_verbs_refuse_an_open_case_and_leave_a_waiting_appeal_to_cadres(db) -> None:  # type: ignore[no-untyped-def]
     port, org = FakePort(), runtime.org()
-    await intake.report(port, org, 40001, WORKER2, Quoted(next(_mids), WORKER, "张三", GOSSIP), None)  # case 1, open
-    assert await appeals.decide_revoke(port, org, 1, MOD, None) == [texts.STILL_OPEN.format(id=1)]
-    assert await appeals.decide_uphold(port, org, 1, MOD, None) == [texts.NO_APPEAL.format(id=1)]
+    await intake.report(port, org, "40001", str(WORKER2), Quoted(str(next(_mids)), str(WORKER), "张三", GOSSIP), None)  # case 1, open
+    assert await appeals.decide_revoke(port, org, 1, str(MOD), None) == [texts.STILL_OPEN.format(id=1)]
+    assert await appeals.decide_uphold(port, org, 1, str(MOD), None) == [texts.NO_APPEAL.format(id=1)]
     second = await confirm_by_service(port, RUMOUR)
-    assert await appeals.appeal(port, org, WORKER, second, "不服") == texts.APPEAL_RECEIVED.format(id=second)
+    assert await appeals.appeal(port, org, str(WORKER), second, "不服") == texts.APPEAL_RECEIVED.format(id=second)
     sent = len(port.calls)
-    assert await appeals.decide_uphold(port, org, second, MOD, None) == [texts.APPEAL_FOR_CADRES.format(id=second)]
-    assert await appeals.decide_revoke(port, org, second, MOD, None) == [texts.APPEAL_FOR_CADRES.format(id=second)]
+    assert await appeals.decide_uphold(port, org, second, str(MOD), None) == [texts.APPEAL_FOR_CADRES.format(id=second)]
+    assert await appeals.decide_revoke(port, org, second, str(MOD), None) == [texts.APPEAL_FOR_CADRES.format(id=second)]
     assert len(port.calls) == sent  # refused: nothing sent, recalled or muted
     assert [(c.status, c.appeal_result) for c in await rows(db, ModerationCase)] == [("open", None), ("confirmed", None)]
 
@@ -977,7 +977,7 @@ async def test_confirm_days_later_says_the_message_can_no_longer_be_recalled(app
     true reason, not a guess about admin rights."""
     port = FakePort()
     mid = next(_mids)
-    await intake.report(port, runtime.org(), 40001, WORKER2, Quoted(mid, WORKER, "张三", OTHER), None)
+    await intake.report(port, runtime.org(), "40001", str(WORKER2), Quoted(str(mid), str(WORKER), "张三", OTHER), None)
     gone = "· 这条消息已无法撤回，请手动删除。"
     async with app.test_matcher() as ctx:
         bot = ctx.create_bot(base=Bot, self_id="10000")
@@ -1072,7 +1072,7 @@ async def test_a_platform_without_recall_or_mute_tells_the_moderator_so(db) -> N
     for text in (RUMOUR, OTHER):
         await confirm_by_service(port, text)
     mid = next(_mids)
-    lines = await intake.flag(port, runtime.org(), 40001, MOD, Quoted(mid, WORKER, "张三", "明年开始编外人员全部清退，合同到期一律不续签"), None)
+    lines = await intake.flag(port, runtime.org(), "40001", str(MOD), Quoted(str(mid), str(WORKER), "张三", "明年开始编外人员全部清退，合同到期一律不续签"), None)
     assert "· 消息未能撤回：这个平台不允许机器人撤回别人的消息，请在群里手动删除。" in lines
     assert lines[-1] == "· 张三（30001） 近半年第 3 次违规：禁言 10 分钟 未成功（这个平台不支持机器人禁言），请手动处理"
     assert [c for c in port.calls if c[0] in ("recall", "mute")] == []  # not even asked

@@ -126,6 +126,41 @@ def test_plugin_sections_are_registered_and_checked_with_the_rest_of_the_file(tm
     assert "groups[0].moderation.policy" in message and 'policy 应为 "notify"' in message
     assert "concerns.ack_days" in message
     org = load_org(write(tmp_path, with_change(lambda d: d["groups"][0].update(moderation={"policy": "recall"}))))
-    own = moderation_of(org.groups[GOOD["groups"][0]["id"]])
+    own = moderation_of(org.groups[str(GOOD["groups"][0]["id"])])
     assert own is not None and own.policy == "recall"
     assert policy_of(org).ack_days == 2  # absent: the plugin's defaults
+
+
+def _with_people(*people: dict) -> dict:  # type: ignore[type-arg]
+    """The test org file with `people` appended (a worker of the quality department each)."""
+    return with_change(lambda d: d["people"].extend({"department": "quality", "roles": ["worker"], **p} for p in people))
+
+
+def test_a_person_with_accounts_on_qq_and_feishu_is_one_person(tmp_path: Path) -> None:
+    org = load_org(write(tmp_path, _with_people({"accounts": {"qq": 30009, "feishu": "ou_abc"}, "name": "吴九"})))
+    assert org.person_of("ou_abc") == "30009" and org.person_of(30009) == "30009"
+    assert org.account_for("30009", "feishu") == "ou_abc" and org.account_for("ou_abc", "qq") == "30009"
+    assert org.same_person("ou_abc", 30009) and org.name_of("ou_abc") == "吴九"
+    assert org.platform_of("ou_abc") == "feishu" and org.platform_of("30009") == "qq"
+
+
+def test_the_old_qq_key_and_a_feishu_only_person(tmp_path: Path) -> None:
+    org = load_org(write(tmp_path, _with_people({"accounts": {"feishu": "ou_x"}, "name": "郑十"})))
+    # The old `qq:` key (every person of tests/data/org.yaml) still loads, as that QQ account.
+    assert org.people["30001"].accounts == {"qq": "30001"} and org.person_of(30001) == "30001"
+    assert org.account_for("30001", "qq") == "30001" and org.account_for("30001", "feishu") is None
+    # Someone only on Feishu: their Feishu id is their id.
+    assert org.person_of("ou_x") == "ou_x" and org.people["ou_x"].id == "ou_x"
+    assert org.account_for("ou_x", "feishu") == "ou_x" and org.account_for("ou_x", "qq") is None
+
+
+def test_one_account_in_two_people_is_refused_in_one_line(tmp_path: Path) -> None:
+    path = write(tmp_path, _with_people(
+        {"accounts": {"qq": 30009, "feishu": "ou_abc"}, "name": "吴九"},
+        {"accounts": {"feishu": "ou_abc"}, "name": "郑十"},
+    ))
+    with pytest.raises(StartupError) as info:
+        load_org(path)
+    message = str(info.value)
+    assert "\n" not in message and message.startswith(f"组织文件 {path} 有误：")
+    assert "people[8]" in message and "ou_abc" in message and "重复" in message, message

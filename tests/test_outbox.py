@@ -18,13 +18,15 @@ from bot.platform import SendFailed, SendUnknown, Target, Text
 
 
 class FakePort:
-    def __init__(self, bot_id: str, log: list[tuple[str, str, str]], fail: Exception | None = None) -> None:
-        self.bot_id, self.log, self.fail = bot_id, log, fail
+    def __init__(self, bot_id: str, log: list[tuple[str, str, str]], fail: Exception | None = None, keys: list | None = None) -> None:  # type: ignore[type-arg]
+        self.bot_id, self.log, self.fail, self.keys = bot_id, log, fail, keys
 
-    async def send(self, target: Target, parts) -> str:  # type: ignore[no-untyped-def]
+    async def send(self, target: Target, parts, *, key: str | None = None) -> str:  # type: ignore[no-untyped-def]
         await asyncio.sleep(0.001)  # let other workers interleave
         if self.fail is not None:
             raise self.fail
+        if self.keys is not None:
+            self.keys.append((target.id, key))
         self.log.append((self.bot_id, target.id, parts[0].text))
         return str(len(self.log))
 
@@ -33,8 +35,8 @@ def items(n: int, text: str = "学习材料") -> list[Item]:
     return [Item(Target.group(50000 + i), [Text(f"{text} {i}")]) for i in range(n)]
 
 
-def worker(db, log, fail=None, **kw) -> Worker:  # type: ignore[no-untyped-def]
-    return Worker(sessions=db, port_for=lambda b: FakePort(b, log, fail), interval=0, jitter=0, **kw)
+def worker(db, log, fail=None, keys=None, **kw) -> Worker:  # type: ignore[no-untyped-def]
+    return Worker(sessions=db, port_for=lambda b: FakePort(b, log, fail, keys), interval=0, jitter=0, **kw)
 
 
 async def rows(db) -> list[Outbox]:  # type: ignore[no-untyped-def]
@@ -52,12 +54,15 @@ async def test_enqueue_is_idempotent_per_purpose_period_target(db) -> None:  # t
 async def test_worker_sends_each_row_once_and_records_it(db) -> None:  # type: ignore[no-untyped-def]
     log: list = []
     await enqueue("study", "2026-12", items(5), sessions=db)
-    w = worker(db, log)
+    keys: list = []
+    w = worker(db, log, keys=keys)
     assert await w.drain("10000") == 5
     assert await w.drain("10000") == 0
     assert sorted(t for _, t, _ in log) == [str(50000 + i) for i in range(5)]
     done = await rows(db)
     assert {r.status for r in done} == {"sent"}
+    # Each row is sent with its own idempotency key (a platform that can delivers a repeat once).
+    assert sorted(keys) == sorted((r.target_id, f"outbox:{r.id}") for r in done)
     assert all(r.bot_id == "10000" and r.message_id and r.sent_at for r in done)
 
 

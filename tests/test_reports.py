@@ -21,7 +21,7 @@ from plugins.concerns import intake, leader, relay, ticks
 from plugins.reports import chart, report, service
 from plugins.reports.suppress import PRIMARY, SECONDARY, SHOWN, SMALL, TOTAL, protect, protect_table, unsafe
 
-PAY_LEADER, CANTEEN_LEADER, OTHER_LEADER, CADRE, HEAD = 20002, 20004, 20001, 20002, 20000
+PAY_LEADER, CANTEEN_LEADER, OTHER_LEADER, CADRE, HEAD = "20002", "20004", "20001", "20002", "20000"
 
 
 def at(*args: int) -> datetime:
@@ -222,7 +222,7 @@ def test_hot_words_need_five_texts_and_skip_stop_words() -> None:
 
 @pytest.fixture
 def relays(monkeypatch):  # type: ignore[no-untyped-def]
-    async def fake(bot_id: str, user_id: int, message: str) -> str:
+    async def fake(platform: str, bot_id: str, user_id: str, message: str) -> str:
         return "sent"
 
     monkeypatch.setattr(relay, "_send_private", fake)
@@ -233,7 +233,7 @@ async def seed_november() -> None:
     users = itertools.count(31000)
     for i in range(8):
         clock.set_now(at(2026, 11, 2 + i, 10, 0))
-        done = await intake.submit(user_id=next(users), bot_id="10000", text=f"绩效工资少发了，第{i}次反映", category="pay")
+        done = await intake.submit(user_id=str(next(users)), bot_id="10000", text=f"绩效工资少发了，第{i}次反映", category="pay")
         clock.set_now(at(2026, 11, 2 + i, 10, 30))
         await ticks.digest_tick()  # the batch slot: the leader is told, the concern becomes visible
         if i < 6:
@@ -245,7 +245,7 @@ async def seed_november() -> None:
             await intake.rate(done.code, "4" if i % 2 else "5")
     for i in range(2):
         clock.set_now(at(2026, 11, 20, 10 + i, 0))
-        await intake.submit(user_id=next(users), bot_id="10000", text="食堂饭菜太咸", category="canteen")
+        await intake.submit(user_id=str(next(users)), bot_id="10000", text="食堂饭菜太咸", category="canteen")
     clock.set_now(at(2026, 11, 20, 12, 0))
     await ticks.digest_tick()
     clock.set_now(at(2026, 12, 1, 9, 0))
@@ -395,7 +395,7 @@ async def test_monthly_report_goes_to_cadres_and_head_once_from_the_first_at_090
     assert await service.monthly_tick() == 0
     async with db() as s:
         rows = (await s.scalars(select(Outbox).where(Outbox.purpose == service.MONTHLY).order_by(Outbox.target_id))).all()
-    assert [(r.period, r.target_id) for r in rows] == [("2026-11", str(HEAD)), ("2026-11", str(CADRE))]
+    assert [(r.period, r.target_id) for r in rows] == [("2026-11", HEAD), ("2026-11", CADRE)]
     assert [p["type"] for p in rows[0].payload] == ["text", "image"]
     assert rows[0].payload[0]["text"].startswith("【连心·月报】测试局 2026年11月")
 

@@ -100,7 +100,7 @@ async def test_a_message_arriving_while_the_index_loads_is_screened_once_it_is_r
         ctx.should_call_api("send_private_msg", {"user_id": MOD, "group_id": 40001, "message": msg(notice)}, result={"message_id": 3})
     assert arrived_while_loading == [True]
     assert [(c.id, c.group_id, c.source, c.match_case_id) for c in await rows(db, ModerationCase)] == [
-        (1, 40001, "flag", None), (2, 40003, "screen", 1),
+        (1, "40001", "flag", None), (2, "40003", "screen", 1),
     ]
 
 
@@ -115,7 +115,7 @@ async def test_decisions_made_while_the_index_loads_are_not_lost(db, restart, mo
     screener = await index.get()
     assert screener is not None
     for text, case in ((FORWARDED, first), ("转发：" + OTHER, second)):
-        hit = screener.screen(text, 40001)
+        hit = screener.screen(text, "40001")
         assert hit is not None and hit.key is not None and index.case_of.get(hit.key) == case
 
 
@@ -132,7 +132,7 @@ async def test_a_failed_load_is_retried_and_screening_goes_on(db, restart, monke
         assert await index.get() is None  # waited for the load, which failed: logged, not raised
     index._retry_at = 0.0  # noqa: SLF001 - the retry is due
     screener = await index.get()
-    assert screener is not None and screener.screen(FORWARDED, 40001) is not None
+    assert screener is not None and screener.screen(FORWARDED, "40001") is not None
 
 
 HEAVY = ["matplotlib", "jieba", "jieba.analyse", "scipy", "datasketch", "numpy", "openpyxl", "pandas", "pkg_resources", "pygments"]
@@ -176,5 +176,5 @@ async def test_compacting_in_a_worker_thread_keeps_screening_the_same(db, restar
     await index.compact(force=True)
     assert not corpus.recent_keys and not corpus.bands.recent
     for text, case in ((FORWARDED, first), ("转发：" + OTHER, second)):
-        hit = screener.screen(text, 40001)
+        hit = screener.screen(text, "40001")
         assert hit is not None and hit.key is not None and index.case_of.get(hit.key) == case

@@ -184,23 +184,23 @@ async def test_refused_merged_message_goes_out_as_pages(db, lib) -> None:  # typ
 
 
 async def test_catch_up_goes_to_members_without_a_check_in_once(db, lib, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    calls: list[int] = []
-    members: list[int] | None = None
+    calls: list[str] = []
+    members: list[str] | None = None
 
-    async def fake_members(group_id: int) -> list[int] | None:
+    async def fake_members(group_id: str) -> list[str] | None:
         calls.append(group_id)
         return members
 
     monkeypatch.setattr(posting, "group_members", fake_members)
-    group = runtime.org().groups[40001]
-    assert await data_source.check_in(lib, Where(30001, group, "张三"), "", at(2026, 12, 5, 10, 0))
+    group = runtime.org().groups["40001"]
+    assert await data_source.check_in(lib, Where("30001", group, "张三"), "", at(2026, 12, 5, 10, 0))
     # Three days later, before the study time: not yet.
     await tick(at(2026, 12, 8, 8, 59))
     assert calls == []
     # The member list cannot be fetched: nothing queued, asked again at the next tick.
     await tick(at(2026, 12, 8, 9, 0))
-    assert calls == [40001] and await ledger(db) == []
-    members = [30001, 30002, 20003, 55555]
+    assert calls == ["40001"] and await ledger(db) == []
+    members = ["30001", "30002", "20003", "55555"]
     await tick(at(2026, 12, 8, 9, 1))
     assert await ledger(db) == [
         ("study-catchup", DEC, "private", "30002"),
@@ -218,14 +218,14 @@ async def test_catch_up_goes_to_members_without_a_check_in_once(db, lib, monkeyp
     assert (await payload(db, "study-catchup", "55555"))[0]["text"].startswith("你好！12月5日")
     # Once: later ticks do not ask again, and a restart queues nothing new.
     await tick(at(2026, 12, 8, 9, 2))
-    assert calls == [40001, 40001]
+    assert calls == ["40001", "40001"]
     posting.forget()
     await tick(at(2026, 12, 8, 15, 0))
     assert len(await ledger(db)) == 6
     # Not on a later day.
     posting.forget()
     await tick(at(2026, 12, 9, 9, 30))
-    assert calls == [40001, 40001, 40001]
+    assert calls == ["40001", "40001", "40001"]
 
 
 async def test_group_members_skips_our_own_accounts_and_reports_failure(monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -244,13 +244,13 @@ async def test_group_members_skips_our_own_accounts_and_reports_failure(monkeypa
 
     monkeypatch.setattr(nonebot, "get_bots", lambda: {"10000": object()})
     monkeypatch.setattr(posting, "port_by_id", lambda bot_id: Port(["10000", "30001", "30002"]))
-    assert await posting.group_members(40001) == [30001, 30002]
+    assert await posting.group_members("40001") == ["30001", "30002"]
     monkeypatch.setattr(posting, "port_by_id", lambda bot_id: Port(None))
-    assert await posting.group_members(40001) is None
+    assert await posting.group_members("40001") is None
     monkeypatch.setattr(posting, "port_by_id", lambda bot_id: Port([]))
-    assert await posting.group_members(40001) is None
+    assert await posting.group_members("40001") is None
     monkeypatch.setattr(nonebot, "get_bots", lambda: {})
-    assert await posting.group_members(40001) is None
+    assert await posting.group_members("40001") is None
 
 
 # --- points and ranking ---------------------------------------------------------------------
@@ -259,27 +259,27 @@ async def test_group_members_skips_our_own_accounts_and_reports_failure(monkeypa
 async def test_points_have_daily_caps_and_are_given_once(db) -> None:  # type: ignore[no-untyped-def]
     now = at(2026, 12, 5, 10, 0)
     async with db() as s:
-        assert [await points.award(s, 30001, "checkin", f"m{i}", now) for i in range(3)] == [1, 1, 0]
-        assert await points.award(s, 30001, "checkin", "m0", now + timedelta(days=1)) == 0  # once per material
-        assert await points.award(s, 30001, "checkin", "m2", now + timedelta(days=1)) == 1  # capped yesterday, fine today
-        assert [await points.award(s, 30001, "answer", f"m#{i}", now) for i in range(7)] == [1, 1, 1, 1, 1, 0, 0]
-        assert await points.award(s, 30001, "full", "m", now) == 2
-        assert await points.award(s, 30001, "full", "n", now) == 0
+        assert [await points.award(s, "30001", "checkin", f"m{i}", now) for i in range(3)] == [1, 1, 0]
+        assert await points.award(s, "30001", "checkin", "m0", now + timedelta(days=1)) == 0  # once per material
+        assert await points.award(s, "30001", "checkin", "m2", now + timedelta(days=1)) == 1  # capped yesterday, fine today
+        assert [await points.award(s, "30001", "answer", f"m#{i}", now) for i in range(7)] == [1, 1, 1, 1, 1, 0, 0]
+        assert await points.award(s, "30001", "full", "m", now) == 2
+        assert await points.award(s, "30001", "full", "n", now) == 0
         await s.commit()
-        assert await points.month_total(s, 30001, "2026-12") == 10
-        assert await points.used_today(s, 30001, "answer", "2026-12-05") == 5
+        assert await points.month_total(s, "30001", "2026-12") == 10
+        assert await points.used_today(s, "30001", "answer", "2026-12-05") == 5
 
 
 async def test_ranking_ties_names_and_only_people_with_points(db, study_org) -> None:  # type: ignore[no-untyped-def]
     now = at(2026, 12, 5, 10, 0)
     async with db() as s:
-        for uid, n, name in [(30001, 3, None), (30002, 3, None), (88881234, 2, "老刘"), (77775678, 1, None), (20003, 0, None)]:
+        for uid, n, name in [("30001", 3, None), ("30002", 3, None), ("88881234", 2, "老刘"), ("77775678", 1, None), ("20003", 0, None)]:
             for i in range(n):
                 await points.award(s, uid, "answer", f"m#{i}", now, name)
-        await points.award(s, 30001, "checkin", "old", at(2026, 11, 5, 10, 0))
+        await points.award(s, "30001", "checkin", "old", at(2026, 11, 5, 10, 0))
         await s.commit()
         assert await points.ranking(s, "2026-12") == []  # points are private until one opts in
-        for uid in (30001, 30002, 88881234, 77775678, 20003):
+        for uid in ("30001", "30002", "88881234", "77775678", "20003"):
             await points.set_public(s, uid, True)
         await s.commit()
         ranks = await points.ranking(s, "2026-12")
@@ -288,13 +288,13 @@ async def test_ranking_ties_names_and_only_people_with_points(db, study_org) -> 
 
 async def test_monthly_ranking_on_the_first_at_ten(db, study_org) -> None:  # type: ignore[no-untyped-def]
     async with db() as s:
-        await points.award(s, 30001, "checkin", "m", at(2026, 11, 5, 10, 0))
-        await points.award(s, 30002, "answer", "m#1", at(2026, 11, 20, 10, 0))
-        await points.award(s, 30002, "answer", "m#2", at(2026, 11, 20, 10, 0))
-        await points.award(s, 30001, "checkin", "n", at(2026, 12, 1, 8, 0))  # December's: not counted
-        await points.award(s, 20003, "checkin", "m", at(2026, 11, 5, 10, 0))  # never opted in: not listed
-        await points.set_public(s, 30001, True)
-        await points.set_public(s, 30002, True)
+        await points.award(s, "30001", "checkin", "m", at(2026, 11, 5, 10, 0))
+        await points.award(s, "30002", "answer", "m#1", at(2026, 11, 20, 10, 0))
+        await points.award(s, "30002", "answer", "m#2", at(2026, 11, 20, 10, 0))
+        await points.award(s, "30001", "checkin", "n", at(2026, 12, 1, 8, 0))  # December's: not counted
+        await points.award(s, "20003", "checkin", "m", at(2026, 11, 5, 10, 0))  # never opted in: not listed
+        await points.set_public(s, "30001", True)
+        await points.set_public(s, "30002", True)
         await s.commit()
     await tick(at(2026, 12, 1, 9, 59))
     assert await ledger(db, "study-star") == []
@@ -316,44 +316,44 @@ async def test_monthly_ranking_on_the_first_at_ten(db, study_org) -> None:  # ty
 
 
 async def test_check_in_once_per_material_with_points(db, lib) -> None:  # type: ignore[no-untyped-def]
-    group = runtime.org().groups[40001]
+    group = runtime.org().groups["40001"]
     now = at(2026, 12, 5, 10, 0)
-    first = await data_source.check_in(lib, Where(30001, group, "张三"), "", now)
+    first = await data_source.check_in(lib, Where("30001", group, "张三"), "", now)
     assert first == "张三打卡成功：《安全生产测试材料》。积分 +1。\n私聊我发送 /答题 参加本期测验（共 3 题），答对还有积分。"
-    again = await data_source.check_in(lib, Where(30001, None, "张三"), "", now + timedelta(days=2))
+    again = await data_source.check_in(lib, Where("30001", None, "张三"), "", now + timedelta(days=2))
     assert again == "你已经打过卡了：《安全生产测试材料》（12月5日）。"
-    old = await data_source.check_in(lib, Where(30001, None, "张三"), "十一月", now)
+    old = await data_source.check_in(lib, Where("30001", None, "张三"), "十一月", now)
     assert old == "打卡成功：《十一月测试材料》。积分 +1（本月共 2 分）。"
     # The daily cap (2) is reached: the third check-in of the day counts but earns nothing.
-    await data_source.check_in(lib, Where(30002, None, "周六"), "十一月", now)
-    await data_source.check_in(lib, Where(30002, None, "周六"), "安全生产", now)
+    await data_source.check_in(lib, Where("30002", None, "周六"), "十一月", now)
+    await data_source.check_in(lib, Where("30002", None, "周六"), "安全生产", now)
     extra = Library(lib.materials + [lib.materials[0].__class__(**{**lib.materials[0].__dict__, "id": "x", "title": "额外材料"})])
-    capped = await data_source.check_in(extra, Where(30002, None, "周六"), "额外材料", now)
+    capped = await data_source.check_in(extra, Where("30002", None, "周六"), "额外材料", now)
     assert capped == "打卡成功：《额外材料》。今天的打卡积分已满（每天最多 2 分），这次不再加分。"
 
 
 async def test_check_in_without_material_or_with_several(db, youth_lib) -> None:  # type: ignore[no-untyped-def]
-    assert await data_source.check_in(youth_lib, Where(30001, None), "", at(2026, 10, 20, 9, 0)) == "本月还没有学习材料，材料发布后再来打卡吧。"
-    assert await data_source.check_in(youth_lib, Where(30001, None), "", at(2027, 2, 3, 9, 0)) == (
+    assert await data_source.check_in(youth_lib, Where("30001", None), "", at(2026, 10, 20, 9, 0)) == "本月还没有学习材料，材料发布后再来打卡吧。"
+    assert await data_source.check_in(youth_lib, Where("30001", None), "", at(2027, 2, 3, 9, 0)) == (
         "本月还没有学习材料，材料发布后再来打卡吧。最近一期是《新年测试材料》（2027年1月），发送 /已学 新年测试材料 即可。"
     )
     # Private chat in a month with a general and a 青年职工 material: which one?
-    assert await data_source.check_in(youth_lib, Where(30001, None), "", at(2026, 12, 5, 9, 0)) == (
+    assert await data_source.check_in(youth_lib, Where("30001", None), "", at(2026, 12, 5, 9, 0)) == (
         "本期有 2 份材料：《安全生产测试材料》《青年理论学习》。请发送 /已学 标题 说明是哪一份。"
     )
-    assert await data_source.check_in(youth_lib, Where(30001, None), "不存在的", at(2026, 12, 5, 9, 0)) == (
+    assert await data_source.check_in(youth_lib, Where("30001", None), "不存在的", at(2026, 12, 5, 9, 0)) == (
         "没有找到标题含“不存在的”的学习材料。发送 /学习 查看本期材料。"
     )
     # A group without the tag sees only the general material, so no question arises.
-    plain_group = runtime.org().groups[40001]
-    assert (await data_source.check_in(youth_lib, Where(30001, plain_group, "张三"), "", at(2026, 12, 5, 9, 0))).startswith("张三打卡成功：《安全生产测试材料》")
+    plain_group = runtime.org().groups["40001"]
+    assert (await data_source.check_in(youth_lib, Where("30001", plain_group, "张三"), "", at(2026, 12, 5, 9, 0))).startswith("张三打卡成功：《安全生产测试材料》")
 
 
 # --- the quiz -------------------------------------------------------------------------------
 
 
 async def test_quiz_one_question_at_a_time_with_points_and_bonus(db, lib) -> None:  # type: ignore[no-untyped-def]
-    me = Where(30001, None, "张三")
+    me = Where("30001", None, "张三")
     now = at(2026, 12, 5, 10, 0)
     assert await data_source.answer(lib, me, "A", now) is None  # no quiz open: not ours
     start = await data_source.start_quiz(lib, me, "", now)
@@ -381,7 +381,7 @@ async def test_quiz_one_question_at_a_time_with_points_and_bonus(db, lib) -> Non
 
 
 async def test_quiz_wrong_answers_timeout_and_exit(db, lib) -> None:  # type: ignore[no-untyped-def]
-    me = Where(30002, None, "周六")
+    me = Where("30002", None, "周六")
     now = at(2026, 12, 5, 10, 0)
     await data_source.start_quiz(lib, me, "安全生产", now)
     assert await data_source.answer(lib, me, "A", now) == "回答错误，正确答案是 B. 乙。\n\n第 2/3 题：第二题对不对？\nA. 对\nB. 错"
@@ -395,13 +395,13 @@ async def test_quiz_wrong_answers_timeout_and_exit(db, lib) -> None:  # type: ig
     await data_source.start_quiz(lib, me, "", late)
     assert await data_source.answer(lib, me, "你好", late + timedelta(minutes=20)) is None
     async with db() as s:
-        assert await s.get(StudyQuizSession, 30002) is None
+        assert await s.get(StudyQuizSession, "30002") is None
     await data_source.start_quiz(lib, me, "", late)
     assert await data_source.answer(lib, me, "退出", late) == "已结束本次测验（答对 0/0 题，获得 0 分）。发送 /答题 可以重新开始。"
 
 
 async def test_quiz_without_questions_and_unknown_titles(db, lib) -> None:  # type: ignore[no-untyped-def]
-    me = Where(30001, None)
+    me = Where("30001", None)
     assert await data_source.start_quiz(lib, me, "十一月", at(2026, 12, 5, 10, 0)) == "《十一月测试材料》没有测验题。"
     assert await data_source.start_quiz(lib, me, "", at(2026, 11, 5, 10, 0)) == "本期材料《十一月测试材料》没有测验题。"
     assert await data_source.start_quiz(lib, me, "没有这份", at(2026, 12, 5, 10, 0)) == (
@@ -419,7 +419,7 @@ def test_parse_answer() -> None:
 
 
 async def test_publish_shows_the_plan_and_sends_only_on_confirmation(db, study_org, youth_lib) -> None:  # type: ignore[no-untyped-def]
-    org, cadre = runtime.org(), 20002
+    org, cadre = runtime.org(), "20002"
     now = at(2026, 12, 3, 15, 0)
     offer = await posting.publish_offer(youth_lib, org, cadre, "安全生产", now)
     assert offer == (
@@ -447,7 +447,7 @@ async def test_publish_shows_the_plan_and_sends_only_on_confirmation(db, study_o
 
 
 async def test_publish_skips_groups_that_had_it_on_their_study_day_and_reports_per_group(db, study_org, youth_lib) -> None:  # type: ignore[no-untyped-def]
-    org, cadre = runtime.org(), 20002
+    org, cadre = runtime.org(), "20002"
     await tick(at(2026, 12, 5, 9, 0))  # the study day of three groups (the biweekly one is at 16:00)
     async with db() as s:
         await s.execute(update(Outbox).where(Outbox.purpose == "study").values(status="sent"))
@@ -479,7 +479,7 @@ async def test_publish_skips_groups_that_had_it_on_their_study_day_and_reports_p
 
 
 async def test_a_mistyped_title_of_another_month_is_shown_and_needs_confirmation(db, lib) -> None:  # type: ignore[no-untyped-def]
-    org, cadre = runtime.org(), 20002
+    org, cadre = runtime.org(), "20002"
     now = at(2026, 12, 3, 9, 0)
     offer = await posting.publish_offer(lib, org, cadre, "十一月", now)  # meant December's
     assert offer.startswith("注意：《十一月测试材料》是2026年11月的材料，不是本期的。\n将把《十一月测试材料》（2026年11月）发到 1 个群：质量科职工群\n")
@@ -496,14 +496,14 @@ async def test_a_mistyped_title_of_another_month_is_shown_and_needs_confirmation
 
 async def test_publish_bad_input(db, lib) -> None:  # type: ignore[no-untyped-def]
     org = runtime.org()
-    assert await posting.publish_offer(lib, org, 20002, "不存在", at(2026, 12, 3, 9, 0)) == (
+    assert await posting.publish_offer(lib, org, "20002", "不存在", at(2026, 12, 3, 9, 0)) == (
         "没有找到标题含“不存在”的学习材料。现有材料：《新年测试材料》《安全生产测试材料》《十一月测试材料》。"
     )
-    assert await posting.publish_offer(lib, org, 20002, "测试材料", at(2026, 12, 3, 9, 0)) == (
+    assert await posting.publish_offer(lib, org, "20002", "测试材料", at(2026, 12, 3, 9, 0)) == (
         "有 3 份材料符合“测试材料”：《新年测试材料》《安全生产测试材料》《十一月测试材料》。请写出完整标题。"
     )
-    assert await posting.publish_offer(lib, org, 20002, "", at(2026, 10, 3, 9, 0)) == "本月还没有学习材料。可以发送 /发布学习 标题 发布指定的材料。"
-    assert (await posting.publish_confirm(lib, org, 20002, at(2026, 12, 3, 9, 0))).startswith("没有等待确认的发布")
+    assert await posting.publish_offer(lib, org, "20002", "", at(2026, 10, 3, 9, 0)) == "本月还没有学习材料。可以发送 /发布学习 标题 发布指定的材料。"
+    assert (await posting.publish_confirm(lib, org, "20002", at(2026, 12, 3, 9, 0))).startswith("没有等待确认的发布")
     assert await ledger(db) == []
 
 

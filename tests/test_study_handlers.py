@@ -113,7 +113,7 @@ async def test_check_in_in_a_group_once(app: App, db) -> None:  # type: ignore[n
         ctx.should_call_send(e2, text("你已经打过卡了：《安全生产测试材料》（12月5日）。"), result={"message_id": 2})
     async with db() as s:
         rows = (await s.execute(select(StudyCheckin.user_id, StudyCheckin.group_id, StudyCheckin.material_id))).all()
-    assert rows == [(WORKER, GROUP, "2026-12-安全")]
+    assert rows == [(str(WORKER), str(GROUP), "2026-12-安全")]
 
 
 async def test_check_in_of_someone_not_in_the_org_file_uses_the_group_card(app: App, db) -> None:  # type: ignore[no-untyped-def]
@@ -131,7 +131,7 @@ async def test_quiz_in_a_group_asks_for_private_chat_and_stores_nothing(app: App
         ctx.receive_event(bot, event)
         ctx.should_call_send(event, text("/答题 请私聊我使用。"), result={"message_id": 1})
     async with db() as s:
-        assert await s.get(StudyQuizSession, WORKER) is None
+        assert await s.get(StudyQuizSession, str(WORKER)) is None
 
 
 async def test_quiz_in_private_from_start_to_finish(app: App, db) -> None:  # type: ignore[no-untyped-def]
@@ -216,8 +216,8 @@ async def test_an_org_can_turn_the_ranking_off(app: App, db) -> None:  # type: i
                 ctx.receive_event(bot, event)
                 ctx.should_call_send(event, text(off), result={"message_id": i + 1})
         async with db() as s:
-            await points.set_public(s, WORKER, True)
-            await points.award(s, WORKER, "checkin", "m", clock.now())
+            await points.set_public(s, str(WORKER), True)
+            await points.award(s, str(WORKER), "checkin", "m", clock.now())
             await s.commit()
             assert await points.ranking(s, clock.now().strftime("%Y-%m")) == []
         # No 学习之星 on the 1st either.

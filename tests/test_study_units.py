@@ -213,7 +213,7 @@ def test_org_study_keys_are_validated(tmp_path: Path, study: str, problem: str) 
 
 def test_org_study_keys_accept_chinese_spellings(tmp_path: Path) -> None:
     org = load_org(_org_with(tmp_path, "{every: 每两周, day: 3, holiday: 顺延}"))
-    study = org.groups[40001].study
+    study = org.groups["40001"].study
     assert study is not None and (study.every, study.holiday, study.day) == ("biweekly", "next_workday", 3)
 
 

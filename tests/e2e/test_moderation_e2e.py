@@ -153,7 +153,7 @@ async def test_moderation_over_websocket(tmp_path: Path) -> None:
         mark = peer.mark()
         await peer.private_message(MOD, f"/确认 {case}")
         done = await peer.wait_call("send_msg", where=lambda c: to(MOD)(c) and f"已确认案件 #{case}" in c.text, since=mark, timeout=10)
-        assert "· 消息未能撤回：QQ 不允许我撤回" in done.text and "已无法撤回" not in done.text, done.text
+        assert "· 消息未能撤回：我没有撤回权限" in done.text and "已无法撤回" not in done.text, done.text
         assert gossip in peer.messages
         assert not [c for c in peer.calls[mark:] if c.target == ("group", 40001) and ("案件" in c.text or str(WORKER2) in c.text)]
         reporter = await peer.wait_call("send_private_msg", where=lambda c: to(WORKER2)(c) and "经管理员核实，确认违规" in c.text, since=mark)
