@@ -139,14 +139,12 @@ async def main() -> None:
     nonebot.get_driver().register_adapter(Adapter)
     app.load_plugins()
     from bot.models import Base
-    from bot.orgsync import sync_org
     from bot import runtime
 
     engine = create_async_engine("sqlite+aiosqlite://", poolclass=StaticPool)
     async with engine.begin() as conn:
         await conn.run_sync(Base.metadata.create_all)
     db.use_sessions(async_sessionmaker(engine))
-    await sync_org(runtime.org())
     await seed()
 
     from bot import clock
