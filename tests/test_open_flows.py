@@ -65,10 +65,10 @@ async def as_other(factory: async_sessionmaker, work):  # type: ignore[no-untype
 async def test_a_draft_opened_elsewhere_is_continued_here_and_a_closed_one_is_gone(app, db, other_process) -> None:  # type: ignore[no-untyped-def]
     bot = RecordingBot.make()
     assert await say(bot, WORKER, "你好") == PRIVATE_HINT
-    await as_other(other_process, flow.start(WORKER))
+    await as_other(other_process, flow.start(str(WORKER)))
     assert ASK_TEXT in await say(bot, WORKER, "1")  # the category step, taken here
     # The person cancels through the other process: this one does not act on a stale draft.
-    assert "已取消" in await as_other(other_process, flow.step(WORKER, "10000", "取消"))
+    assert "已取消" in await as_other(other_process, flow.step(str(WORKER), "10000", "取消"))
     assert await say(bot, WORKER, "夜班补贴没发") == PRIVATE_HINT
 
 
@@ -79,7 +79,7 @@ async def test_a_quiz_opened_elsewhere_is_answered_here(app, db, other_process) 
 
     async def open_quiz() -> None:
         async with botdb.session() as s:
-            s.add(StudyQuizSession(user_id=WORKER, material_id="gone/material", started_at=now, asked_at=now))
+            s.add(StudyQuizSession(user_id=str(WORKER), material_id="gone/material", started_at=now, asked_at=now))
             await s.commit()
 
     await as_other(other_process, open_quiz())
@@ -112,7 +112,7 @@ async def test_a_draft_is_found_while_another_process_holds_the_write_lock(app, 
     finds the draft."""
     if db.kw["bind"].dialect.name != "sqlite":
         pytest.skip("SQLite's file lock")
-    await flow.start(WORKER)
+    await flow.start(str(WORKER))
     locker = sqlite3.connect(db.kw["bind"].url.database, isolation_level=None)
     locker.execute("BEGIN EXCLUSIVE")  # what a commit in another process holds for a moment
     bot = RecordingBot.make()

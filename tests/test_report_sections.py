@@ -20,9 +20,9 @@ async def test_study_section_counts_people_per_group(db) -> None:  # type: ignor
     at = START + timedelta(days=4, hours=10)
     async with db() as s:
         for u in range(6):
-            s.add(StudyCheckin(material_id="m", user_id=31000 + u, group_id=40001, created_at=at))
-            s.add(StudyPoints(user_id=31000 + u, activity="answer", ref=f"m#{u}", points=1, day="2026-12-05", month="2026-12", created_at=at))
-        s.add(StudyCheckin(material_id="m", user_id=31999, group_id=None, created_at=at))
+            s.add(StudyCheckin(material_id="m", user_id=str(31000 + u), group_id="40001", created_at=at))
+            s.add(StudyPoints(user_id=str(31000 + u), activity="answer", ref=f"m#{u}", points=1, day="2026-12-05", month="2026-12", created_at=at))
+        s.add(StudyCheckin(material_id="m", user_id="31999", group_id=None, created_at=at))
         await s.commit()
     section = await study_section(START, END)
     assert section is not None

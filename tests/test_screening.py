@@ -78,19 +78,19 @@ def make_screener(*rumours: str) -> Screener:
 def test_banned_phrases_survive_disguise_and_respect_groups() -> None:
     s = Screener()
     s.add_phrase("傻逼", "abuse")
-    s.add_phrase("内鬼", "banned", group_id=40002)
+    s.add_phrase("内鬼", "banned", group_id="40002")
     assert s.add_phrase("傻", "abuse") is False  # one character would match inside words
     for text in ("你个傻逼", "你个傻 逼", "你个傻.逼😂", "你個傻逼"):
-        hit = s.screen(text, 40001)
+        hit = s.screen(text, "40001")
         assert hit is not None and hit.kind == "phrase" and hit.category == "abuse" and hit.detail == "傻逼"
-    assert s.screen("他是内鬼", 40001) is None
-    hit = s.screen("他是内鬼", 40002)
+    assert s.screen("他是内鬼", "40001") is None
+    hit = s.screen("他是内鬼", "40002")
     assert hit is not None and hit.category == "banned"
-    assert s.screen("今天开会", 40001) is None
+    assert s.screen("今天开会", "40001") is None
 
 
 def test_no_phrases_no_crash() -> None:
-    assert Screener().screen("随便说点什么，下个月工资减半", 1) is None
+    assert Screener().screen("随便说点什么，下个月工资减半", "1") is None
 
 
 def test_shipped_lexicons_leave_ordinary_chat_alone() -> None:
@@ -99,9 +99,9 @@ def test_shipped_lexicons_leave_ordinary_chat_alone() -> None:
     assert {c for _, c in phrases} >= {"abuse", "fraud"}
     for phrase, category in phrases:
         s.add_phrase(phrase, category)
-    flagged = [m for m in ORDINARY if s.screen(m, 40001)]
+    flagged = [m for m in ORDINARY if s.screen(m, "40001")]
     assert flagged == []
-    assert s.screen("请大家今天下班前点击链接领取高温补贴", 40001) is not None
+    assert s.screen("请大家今天下班前点击链接领取高温补贴", "40001") is not None
 
 
 # --- near-copies ---------------------------------------------------------------------
