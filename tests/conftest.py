@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -68,6 +68,25 @@ async def _create_default_schema() -> None:
 
     async with db.engine().begin() as conn:
         await conn.run_sync(Base.metadata.create_all)
+
+
+@pytest.fixture(autouse=True)
+def _real_clock_after() -> Iterator[None]:
+    """Every test leaves the real clock behind, whatever time it set (one place, not one
+    fixture per file)."""
+    from bot import clock
+
+    yield
+    clock.set_now(None)
+
+
+@pytest.fixture
+def monday() -> None:
+    """The clock stands at tests.helpers.MONDAY for the test (reset by _real_clock_after)."""
+    from bot import clock
+    from tests.helpers import MONDAY
+
+    clock.set_now(MONDAY)
 
 
 @pytest.fixture(scope="session", autouse=True)

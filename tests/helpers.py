@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import itertools
 import time
+from datetime import datetime
 from typing import Any
 
 from nonebot.adapters.onebot.v11 import Adapter, Message, MessageEvent, MessageSegment
+
+from bot import clock
+
+# Monday 16 November 2026, 10:05: a workday morning, in office hours (the `monday` fixture).
+MONDAY = datetime(2026, 11, 16, 10, 5, tzinfo=clock.zone())
 
 _ids = itertools.count(1000)
 

@@ -1,4 +1,4 @@
-"""A second (and third) bot process for tests/test_outbox_pacing.py: an outbox worker of its
+"""A second (and third) bot process for tests/core/test_outbox_pacing.py: an outbox worker of its
 own engine on the shared database, sending through a port that talks to the test's peer.
 
     python -m tests.outbox_child DATABASE_URL PEER_PORT NAME INTERVAL

@@ -26,12 +26,6 @@ def at(*args: int) -> datetime:
     return datetime(*args, tzinfo=clock.zone())  # type: ignore[misc]
 
 
-@pytest.fixture(autouse=True)
-def _clock() -> Iterator[None]:
-    yield
-    clock.set_now(None)
-
-
 @contextmanager
 def org_with(**changes: object) -> Iterator[None]:
     """The test org with some top-level lists replaced (people, groups…)."""
@@ -291,7 +285,7 @@ async def test_a_named_category_beats_keyword_counts(db) -> None:  # type: ignor
     from bot.org import load_org
 
     old = runtime.org()
-    example = load_org(Path(__file__).resolve().parent.parent / "data" / "org.example.yaml")
+    example = load_org(Path(__file__).resolve().parents[3] / "data" / "org.example.yaml")
     runtime.set_org(example)
     try:
         canteen = "食堂晚上留一个窗口，方便加班值班的同事吃饭"

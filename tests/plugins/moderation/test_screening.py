@@ -14,7 +14,7 @@ from plugins.moderation.normalise import normalise, shingles, strip_forward_mark
 from plugins.moderation.screening import Params, Screener
 from tests.data.make_screening_pairs import ORDINARY, RUMOURS, build
 
-PAIRS = Path(__file__).parent / "data" / "screening_pairs.jsonl"
+PAIRS = Path(__file__).resolve().parents[2] / "data" / "screening_pairs.jsonl"
 RUMOUR = "听说从下个月开始绩效工资要砍掉一半，年终奖也取消了，人事科已经在做新表了"
 
 # What the quality test holds the matcher to.

@@ -40,7 +40,7 @@ async def test_moderation_section_is_empty_without_cases(db) -> None:  # type: i
 
 # --- where the sections come from ----------------------------------------------------------
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def plugin_imports(source: str) -> set[str]:

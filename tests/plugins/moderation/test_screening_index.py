@@ -21,9 +21,9 @@ from plugins.moderation.index import index
 from plugins.moderation.models import ModerationCase
 from plugins.moderation.screening import Screener
 from tests.helpers import group_event
-from tests.test_moderation import FORWARDED, GMOD, MOD, OTHER, RUMOUR, WORKER2, FakePort, confirm_by_service, msg, rows
+from tests.plugins.moderation.test_moderation import FORWARDED, GMOD, MOD, OTHER, RUMOUR, WORKER2, FakePort, confirm_by_service, msg, rows
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 
 
 class HeldLoad:
@@ -57,7 +57,7 @@ def restart(org_moderation: Any) -> Iterator[None]:
 def org_moderation() -> Iterator[Any]:
     from bot import runtime
     from bot.org import load_org
-    from tests.test_moderation import ORG_FILE
+    from tests.plugins.moderation.test_moderation import ORG_FILE
 
     old = runtime.org()
     runtime.set_org(load_org(ORG_FILE))

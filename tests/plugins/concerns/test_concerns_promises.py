@@ -22,19 +22,14 @@ from bot import clock
 from bot.models import Outbox
 from plugins.concerns import intake, ticks
 from plugins.concerns.models import Concern, ConcernEvent
-from tests.helpers import private_event, text
-from tests.test_concerns_handlers import Matching
+from tests.helpers import MONDAY, private_event, text
+from tests.plugins.concerns.test_concerns_handlers import Matching
 
 WORKER, PAY_LEADER, CANTEEN_LEADER, HEAD, MODERATOR = 30001, 20002, 20004, 20000, 20003
-MONDAY = datetime(2026, 11, 16, 10, 5, tzinfo=clock.zone())
 SECRET = "夜班补贴三个月没发了"
 
 
-@pytest.fixture(autouse=True)
-def _monday():  # type: ignore[no-untyped-def]
-    clock.set_now(MONDAY)
-    yield
-    clock.set_now(None)
+pytestmark = pytest.mark.usefixtures("monday")
 
 
 Call = tuple[str, dict[str, Any], dict[str, Any]]

@@ -25,17 +25,13 @@ from plugins.concerns.models import Concern
 from plugins.console import auth
 from plugins.console.models import ConsoleAudit, ConsoleSession
 from tests.helpers import private_event
-from tests.test_concerns_promises import HEAD, MODERATOR, MONDAY, PAY_LEADER, SECRET, WORKER, submitted, to_submitter
+from tests.plugins.concerns.test_concerns_promises import HEAD, MODERATOR, MONDAY, PAY_LEADER, SECRET, WORKER, submitted, to_submitter
 
 BASE = "http://testserver/console"
 LINK = re.compile(r"http://testserver/console/login\?token=[\w-]{43}")
 
 
-@pytest.fixture(autouse=True)
-def _monday():  # type: ignore[no-untyped-def]
-    clock.set_now(MONDAY)
-    yield
-    clock.set_now(None)
+pytestmark = pytest.mark.usefixtures("monday")
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from bot.models import Outbox, OutboxPace
 from bot.outbox import Item, Worker, enqueue
 from bot.platform import Target, Text
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 INTERVAL = 0.4
 ROWS = 8
 

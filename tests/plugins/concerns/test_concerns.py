@@ -13,7 +13,7 @@ from sqlalchemy import select, text
 from bot import clock, outbox, runtime
 from bot.models import Outbox
 from plugins.concerns import core, flow, intake, leader, receipts, relay, ticks
-from tests.test_concerns_handlers import Matching
+from tests.plugins.concerns.test_concerns_handlers import Matching
 from plugins.concerns.models import (
     Concern,
     ConcernCounter,
@@ -21,11 +21,11 @@ from plugins.concerns.models import (
     ConcernEvent,
     ConcernRoute,
 )
+from tests.helpers import MONDAY
 
 WORKER, OTHER_WORKER = "30001", "30002"
 PAY_LEADER, CANTEEN_LEADER, DEPT_HEAD, HEAD = "20002", "20004", "20001", "20000"
 CODE = re.compile(r"[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}")
-MONDAY = datetime(2026, 11, 16, 10, 0, tzinfo=clock.zone())
 
 
 @pytest.fixture
@@ -38,13 +38,6 @@ def relays(monkeypatch):  # type: ignore[no-untyped-def]
 
     monkeypatch.setattr(relay, "_send_private", fake)
     return sent
-
-
-@pytest.fixture
-def at_monday():  # type: ignore[no-untyped-def]
-    clock.set_now(MONDAY)
-    yield
-    clock.set_now(None)
 
 
 async def submit(text: str = "这个月的绩效工资比上月少了三百元，没有任何说明", user: str = WORKER) -> intake.Submitted:
@@ -83,7 +76,7 @@ def test_receipt_codes_are_random_unambiguous_and_60_bits() -> None:
 # --- intake and routing ------------------------------------------------------------------
 
 
-async def test_submission_is_committed_routed_and_answered_with_a_code(db, at_monday) -> None:  # type: ignore[no-untyped-def]
+async def test_submission_is_committed_routed_and_answered_with_a_code(db, monday) -> None:  # type: ignore[no-untyped-def]
     done = await submit()
     assert CODE.fullmatch(done.code) and done.category_name == "工资福利"
     async with db() as s:
@@ -100,7 +93,7 @@ def test_categorisation_by_keywords_falls_back_to_other(words: str, category: st
     assert intake.categorize(words) == category
 
 
-async def test_empty_too_long_and_over_the_daily_limit_are_refused_and_nothing_is_stored(db, at_monday) -> None:  # type: ignore[no-untyped-def]
+async def test_empty_too_long_and_over_the_daily_limit_are_refused_and_nothing_is_stored(db, monday) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(core.ConcernError, match="内容是空的"):
         await submit("   ")
     long = "字" * 2001
@@ -117,7 +110,7 @@ async def test_empty_too_long_and_over_the_daily_limit_are_refused_and_nothing_i
 # --- anonymity ---------------------------------------------------------------------------
 
 
-async def test_no_row_holds_the_submitter_id_name_or_a_keyed_hash(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
+async def test_no_row_holds_the_submitter_id_name_or_a_keyed_hash(db, relays, monday) -> None:  # type: ignore[no-untyped-def]
     done = await submit()
     await release()
     await intake.supplement(done.code, "补充：其他同事也一样")
@@ -145,7 +138,7 @@ async def test_no_row_holds_the_submitter_id_name_or_a_keyed_hash(db, relays, at
     assert receipts.open_route(done.concern_id, route.sealed)[2] == WORKER
 
 
-async def test_leader_facing_text_carries_no_id(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
+async def test_leader_facing_text_carries_no_id(db, relays, monday) -> None:  # type: ignore[no-untyped-def]
     done = await submit()
     await release()
     listing = await leader.todo(PAY_LEADER)
@@ -153,7 +146,7 @@ async def test_leader_facing_text_carries_no_id(db, relays, at_monday) -> None: 
     assert str(WORKER) not in listing and runtime.org().display_name(WORKER) not in listing
 
 
-async def test_leaders_are_told_in_batches_not_at_submission(db, at_monday) -> None:  # type: ignore[no-untyped-def]
+async def test_leaders_are_told_in_batches_not_at_submission(db, monday) -> None:  # type: ignore[no-untyped-def]
     async with db() as s:  # the slot of "now" has already been handled
         from plugins.concerns.models import ConcernState
 
@@ -175,7 +168,7 @@ async def test_leaders_are_told_in_batches_not_at_submission(db, at_monday) -> N
     assert f"#{done.concern_id}" in sent and "绩效工资" in sent and str(WORKER) not in sent
 
 
-async def test_route_is_destroyed_and_text_purged_after_retention(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
+async def test_route_is_destroyed_and_text_purged_after_retention(db, relays, monday) -> None:  # type: ignore[no-untyped-def]
     done = await submit()
     await release()
     await leader.close(PAY_LEADER, str(done.concern_id), "已处理")
@@ -194,7 +187,7 @@ async def test_route_is_destroyed_and_text_purged_after_retention(db, relays, at
     assert "已按规定删除" in await intake.progress(done.code)
 
 
-async def test_rate_counters_are_short_lived_and_unlinked(db, at_monday) -> None:  # type: ignore[no-untyped-def]
+async def test_rate_counters_are_short_lived_and_unlinked(db, monday) -> None:  # type: ignore[no-untyped-def]
     await submit()
     clock.set_now(MONDAY + timedelta(days=1, hours=1))
     await ticks.retention_tick()
@@ -205,7 +198,7 @@ async def test_rate_counters_are_short_lived_and_unlinked(db, at_monday) -> None
 # --- leader actions and relays ------------------------------------------------------------
 
 
-async def test_leader_walk_relays_each_step_to_the_submitter_with_the_code(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
+async def test_leader_walk_relays_each_step_to_the_submitter_with_the_code(db, relays, monday) -> None:  # type: ignore[no-untyped-def]
     done = await submit()
     await release()
     n = str(done.concern_id)
@@ -223,7 +216,7 @@ async def test_leader_walk_relays_each_step_to_the_submitter_with_the_code(db, r
         await intake.rate(done.code, "5")
 
 
-async def test_another_leader_cannot_touch_it_and_bad_numbers_get_answers(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
+async def test_another_leader_cannot_touch_it_and_bad_numbers_get_answers(db, relays, monday) -> None:  # type: ignore[no-untyped-def]
     done = await submit()
     await release()
     with pytest.raises(core.ConcernError, match="没有找到你负责的"):
@@ -234,7 +227,7 @@ async def test_another_leader_cannot_touch_it_and_bad_numbers_get_answers(db, re
         await leader.acknowledge(PAY_LEADER, "999")
 
 
-async def test_transfer_by_category_and_by_person(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
+async def test_transfer_by_category_and_by_person(db, relays, monday) -> None:  # type: ignore[no-untyped-def]
     done = await submit()
     await release()
     n = str(done.concern_id)
@@ -249,7 +242,7 @@ async def test_transfer_by_category_and_by_person(db, relays, at_monday) -> None
         await leader.transfer(DEPT_HEAD, n, "99999")
 
 
-async def test_supplement_and_bad_codes(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
+async def test_supplement_and_bad_codes(db, relays, monday) -> None:  # type: ignore[no-untyped-def]
     done = await submit()
     assert "补充内容已收到" in await intake.supplement(done.code.lower().replace("-", " "), "还有加班费")
     with pytest.raises(core.ConcernError, match="格式不对"):
@@ -274,7 +267,7 @@ async def notices(db, purpose: str = "concern-escalation") -> list[tuple[str, st
     return [(r.target_id, "".join(p.text for p in await outbox.render(r.payload))) for r in rows]
 
 
-async def test_the_leader_is_reminded_before_the_deadline_and_the_deadline_never_moves(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
+async def test_the_leader_is_reminded_before_the_deadline_and_the_deadline_never_moves(db, relays, monday) -> None:  # type: ignore[no-untyped-def]
     done = await submit()  # Monday 10:00: to be acknowledged within 2 working days
     await release()
     cid, deadline = done.concern_id, "受理期限：11月18日（周三）10:00"
@@ -315,7 +308,7 @@ async def test_the_leader_is_reminded_before_the_deadline_and_the_deadline_never
     assert not any("政工干部" in m for m in told)
 
 
-async def test_a_step_that_reaches_the_leader_again_is_skipped(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
+async def test_a_step_that_reaches_the_leader_again_is_skipped(db, relays, monday) -> None:  # type: ignore[no-untyped-def]
     """The canteen's leader is the office's department head: the ladder goes on to the cadres."""
     done = await submit("食堂的饭菜越来越咸了")
     await release()
@@ -329,7 +322,7 @@ async def test_a_step_that_reaches_the_leader_again_is_skipped(db, relays, at_mo
     assert "部门负责人" not in told and "已上报政工干部督促办理" in told and "已上报单位主要负责人督促办理" in told
 
 
-async def test_when_nobody_is_above_the_leader_the_submitter_is_told_so(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
+async def test_when_nobody_is_above_the_leader_the_submitter_is_told_so(db, relays, monday) -> None:  # type: ignore[no-untyped-def]
     done = await submit()
     await release()
     await leader.transfer(PAY_LEADER, str(done.concern_id), str(HEAD))
@@ -346,7 +339,7 @@ async def test_when_nobody_is_above_the_leader_the_submitter_is_told_so(db, rela
     assert not any("已上报" in m for _, _, m in relays)
 
 
-async def test_a_cadre_acting_on_someone_elses_concern_tells_its_owner(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
+async def test_a_cadre_acting_on_someone_elses_concern_tells_its_owner(db, relays, monday) -> None:  # type: ignore[no-untyped-def]
     done = await submit("食堂的饭菜越来越咸了")
     await release()
     n = str(done.concern_id)
@@ -366,7 +359,7 @@ async def test_a_cadre_acting_on_someone_elses_concern_tells_its_owner(db, relay
     assert str(WORKER) not in "".join(t for _, t in await notices(db, "concern-action"))
 
 
-async def test_a_concern_handed_over_late_keeps_its_deadline_and_the_new_owner_gets_a_day(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
+async def test_a_concern_handed_over_late_keeps_its_deadline_and_the_new_owner_gets_a_day(db, relays, monday) -> None:  # type: ignore[no-untyped-def]
     done = await submit()
     await release()
     n = str(done.concern_id)
@@ -385,7 +378,7 @@ async def test_a_concern_handed_over_late_keeps_its_deadline_and_the_new_owner_g
     assert "受理期限：11月18日（周三）10:00" in await intake.progress(done.code)
 
 
-async def test_a_reminder_before_the_deadline_is_not_overdue_in_the_report(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
+async def test_a_reminder_before_the_deadline_is_not_overdue_in_the_report(db, relays, monday) -> None:  # type: ignore[no-untyped-def]
     from plugins.concerns.section import concerns_section
 
     done = await submit()
@@ -398,7 +391,7 @@ async def test_a_reminder_before_the_deadline_is_not_overdue_in_the_report(db, r
     assert (await concerns_section(*month)).notes == [f"逾期未办（截至生成时）：1 件（#{done.concern_id}）"]
 
 
-async def test_acknowledgement_sets_the_reply_deadline_shown_once(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
+async def test_acknowledgement_sets_the_reply_deadline_shown_once(db, relays, monday) -> None:  # type: ignore[no-untyped-def]
     done = await submit()
     await release()
     answer = await leader.acknowledge(PAY_LEADER, str(done.concern_id))
@@ -433,7 +426,7 @@ async def test_holidays_do_not_count_but_the_seven_day_ceiling_does(db, relays) 
 # --- the guided flow ---------------------------------------------------------------------
 
 
-async def test_guided_flow_keeps_its_draft_in_the_database(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
+async def test_guided_flow_keeps_its_draft_in_the_database(db, relays, monday) -> None:  # type: ignore[no-untyped-def]
     assert "1. 工资福利" in await flow.start(WORKER)
     assert "请写下" in await flow.step(WORKER, "10000", "1")
     async with db() as s:  # a restart loses nothing: the state is a row
@@ -451,7 +444,7 @@ async def test_guided_flow_keeps_its_draft_in_the_database(db, relays, at_monday
     assert await flow.step(WORKER, "10000", "随便说点什么") is None  # no open flow any more
 
 
-async def test_guided_flow_can_be_cancelled_and_validates_answers(db, at_monday) -> None:  # type: ignore[no-untyped-def]
+async def test_guided_flow_can_be_cancelled_and_validates_answers(db, monday) -> None:  # type: ignore[no-untyped-def]
     await flow.start(OTHER_WORKER)
     assert "请回复 1 到 3" in await flow.step(OTHER_WORKER, "10000", "9")
     assert "已取消" in await flow.step(OTHER_WORKER, "10000", "取消")
@@ -459,7 +452,7 @@ async def test_guided_flow_can_be_cancelled_and_validates_answers(db, at_monday)
         assert (await s.scalars(select(ConcernDraft))).all() == []
 
 
-async def test_a_relay_is_sent_once_even_when_the_retry_tick_races_the_handler(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
+async def test_a_relay_is_sent_once_even_when_the_retry_tick_races_the_handler(db, relays, monday) -> None:  # type: ignore[no-untyped-def]
     done = await submit()
     async with db() as s:
         event = ConcernEvent(concern_id=done.concern_id, at=clock.utcnow(), kind="reply", actor=PAY_LEADER, text="答复", relay="pending")
@@ -503,7 +496,7 @@ DISCLOSED, SUPPLEMENT, REPLY, RESULT = "质量科王师傅", "夜班的同事也
 TEXT = "这个月的绩效工资比上月少了三百元，没有任何说明"
 
 
-async def test_after_retention_no_table_holds_the_text_disclosure_or_replies(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
+async def test_after_retention_no_table_holds_the_text_disclosure_or_replies(db, relays, monday) -> None:  # type: ignore[no-untyped-def]
     worker = outbox.Worker(port_for=lambda _: port, interval=0, jitter=0)  # type: ignore[arg-type]
     port = FakePort()
     done = await intake.submit(user_id=WORKER, bot_id="10000", text=TEXT, disclosed=DISCLOSED)
@@ -541,7 +534,7 @@ async def test_after_retention_no_table_holds_the_text_disclosure_or_replies(db,
     assert "已按规定删除" in await intake.progress(done.code)
 
 
-async def test_a_notice_whose_concern_was_purged_is_dropped_not_sent(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
+async def test_a_notice_whose_concern_was_purged_is_dropped_not_sent(db, relays, monday) -> None:  # type: ignore[no-untyped-def]
     port = FakePort()
     worker = outbox.Worker(port_for=lambda _: port, interval=0, jitter=0)  # type: ignore[arg-type]
     done = await submit()
@@ -561,7 +554,7 @@ async def test_a_notice_whose_concern_was_purged_is_dropped_not_sent(db, relays,
 # --- relays: refused, stuck ----------------------------------------------------------------
 
 
-async def test_a_relay_refused_again_and_again_ends_failed_and_the_leader_sees_it(db, monkeypatch, at_monday) -> None:  # type: ignore[no-untyped-def]
+async def test_a_relay_refused_again_and_again_ends_failed_and_the_leader_sees_it(db, monkeypatch, monday) -> None:  # type: ignore[no-untyped-def]
     calls: list[str] = []
 
     async def refusing(platform: str, bot_id: str, user_id: str, message: str) -> str:
@@ -579,7 +572,7 @@ async def test_a_relay_refused_again_and_again_ends_failed_and_the_leader_sees_i
     assert "转达提交人：受理通知（11-16）未能送达" in await leader.todo(PAY_LEADER)
 
 
-async def test_a_relay_left_sending_by_a_dead_process_becomes_unknown_not_resent(db, relays, at_monday) -> None:  # type: ignore[no-untyped-def]
+async def test_a_relay_left_sending_by_a_dead_process_becomes_unknown_not_resent(db, relays, monday) -> None:  # type: ignore[no-untyped-def]
     done = await submit()
     await release()
     async with db() as s:

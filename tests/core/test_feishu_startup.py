@@ -14,7 +14,7 @@ import pytest
 from bot import settings
 from bot.errors import StartupError
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BOT = {"app_id": "cli_a5f0c2d1e3b4a697", "app_secret": "s3cret-of-the-app-123", "verification_token": "v-token-456789", "encrypt_key": "enc-key-abcdef"}
 
 

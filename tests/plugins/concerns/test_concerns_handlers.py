@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from nonebot.adapters.onebot.v11 import Bot, Message, MessageSegment
@@ -17,7 +17,6 @@ from plugins.concerns.models import Concern
 from tests.helpers import _parse, group_event, private_event, text
 
 WORKER, LEADER = 30001, 20002
-MONDAY = datetime(2026, 11, 16, 10, 5, tzinfo=clock.zone())
 
 
 class Matching:
@@ -31,11 +30,7 @@ class Matching:
         return f"Matching({self.pattern.pattern!r})"
 
 
-@pytest.fixture(autouse=True)
-def _fixed_clock():  # type: ignore[no-untyped-def]
-    clock.set_now(MONDAY)
-    yield
-    clock.set_now(None)
+pytestmark = pytest.mark.usefixtures("monday")
 
 
 async def released() -> None:

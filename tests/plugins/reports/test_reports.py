@@ -7,7 +7,6 @@ import csv
 import io
 import itertools
 import warnings
-from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
@@ -26,12 +25,6 @@ PAY_LEADER, CANTEEN_LEADER, OTHER_LEADER, CADRE, HEAD = "20002", "20004", "20001
 
 def at(*args: int) -> datetime:
     return datetime(*args, tzinfo=clock.zone())  # type: ignore[misc]
-
-
-@pytest.fixture(autouse=True)
-def _clock() -> Iterator[None]:
-    yield
-    clock.set_now(None)
 
 
 def shown(p, rows: int, cols: int) -> list[list[str]]:  # type: ignore[no-untyped-def]

@@ -213,7 +213,7 @@ async def test_a_refusal_is_answered_once_with_its_text_and_never_logged(app: Ap
 @pytest.fixture
 def weather_plugin():  # type: ignore[no-untyped-def]
     """A real second plugin loaded into the app; its matchers go again afterwards (the bot's
-    own hot path keeps exactly one matcher, tests/test_hot_path.py)."""
+    own hot path keeps exactly one matcher, tests/core/test_hot_path.py)."""
     import nonebot
     from nonebot.matcher import matchers
 

@@ -11,7 +11,7 @@ from nonebug import App
 from bot.dispatch import UNREADABLE
 from tests.helpers import group_event
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 USER = 30001
 
 

@@ -10,7 +10,7 @@ import yaml
 from bot.errors import StartupError
 from bot.org import Role, load_org
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 GOOD = yaml.safe_load((ROOT / "tests" / "data" / "org.yaml").read_text(encoding="utf-8"))
 
 

@@ -24,7 +24,7 @@ from plugins.moderation.models import ModerationAudit, ModerationCase, Moderatio
 from plugins.moderation.recent import recent
 from tests.helpers import group_event, private_event
 
-ORG_FILE = Path(__file__).parent / "data" / "org_moderation.yaml"
+ORG_FILE = Path(__file__).resolve().parents[2] / "data" / "org_moderation.yaml"
 WORKER, WORKER2, MOD, CADRE, SUPER, GMOD = 30001, 30002, 20003, 20002, 10001, 20005
 RUMOUR = "听说从下个月开始绩效工资要砍掉一半，年终奖也取消了，人事科已经在做新表了"
 FORWARDED = "转发：听说从下个月开始，绩效工资要砍掉一半！年终奖也取消了。人事科已经在做新表了！！！"
