@@ -7,28 +7,13 @@ from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from bot import clock
-from bot.models import Outbox
 from bot.outbox import Item, Worker, enqueue
 from bot.platform import SendFailed, SendUnknown, Target, Text
-
-
-class FakePort:
-    def __init__(self, bot_id: str, log: list[tuple[str, str, str]], fail: Exception | None = None, keys: list | None = None) -> None:  # type: ignore[type-arg]
-        self.bot_id, self.log, self.fail, self.keys = bot_id, log, fail, keys
-
-    async def send(self, target: Target, parts, *, key: str | None = None) -> str:  # type: ignore[no-untyped-def]
-        await asyncio.sleep(0.001)  # let other workers interleave
-        if self.fail is not None:
-            raise self.fail
-        if self.keys is not None:
-            self.keys.append((target.id, key))
-        self.log.append((self.bot_id, target.id, parts[0].text))
-        return str(len(self.log))
+from tests.fakes import RecordingPort, queued
 
 
 def items(n: int, text: str = "学习材料") -> list[Item]:
@@ -36,19 +21,14 @@ def items(n: int, text: str = "学习材料") -> list[Item]:
 
 
 def worker(db, log, fail=None, keys=None, **kw) -> Worker:  # type: ignore[no-untyped-def]
-    return Worker(sessions=db, port_for=lambda b: FakePort(b, log, fail, keys), interval=0, jitter=0, **kw)
-
-
-async def rows(db) -> list[Outbox]:  # type: ignore[no-untyped-def]
-    async with db() as s:
-        return list((await s.scalars(select(Outbox).order_by(Outbox.id))).all())
+    return Worker(sessions=db, port_for=lambda b: RecordingPort(b, log=log, keys=keys, send_error=fail, pause=0.001), interval=0, jitter=0, **kw)
 
 
 async def test_enqueue_is_idempotent_per_purpose_period_target(db) -> None:  # type: ignore[no-untyped-def]
     assert await enqueue("study", "2026-12", items(3), sessions=db) == 3
     assert await enqueue("study", "2026-12", items(3), sessions=db) == 0
     assert await enqueue("study", "2027-01", items(1), sessions=db) == 1
-    assert len(await rows(db)) == 4
+    assert len(await queued(db)) == 4
 
 
 async def test_worker_sends_each_row_once_and_records_it(db) -> None:  # type: ignore[no-untyped-def]
@@ -59,7 +39,7 @@ async def test_worker_sends_each_row_once_and_records_it(db) -> None:  # type: i
     assert await w.drain("10000") == 5
     assert await w.drain("10000") == 0
     assert sorted(t for _, t, _ in log) == [str(50000 + i) for i in range(5)]
-    done = await rows(db)
+    done = await queued(db)
     assert {r.status for r in done} == {"sent"}
     # Each row is sent with its own idempotency key (a platform that can delivers a repeat once).
     assert sorted(keys) == sorted((r.target_id, f"outbox:{r.id}") for r in done)
@@ -72,7 +52,7 @@ async def test_timed_out_send_is_unknown_and_not_resent(db) -> None:  # type: ig
     assert await worker(db, log, SendUnknown("timeout")).drain("10000") == 1
     assert await worker(db, log).drain("10000") == 0
     assert log == []
-    assert (await rows(db))[0].status == "unknown"
+    assert (await queued(db))[0].status == "unknown"
 
 
 async def test_refused_send_is_retried_later_then_failed(db) -> None:  # type: ignore[no-untyped-def]
@@ -80,7 +60,7 @@ async def test_refused_send_is_retried_later_then_failed(db) -> None:  # type: i
     await enqueue("notice", "x", items(1), sessions=db)
     refusing = worker(db, log, SendFailed("retcode 1200"), max_attempts=2)
     assert await refusing.drain("10000") == 1
-    row = (await rows(db))[0]
+    row = (await queued(db))[0]
     assert row.status == "pending" and row.not_before > clock.utcnow()
     assert await refusing.drain("10000") == 0  # backing off
     clock.set_now(clock.now() + timedelta(minutes=5))
@@ -88,7 +68,7 @@ async def test_refused_send_is_retried_later_then_failed(db) -> None:  # type: i
         assert await refusing.drain("10000") == 1
     finally:
         clock.set_now(None)
-    assert (await rows(db))[0].status == "failed"
+    assert (await queued(db))[0].status == "failed"
 
 
 async def test_rows_for_another_account_are_left_to_it(db) -> None:  # type: ignore[no-untyped-def]
@@ -109,7 +89,7 @@ async def test_stale_sending_row_becomes_unknown(db) -> None:  # type: ignore[no
         assert await worker(db, log).drain("10000") == 0
     finally:
         clock.set_now(None)
-    assert (await rows(db))[0].status == "unknown" and log == []
+    assert (await queued(db))[0].status == "unknown" and log == []
 
 
 async def test_restart_resumes_where_it_stopped(db) -> None:  # type: ignore[no-untyped-def]
@@ -142,5 +122,5 @@ async def test_two_processes_on_one_database_never_double_send(db, tmp_path: Pat
         await other_engine.dispose()
     sent = Counter(t for _, t, _ in log)
     assert len(sent) == 60 and set(sent.values()) == {1}, sent.most_common(3)
-    claimed_by = Counter(r.claimed_by for r in await rows(db))
+    claimed_by = Counter(r.claimed_by for r in await queued(db))
     assert sum(claimed_by.values()) == 60

@@ -17,6 +17,7 @@ from bot.org import build_org
 from plugins.care import commend, greet, greetings, suggest
 from plugins.care.common import CareError
 from plugins.care.models import Commendation, Suggestion
+from tests.fakes import queued
 
 ZHANG, ZHOU, WANG, CADRE, HEAD = "30001", "30002", "20003", "20002", "20000"
 QUALITY_GROUP, OFFICE_GROUP = "40001", "40002"
@@ -38,11 +39,6 @@ def org_with(**changes: object) -> Iterator[None]:
         runtime.set_org(old)
 
 
-async def ledger(db, purpose: str) -> list[Outbox]:  # type: ignore[no-untyped-def]
-    async with db() as s:
-        return list((await s.scalars(select(Outbox).where(Outbox.purpose == purpose).order_by(Outbox.id))).all())
-
-
 def text_of(row: Outbox) -> str:
     return "".join(p.get("text", "") for p in row.payload)
 
@@ -57,7 +53,7 @@ async def test_birthday_greeting_waits_for_0830_then_is_enqueued_once(db) -> Non
     assert await greet.birthday_tick() == 1
     clock.set_now(at(2026, 3, 12, 21, 0))
     assert await greet.birthday_tick() == 0  # every later tick, any process: nothing new
-    rows = await ledger(db, greet.BIRTHDAY)
+    rows = await queued(db, greet.BIRTHDAY)
     assert [(r.period, r.target_kind, r.target_id) for r in rows] == [("2026-03-12:30001", "group", QUALITY_GROUP)]
     assert rows[0].payload[0] == {"type": "mention", "user_id": ZHANG}
     expected = greetings.choose(greetings.configured().birthday, "birthday", ZHANG, QUALITY_GROUP, 2026)
@@ -70,13 +66,13 @@ async def test_a_greeting_missed_while_down_goes_out_later_the_same_day_not_the_
     assert await greet.birthday_tick() == 1
     clock.set_now(at(2026, 3, 13, 9, 0))
     assert await greet.birthday_tick() == 0
-    assert len(await ledger(db, greet.BIRTHDAY)) == 1
+    assert len(await queued(db, greet.BIRTHDAY)) == 1
 
 
 async def test_lunar_birthday_in_the_department_group(db) -> None:  # type: ignore[no-untyped-def]
     clock.set_now(at(2026, 9, 25, 9, 0))  # 农历八月十五
     await greet.birthday_tick()
-    rows = await ledger(db, greet.BIRTHDAY)
+    rows = await queued(db, greet.BIRTHDAY)
     assert [(r.period, r.target_id) for r in rows] == [("2026-09-25:30002", OFFICE_GROUP)]
     assert "周六" in text_of(rows[0])
 
@@ -89,7 +85,7 @@ async def test_moderated_groups_count_and_people_without_a_group_are_greeted_pri
     with org_with(people=people, groups=groups):
         clock.set_now(at(2026, 7, 1, 8, 30))
         assert await greet.birthday_tick() == 3
-    rows = await ledger(db, greet.BIRTHDAY)
+    rows = await queued(db, greet.BIRTHDAY)
     assert sorted((r.period, r.target_kind, r.target_id) for r in rows) == [
         ("2026-07-01:20000", "private", HEAD),
         ("2026-07-01:20003", "group", QUALITY_GROUP),
@@ -105,7 +101,7 @@ async def test_two_birthdays_in_one_group_get_different_texts(db) -> None:  # ty
     with org_with(people=people):
         clock.set_now(at(2026, 5, 20, 8, 30))
         assert await greet.birthday_tick() == 2
-    rows = await ledger(db, greet.BIRTHDAY)
+    rows = await queued(db, greet.BIRTHDAY)
     texts = [text_of(r).replace("张三", "X").replace("王五", "X") for r in rows]
     assert len(rows) == 2 and texts[0] != texts[1]
 
@@ -119,7 +115,7 @@ async def test_festival_greeting_to_every_group_once_from_0800(db) -> None:  # t
     clock.set_now(at(2026, 9, 25, 8, 0))
     assert await greet.festival_tick() == 2
     assert await greet.festival_tick() == 0
-    rows = await ledger(db, greet.FESTIVAL)
+    rows = await queued(db, greet.FESTIVAL)
     assert [(r.period, r.target_id) for r in rows] == [("2026-09-25:中秋节", "40001"), ("2026-09-25:中秋节", "40002")]
     for r in rows:
         expected = greetings.choose(greetings.configured().festivals["中秋节"], "中秋节", r.target_id, 2026)
@@ -132,7 +128,7 @@ async def test_spring_festival_names_the_new_zodiac_and_ordinary_days_send_nothi
     assert await greet.festival_tick() == 0
     clock.set_now(at(2027, 2, 6, 8, 0))
     assert await greet.festival_tick() == 2
-    rows = await ledger(db, greet.FESTIVAL)
+    rows = await queued(db, greet.FESTIVAL)
     assert {r.period for r in rows} == {"2027-02-06:春节"}
     assert all("马" not in text_of(r) for r in rows)  # 2027 is the year of the goat (羊)
 
@@ -151,7 +147,7 @@ async def test_nomination_is_stored_and_cadres_are_told_through_the_outbox(db) -
     async with db() as s:
         row = await s.get(Commendation, n)
     assert (row.nominee, row.nominee_name, row.nominator_name, row.status) == (ZHANG, "张三", "周六", "pending")
-    told = await ledger(db, commend.NOMINATED)
+    told = await queued(db, commend.NOMINATED)
     assert [(r.period, r.target_id) for r in told] == [(str(n), CADRE)]
     assert f"#{n} 表扬 张三（质量科）｜11月17日由周六（办公室）推荐" in text_of(told[0])
     assert f"/通过 {n}" in text_of(told[0])
@@ -176,7 +172,7 @@ async def test_bad_nominations_are_refused_and_nothing_is_stored(db) -> None:  #
 async def test_a_cadre_nominee_is_not_asked_to_review_praise_of_themselves(db) -> None:  # type: ignore[no-untyped-def]
     clock.set_now(at(2026, 11, 17, 10, 0))
     n = await nominate(nominee=CADRE)
-    assert await ledger(db, commend.NOMINATED) == []  # the only cadre is the nominee
+    assert await queued(db, commend.NOMINATED) == []  # the only cadre is the nominee
     with pytest.raises(CareError, match="表扬的是你本人"):
         await commend.approve(CADRE, str(n))
     assert "表扬的是你本人，请由其他政工干部审核" in await commend.pending_list(CADRE)
@@ -189,7 +185,7 @@ async def test_approval_and_rejection_tell_the_nominator(db) -> None:  # type: i
         f"已通过 #{a}（表扬 张三（质量科）），将在11月23日（周一）09:00 的“好人好事”里发到被表扬人所在的群，已告知推荐人。"
     )
     assert await commend.reject(CADRE, f"{b} 事迹请写具体一些") == f"已退回 #{b}（表扬 张三（质量科）），已告知推荐人。"
-    results = await ledger(db, commend.RESULT)
+    results = await queued(db, commend.RESULT)
     assert [(r.period, r.target_id) for r in results] == [(str(a), ZHOU), (str(b), ZHOU)]
     assert "已审核通过，将在11月23日（周一）" in text_of(results[0])
     assert "没有通过审核" in text_of(results[1]) and "说明：事迹请写具体一些" in text_of(results[1])
@@ -218,7 +214,7 @@ async def test_weekly_digest_on_monday_0900_to_the_nominees_groups_exactly_once(
     late = await nominate("帮新同事熟悉业务", nominee=ZHANG)
     await commend.approve(CADRE, str(late))
     assert await commend.digest_tick() == 0  # approved after this week's digest: next Monday
-    rows = await ledger(db, commend.DIGEST)
+    rows = await queued(db, commend.DIGEST)
     # 张三's department group; 周六's department group and the group it was typed in.
     assert sorted((r.period, r.target_id) for r in rows) == [("2026-W48", "40001"), ("2026-W48", "40002")]
     quality = next(r for r in rows if r.target_id == "40001")
@@ -229,7 +225,7 @@ async def test_weekly_digest_on_monday_0900_to_the_nominees_groups_exactly_once(
     assert "有 1 件" in text_of(office) and "修好了打印机" not in text_of(office)
     clock.set_now(at(2026, 11, 30, 9, 0))
     assert await commend.digest_tick() == 1
-    assert [r.period for r in await ledger(db, commend.DIGEST)][-1] == "2026-W49"
+    assert [r.period for r in await queued(db, commend.DIGEST)][-1] == "2026-W49"
 
 
 async def test_a_nominee_in_no_group_nominated_in_private_hears_the_digest_in_person(db) -> None:  # type: ignore[no-untyped-def]
@@ -241,7 +237,7 @@ async def test_a_nominee_in_no_group_nominated_in_private_hears_the_digest_in_pe
         await commend.approve(CADRE, str(n))
         clock.set_now(at(2026, 11, 23, 9, 0))
         assert await commend.digest_tick() == 1
-    rows = await ledger(db, commend.DIGEST)
+    rows = await queued(db, commend.DIGEST)
     assert [(r.target_kind, r.target_id) for r in rows] == [("private", HEAD)]
 
 
@@ -254,8 +250,8 @@ async def test_messages_lost_between_commit_and_enqueue_are_sent_by_the_tick(db)
         await s.commit()
     await commend.resend_tick()
     await suggest.resend_tick()
-    assert [r.period for r in await ledger(db, commend.NOMINATED)] == [str(n)]
-    assert [r.period for r in await ledger(db, suggest.FORWARD)] == [str(s_id)]
+    assert [r.period for r in await queued(db, commend.NOMINATED)] == [str(n)]
+    assert [r.period for r in await queued(db, suggest.FORWARD)] == [str(s_id)]
 
 
 # --- suggestions -------------------------------------------------------------------------
@@ -271,7 +267,7 @@ async def test_suggestion_is_classified_and_forwarded_to_the_category_leader(db)
     async with db() as s:
         row = await s.get(Suggestion, done.id)
     assert (row.category, row.leader, row.author_name) == ("canteen", "20004", "张三")
-    rows = await ledger(db, suggest.FORWARD)
+    rows = await queued(db, suggest.FORWARD)
     assert [(r.period, r.target_id) for r in rows] == [(str(done.id), "20004")]
     assert "提出人：张三（质量科），QQ 30001" in text_of(rows[0]) and "建议食堂晚饭延长到七点" in text_of(rows[0])
 
@@ -313,7 +309,7 @@ async def test_unclassified_suggestions_go_to_other_and_bad_ones_are_refused(db)
         await suggest.submit(author=ZHANG, author_name=None, group_id=None, text="建议多开展培训")
     with pytest.raises(CareError, match="达到每天 10 条的上限"):
         await suggest.submit(author=ZHANG, author_name=None, group_id=None, text="建议多开展培训")
-    rows = await ledger(db, suggest.FORWARD)
+    rows = await queued(db, suggest.FORWARD)
     assert "提出人：路人甲，QQ 99999" in text_of(rows[0])
 
 
@@ -333,7 +329,7 @@ async def test_year_summary_per_category_and_the_year_end_send(db) -> None:  # t
     clock.set_now(at(2026, 12, 31, 16, 0))
     assert await suggest.summary_tick() == 1
     assert await suggest.summary_tick() == 0
-    rows = await ledger(db, suggest.SUMMARY)
+    rows = await queued(db, suggest.SUMMARY)
     assert [(r.period, r.target_id) for r in rows] == [("2026", CADRE)]
     assert rows[0].payload[0]["type"] == "forward" and rows[0].payload[0]["nodes"] == texts
     with pytest.raises(CareError, match="年份请写四位数字"):

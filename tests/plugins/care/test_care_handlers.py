@@ -14,10 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from bot import clock
-from bot.models import Outbox
 from plugins.care import NOT_SAVED, PRIVATE_HELP, commend, suggest
 from plugins.care.models import Commendation, Suggestion
 from tests.helpers import _parse, group_event, private_event, text
+from tests.fakes import fields, queued
 
 ZHANG, ZHOU, CADRE, WORKER_OUTSIDE = 30001, 30002, 20002, 39999
 BOT = "10000"
@@ -58,11 +58,6 @@ def at(qq: int | str) -> dict[str, Any]:
     return {"type": "at", "data": {"qq": str(qq)}}
 
 
-async def outbox_rows(db) -> list[tuple[str, str, str]]:  # type: ignore[no-untyped-def]
-    async with db() as s:
-        return [(r.purpose, r.period, r.target_id) for r in (await s.scalars(select(Outbox).order_by(Outbox.id))).all()]
-
-
 async def test_group_commendation_with_an_at_segment(app: App, db) -> None:  # type: ignore[no-untyped-def]
     event = group_message(ZHOU, [t("/表扬 "), at(ZHANG), t(" 主动留下来帮大家修好了打印机")])
     async with app.test_matcher() as ctx:
@@ -77,7 +72,7 @@ async def test_group_commendation_with_an_at_segment(app: App, db) -> None:  # t
     async with db() as s:
         row = (await s.scalars(select(Commendation))).one()
     assert (row.nominee, row.nominator, row.group_id, row.deed) == (str(ZHANG), str(ZHOU), "40001", "主动留下来帮大家修好了打印机")
-    assert await outbox_rows(db) == [(commend.NOMINATED, "1", str(CADRE))]
+    assert fields(await queued(db), "purpose", "period", "target_id") == [(commend.NOMINATED, "1", str(CADRE))]
 
 
 async def test_a_colleague_outside_the_org_file_can_be_commended_in_a_group(app: App, db) -> None:  # type: ignore[no-untyped-def]
@@ -111,7 +106,7 @@ async def test_bad_commendations_get_short_clear_answers_and_store_nothing(app: 
             ctx.should_call_send(event, text(answer), result={"message_id": i})
     async with db() as s:
         assert (await s.scalars(select(Commendation))).all() == []
-    assert await outbox_rows(db) == []
+    assert fields(await queued(db), "purpose", "period", "target_id") == []
 
 
 async def test_an_at_of_the_bot_taken_off_by_the_adapter_is_still_understood(app: App, db) -> None:  # type: ignore[no-untyped-def]
@@ -188,7 +183,7 @@ async def test_review_commands_are_for_cadres_in_private(app: App, db) -> None: 
             ctx.should_call_send(e5, text("#1 号表扬推荐已经审核过了（已通过）。"), result={"message_id": 5})
     finally:
         clock.set_now(None)
-    assert (commend.RESULT, "1", str(ZHOU)) in await outbox_rows(db)
+    assert (commend.RESULT, "1", str(ZHOU)) in fields(await queued(db), "purpose", "period", "target_id")
 
 
 async def test_suggestion_in_a_group_is_answered_with_its_number_and_forwarded_through_the_outbox(app: App, db) -> None:  # type: ignore[no-untyped-def]
@@ -204,7 +199,7 @@ async def test_suggestion_in_a_group_is_answered_with_its_number_and_forwarded_t
             ),
             result={"message_id": 1},
         )
-    assert await outbox_rows(db) == [(suggest.FORWARD, "1", "20004")]
+    assert fields(await queued(db), "purpose", "period", "target_id") == [(suggest.FORWARD, "1", "20004")]
     async with db() as s:
         assert (await s.scalars(select(Suggestion.group_id))).one() == "40001"
 

@@ -21,6 +21,7 @@ from plugins.concerns.models import (
     ConcernEvent,
     ConcernRoute,
 )
+from tests.fakes import RecordingPort, fields, queued
 from tests.helpers import MONDAY
 
 WORKER, OTHER_WORKER = "30001", "30002"
@@ -254,17 +255,9 @@ async def test_supplement_and_bad_codes(db, relays, monday) -> None:  # type: ig
 # --- escalation --------------------------------------------------------------------------
 
 
-async def outbox_targets(db, purpose: str) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
-    async with db() as s:
-        rows = (await s.scalars(select(Outbox).where(Outbox.purpose == purpose).order_by(Outbox.id))).all()
-    return [(r.period, r.target_id) for r in rows]
-
-
 async def notices(db, purpose: str = "concern-escalation") -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
     """Each queued notice of `purpose` as (target, text), rendered as the outbox would send it."""
-    async with db() as s:
-        rows = (await s.scalars(select(Outbox).where(Outbox.purpose == purpose).order_by(Outbox.id))).all()
-    return [(r.target_id, "".join(p.text for p in await outbox.render(r.payload))) for r in rows]
+    return [(r.target_id, "".join(p.text for p in await outbox.render(r.payload))) for r in await queued(db, purpose)]
 
 
 async def test_the_leader_is_reminded_before_the_deadline_and_the_deadline_never_moves(db, relays, monday) -> None:  # type: ignore[no-untyped-def]
@@ -400,7 +393,7 @@ async def test_acknowledgement_sets_the_reply_deadline_shown_once(db, relays, mo
     assert await ticks.escalation_tick() == 0
     clock.set_now(datetime(2026, 11, 24, 9, 0, tzinfo=clock.zone()))  # reminded the working day before
     assert await ticks.escalation_tick() == 1
-    assert await outbox_targets(db, "concern-escalation") == [(f"{done.concern_id}:acknowledged:1", str(PAY_LEADER))]
+    assert fields(await queued(db, "concern-escalation"), "period", "target_id") == [(f"{done.concern_id}:acknowledged:1", str(PAY_LEADER))]
     assert "答复期限：11月25日（周三）10:00" in await leader.todo(PAY_LEADER)
 
 
@@ -418,7 +411,7 @@ async def test_holidays_do_not_count_but_the_seven_day_ceiling_does(db, relays) 
         assert await ticks.escalation_tick() == 1
     finally:
         clock.set_now(None)
-    assert await outbox_targets(db, "concern-escalation") == [
+    assert fields(await queued(db, "concern-escalation"), "period", "target_id") == [
         (f"{done.concern_id}:new:1", str(PAY_LEADER)), (f"{done.concern_id}:new:4", str(HEAD))
     ]
 
@@ -469,17 +462,6 @@ async def test_a_relay_is_sent_once_even_when_the_retry_tick_races_the_handler(d
 # --- retention leaves no copy; times are to the hour (issue 10, item 5) -----------------------
 
 
-class FakePort:
-    bot_id = "10000"
-
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, str]] = []
-
-    async def send(self, target, parts, *, key=None):  # type: ignore[no-untyped-def]
-        self.sent.append((target.id, "".join(p.text for p in parts)))
-        return str(len(self.sent))
-
-
 async def dump(db) -> list[tuple[str, str, object]]:  # type: ignore[no-untyped-def]
     """Every value of every table the bot knows, as (table, column, value)."""
     from bot.models import Base
@@ -498,7 +480,7 @@ TEXT = "这个月的绩效工资比上月少了三百元，没有任何说明"
 
 async def test_after_retention_no_table_holds_the_text_disclosure_or_replies(db, relays, monday) -> None:  # type: ignore[no-untyped-def]
     worker = outbox.Worker(port_for=lambda _: port, interval=0, jitter=0)  # type: ignore[arg-type]
-    port = FakePort()
+    port = RecordingPort()
     done = await intake.submit(user_id=WORKER, bot_id="10000", text=TEXT, disclosed=DISCLOSED)
     await release()
     await intake.supplement(done.code, SUPPLEMENT)
@@ -516,7 +498,7 @@ async def test_after_retention_no_table_holds_the_text_disclosure_or_replies(db,
     await ticks.digest_tick()  # the rating
     await worker.drain("10000")
     # The leader did read it all: the notices are rendered from the concern when sent.
-    told = "\n".join(t for _, t in port.sent)
+    told = "\n".join(port.texts())
     assert TEXT in told and DISCLOSED in told and SUPPLEMENT in told and "【诉求提醒】" in told and "评价：5 分" in told
     async with db() as s:
         assert {r.status for r in (await s.scalars(select(Outbox))).all()} == {"sent"}
@@ -535,7 +517,7 @@ async def test_after_retention_no_table_holds_the_text_disclosure_or_replies(db,
 
 
 async def test_a_notice_whose_concern_was_purged_is_dropped_not_sent(db, relays, monday) -> None:  # type: ignore[no-untyped-def]
-    port = FakePort()
+    port = RecordingPort()
     worker = outbox.Worker(port_for=lambda _: port, interval=0, jitter=0)  # type: ignore[arg-type]
     done = await submit()
     await release()  # the digest is queued, but the bot is offline for months
@@ -545,7 +527,7 @@ async def test_a_notice_whose_concern_was_purged_is_dropped_not_sent(db, relays,
     clock.set_now(MONDAY + timedelta(days=95))
     await ticks.retention_tick()
     await worker.drain("10000")
-    assert port.sent == []
+    assert port.sent() == []
     async with db() as s:
         row = (await s.scalars(select(Outbox))).one()
         assert row.status == "dropped" and (await s.get(Concern, done.concern_id)).text is None

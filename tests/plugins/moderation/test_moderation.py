@@ -16,13 +16,14 @@ from sqlalchemy import select
 
 from bot import runtime
 from bot.org import load_org
-from bot.platform import Recall, shared_group, SendFailed, SendUnknown, Target, Text
+from bot.platform import Recall, shared_group, SendFailed, SendUnknown
 from plugins.moderation import appeals, decisions, intake, notify, texts
 from plugins.moderation.cases import Quoted, stats
 from plugins.moderation.index import index
 from plugins.moderation.models import ModerationAudit, ModerationCase, ModerationCorpus, ModerationReport
 from plugins.moderation.recent import recent
 from tests.helpers import group_event, private_event
+from tests.fakes import RecordingPort
 
 ORG_FILE = Path(__file__).resolve().parents[2] / "data" / "org_moderation.yaml"
 WORKER, WORKER2, MOD, CADRE, SUPER, GMOD = 30001, 30002, 20003, 20002, 10001, 20005
@@ -102,49 +103,7 @@ def org_moderation() -> Iterator[Any]:
     index.reset()
 
 
-class FakePort:
-    """A platform port that records what the service asked for."""
-
-    bot_id = "10000"
-
-    def __init__(self, *, recall_ok: bool | Recall = True, mute_ok: bool = True, send_error: Exception | None = None) -> None:
-        self.calls: list[tuple[Any, ...]] = []
-        self.recall_ok = recall_ok
-        self.mute_ok = mute_ok
-        self.send_error = send_error
-        self.messages: dict[int, tuple[int, str]] = {}
-
-    async def send(self, target: Target, parts: Any, *, key: str | None = None) -> str | None:
-        self.calls.append(("send", target.kind, int(target.id), "".join(p.text for p in parts if isinstance(p, Text))))
-        if self.send_error is not None:
-            raise self.send_error
-        return "1"
-
-    async def reply(self, event: Any, parts: Any) -> str | None:
-        return "1"
-
-    async def recall(self, message_id: str, *, group_id: str | None = None, author_id: str | None = None) -> Recall:
-        self.calls.append(("recall", int(message_id)))
-        if isinstance(self.recall_ok, Recall):
-            return self.recall_ok
-        return Recall.RECALLED if self.recall_ok else Recall.NOT_PERMITTED
-
-    async def mute(self, group_id: str, user_id: str, seconds: int) -> None:
-        self.calls.append(("mute", int(group_id), int(user_id), seconds))
-        if not self.mute_ok:
-            raise SendFailed("set_group_ban: 102")
-
-    async def members(self, group_id: str) -> list[str]:
-        return []
-
-    async def get_message(self, message_id: str) -> tuple[int, str] | None:
-        return self.messages.get(int(message_id))
-
-    def sent(self, kind: str | None = None) -> list[tuple[Any, ...]]:
-        return [c for c in self.calls if c[0] == "send" and (kind is None or c[1] == kind)]
-
-
-async def confirm_by_service(port: FakePort, text: str, *, author: int = WORKER, group: int = 40001) -> int:
+async def confirm_by_service(port: RecordingPort, text: str, *, author: int = WORKER, group: int = 40001) -> int:
     """A moderator's /谣言 on a message, without going through NoneBot; returns the case id."""
     mid = next(_mids)
     name = runtime.org().display_name(author)
@@ -321,7 +280,7 @@ async def test_report_reaches_the_moderators_and_thanks_the_reporter(app: App, d
 
 
 async def test_reports_are_rate_limited(db) -> None:  # type: ignore[no-untyped-def]
-    port = FakePort()
+    port = RecordingPort()
     org = runtime.org()
     for i in range(5):
         quoted = Quoted(str(next(_mids)), str(WORKER), "张三", f"{GOSSIP}{i}")
@@ -338,7 +297,7 @@ async def test_reports_are_rate_limited(db) -> None:  # type: ignore[no-untyped-
 
 
 async def test_confirm_a_report_in_private_chat(app: App, db) -> None:  # type: ignore[no-untyped-def]
-    port = FakePort()
+    port = RecordingPort()
     mid = next(_mids)
     await intake.report(port, runtime.org(), "40001", str(WORKER2), Quoted(str(mid), str(WORKER), "张三", OTHER), "假消息")
     async with app.test_matcher() as ctx:
@@ -371,7 +330,7 @@ async def test_confirm_a_report_in_private_chat(app: App, db) -> None:  # type: 
 
 
 async def test_dismissal_stops_the_same_text_being_flagged_again(app: App, db) -> None:  # type: ignore[no-untyped-def]
-    await confirm_by_service(FakePort(), RUMOUR)  # case 1
+    await confirm_by_service(RecordingPort(), RUMOUR)  # case 1
     flagged = "\n".join([
         "【自动发现】案件 #2", "群：质量科职工群（40001）", "发言人：周六（30002）", f"内容：{DEBUNK}",
         "原因：与已确认的谣言（案件 #1）高度相似", "处理：仅通知管理员，未撤回",
@@ -400,7 +359,7 @@ async def test_dismissal_stops_the_same_text_being_flagged_again(app: App, db) -
 
 
 async def test_the_ladder_warns_twice_then_mutes(app: App, db) -> None:  # type: ignore[no-untyped-def]
-    port = FakePort()
+    port = RecordingPort()
     await confirm_by_service(port, RUMOUR)
     await confirm_by_service(port, OTHER, group=40002)  # the count is per person, across groups
     assert port.sent("group")[-1][3] == warn("再有违规将被禁言 10 分钟。")
@@ -426,13 +385,13 @@ async def test_the_ladder_warns_twice_then_mutes(app: App, db) -> None:  # type:
 
 
 async def test_a_refused_mute_is_reported_to_the_moderator(db) -> None:  # type: ignore[no-untyped-def]
-    port = FakePort(mute_ok=False)
+    port = RecordingPort(mute_ok=False)
     for text in (RUMOUR, OTHER):
         await confirm_by_service(port, text)
     mid = next(_mids)
     lines = await intake.flag(port, runtime.org(), "40001", str(MOD), Quoted(str(mid), str(WORKER), "张三", "明年开始编外人员全部清退，合同到期一律不续签"), None)
     assert lines[-1] == "· 张三（30001） 近半年第 3 次违规：禁言 10 分钟 未成功（我可能不是群管理员，或对方是群主/管理员），请手动处理"
-    assert ("mute", 40001, WORKER, 600) in port.calls
+    assert ("mute", "40001", str(WORKER), 600) in port.calls
     assert "mute_failed" in [a.action for a in await rows(db, ModerationAudit)]
 
 
@@ -440,7 +399,7 @@ async def test_a_refused_mute_is_reported_to_the_moderator(db) -> None:  # type:
 
 
 async def test_appeal_goes_to_cadres_who_revoke_or_keep_with_clear_verbs(app: App, db) -> None:  # type: ignore[no-untyped-def]
-    port = FakePort()
+    port = RecordingPort()
     first = await confirm_by_service(port, RUMOUR)
     second = await confirm_by_service(port, OTHER)
     reason = "我转的是别的群里的，不知道是假的"
@@ -532,7 +491,7 @@ async def test_appeal_goes_to_cadres_who_revoke_or_keep_with_clear_verbs(app: Ap
     screener = await index.get()
     assert screener is not None and screener.screen(FORWARDED) is None  # no longer a rumour
     # Overturned cases leave the ladder: the next confirmation is the 2nd, not the 3rd.
-    port = FakePort()
+    port = RecordingPort()
     third = await confirm_by_service(port, "明年开始编外人员全部清退，合同到期一律不续签")
     assert (await rows(db, ModerationCase, ModerationCase.id == third))[0].ladder_step == 2
 
@@ -540,7 +499,7 @@ async def test_appeal_goes_to_cadres_who_revoke_or_keep_with_clear_verbs(app: Ap
 async def test_a_moderator_revokes_with_the_revoke_verb_and_the_author_hears_why(app: App, db) -> None:  # type: ignore[no-untyped-def]
     """No appeal: the group's moderator changes their mind. /驳回 on a confirmed case changes
     nothing and points to /撤销; /撤销 tells the group (no id) and the author (with the note)."""
-    first = await confirm_by_service(FakePort(), RUMOUR)
+    first = await confirm_by_service(RecordingPort(), RUMOUR)
     note = "我看错了，是转发的正式通知。"
     async with app.test_matcher() as ctx:
         bot = ctx.create_bot(base=Bot, self_id="10000")
@@ -581,7 +540,7 @@ class _Contains:
 
 
 async def test_recall_policy_group_and_its_banned_phrase(app: App, db, org_moderation) -> None:  # type: ignore[no-untyped-def]
-    await confirm_by_service(FakePort(), RUMOUR)
+    await confirm_by_service(RecordingPort(), RUMOUR)
     [case] = await rows(db, ModerationCase)
     clarification = case.clarification
     assert clarification and clarification.startswith("【辟谣】")
@@ -649,7 +608,7 @@ async def test_abusive_phrase_confirmed_gets_no_clarification(app: App, db) -> N
 
 
 async def test_trusted_people_and_unknown_groups_are_not_screened(app: App, db) -> None:  # type: ignore[no-untyped-def]
-    await confirm_by_service(FakePort(), RUMOUR)
+    await confirm_by_service(RecordingPort(), RUMOUR)
     async with app.test_matcher() as ctx:
         bot = ctx.create_bot(base=Bot, self_id="10000")
         for user, group in [(MOD, 40001), (CADRE, 40002), (SUPER, 40001), (WORKER, 49999)]:
@@ -666,7 +625,7 @@ async def test_reporters_learn_the_outcome_and_nothing_about_the_author(app: App
     """Two reports on a message of someone with two earlier violations: the 3rd means a mute.
     Each reporter hears "confirmed" in private: no mute, no count, no other case. A dismissed
     report is answered too. A later change of mind is not announced again."""
-    port = FakePort()
+    port = RecordingPort()
     await confirm_by_service(port, OTHER)
     await confirm_by_service(port, "明年开始编外人员全部清退，合同到期一律不续签")
     gossip_mid, small_mid = next(_mids), next(_mids)
@@ -722,7 +681,7 @@ async def test_a_fraud_hit_offers_a_reminder_to_the_whole_group_without_a_violat
             f"如果发言人是在问“这是不是骗局”，请发送 /防骗 {case}：我在群里提醒全群防骗，不算发言人违规。",
         ])
 
-    await intake.report(FakePort(), runtime.org(), "40001", str(WORKER2), Quoted(str(next(_mids)), str(WORKER), "张三", GOSSIP), None)  # case 1
+    await intake.report(RecordingPort(), runtime.org(), "40001", str(WORKER2), Quoted(str(next(_mids)), str(WORKER), "张三", GOSSIP), None)  # case 1
     async with app.test_matcher() as ctx:
         bot = ctx.create_bot(base=Bot, self_id="10000")
         question = group_event(40001, WORKER, ASKING)
@@ -769,13 +728,13 @@ async def test_a_fraud_reminder_that_did_not_go_out_can_be_sent_again(db) -> Non
     assert screener is not None
     hit = screener.screen(ASKING, "40001")
     assert hit is not None and hit.category == "fraud"
-    case = await intake.on_hit(FakePort(), runtime.org(), "40001", str(next(_mids)), str(WORKER), None, hit)
+    case = await intake.on_hit(RecordingPort(), runtime.org(), "40001", str(next(_mids)), str(WORKER), None, hit)
     assert case == 1
-    down = FakePort(send_error=SendFailed("no"))
+    down = RecordingPort(send_error=SendFailed("no"))
     assert await decisions.fraud_reminder(down, runtime.org(), 1, str(MOD)) == [texts.FRAUD_FAILED.format(id=1)]
-    up = FakePort()
+    up = RecordingPort()
     assert await decisions.fraud_reminder(up, runtime.org(), 1, str(MOD)) == ["已在群里提醒全群防骗。"]
-    assert up.sent("group") == [("send", "group", 40001, texts.FRAUD_REMINDER)]
+    assert up.sent("group") == [("send", "group", "40001", texts.FRAUD_REMINDER)]
     assert (await rows(db, ModerationCase))[0].status == "dismissed"
 
 
@@ -806,7 +765,7 @@ async def test_a_note_that_says_it_already_gets_no_closing_line_and_a_long_one_i
 async def test_copies_in_a_recall_group_bring_one_clarification(app: App, db, org_moderation) -> None:  # type: ignore[no-untyped-def]
     """Three forwards of a confirmed rumour within minutes: each is recalled, the group reads
     the clarification once; confirming one of them later does not post it again either."""
-    await confirm_by_service(FakePort(), RUMOUR)
+    await confirm_by_service(RecordingPort(), RUMOUR)
     [case] = await rows(db, ModerationCase)
     async with app.test_matcher() as ctx:
         bot = ctx.create_bot(base=Bot, self_id="10000")
@@ -833,7 +792,7 @@ async def test_copies_in_a_recall_group_bring_one_clarification(app: App, db, or
 
 
 async def test_cases_overview_for_moderators_only(app: App, db) -> None:  # type: ignore[no-untyped-def]
-    port = FakePort()
+    port = RecordingPort()
     await intake.report(port, runtime.org(), "40001", str(WORKER2), Quoted(str(next(_mids)), str(WORKER), "张三", GOSSIP), "造谣")
     await confirm_by_service(port, RUMOUR)
     listing = "\n".join([
@@ -885,16 +844,16 @@ async def test_odd_digits_and_invisible_reasons_get_a_clear_answer(app: App, db)
 
 
 async def test_screening_never_raises_and_send_failures_are_survived(db) -> None:  # type: ignore[no-untyped-def]
-    await confirm_by_service(FakePort(), RUMOUR)
+    await confirm_by_service(RecordingPort(), RUMOUR)
     screener = await index.get()
     assert screener is not None
     hit = screener.screen(FORWARDED, "40002")
     assert hit is not None
     # Sending fails outright: the case is still recorded, nothing raises.
-    port = FakePort(send_error=SendFailed("no"))
+    port = RecordingPort(send_error=SendFailed("no"))
     assert await intake.on_hit(port, runtime.org(), "40002", str(next(_mids)), str(WORKER2), None, hit) == 2
     # A timeout may have been delivered: counted as sent, never re-sent.
-    port = FakePort(send_error=SendUnknown("timeout"))
+    port = RecordingPort(send_error=SendUnknown("timeout"))
     assert await intake.on_hit(port, runtime.org(), "40002", str(next(_mids)), str(WORKER2), None, hit) == 3
     assert len(port.sent("private")) == 1
 
@@ -903,7 +862,7 @@ async def test_the_index_is_rebuilt_from_the_database_and_follows_other_processe
     from bot import clock
     from plugins.moderation.normalise import normalise
 
-    await confirm_by_service(FakePort(), RUMOUR)
+    await confirm_by_service(RecordingPort(), RUMOUR)
     index.reset()  # a restart
     screener = await index.get()
     assert screener is not None and screener.screen(FORWARDED) is not None
@@ -924,7 +883,7 @@ async def test_stats_for_periodic_reports(db) -> None:  # type: ignore[no-untype
 
     from bot import clock
 
-    port = FakePort()
+    port = RecordingPort()
     await confirm_by_service(port, RUMOUR)
     await intake.report(port, runtime.org(), "40001", str(WORKER2), Quoted(str(next(_mids)), str(WORKER), "张三", GOSSIP), None)
     now = clock.utcnow()
@@ -934,17 +893,17 @@ async def test_stats_for_periodic_reports(db) -> None:  # type: ignore[no-untype
 
 async def test_a_group_ladder_from_the_org_file(db, org_moderation) -> None:  # type: ignore[no-untyped-def]
     """Group 40003 sets `ladder: [0, 5]`: a warning, then 5 minutes, and 5 minutes again."""
-    port = FakePort()
+    port = RecordingPort()
     await confirm_by_service(port, RUMOUR, group=40003)
     assert port.sent("group")[-1][3] == warn("再有违规将被禁言 5 分钟。")
     await confirm_by_service(port, OTHER, group=40003)
     await confirm_by_service(port, GOSSIP, group=40003)
-    assert [c for c in port.calls if c[0] == "mute"] == [("mute", 40003, WORKER, 300), ("mute", 40003, WORKER, 300)]
+    assert [c for c in port.calls if c[0] == "mute"] == [("mute", "40003", str(WORKER), 300)] * 2
     assert port.sent("group")[-1][3].endswith("按群规禁言 5 分钟。如有异议，可以私聊我申诉。")
 
 
 async def test_the_latest_decision_about_a_text_wins(db) -> None:  # type: ignore[no-untyped-def]
-    port, org = FakePort(), runtime.org()
+    port, org = RecordingPort(), runtime.org()
     await intake.report(port, org, "40001", str(WORKER2), Quoted(str(next(_mids)), str(WORKER), "张三", GOSSIP), None)
     assert (await decisions.decide_dismiss(port, org, 1, str(MOD), None))[0].startswith("已驳回案件 #1")
     screener = await index.get()
@@ -956,7 +915,7 @@ async def test_the_latest_decision_about_a_text_wins(db) -> None:  # type: ignor
 
 
 async def test_review_verbs_refuse_an_open_case_and_leave_a_waiting_appeal_to_cadres(db) -> None:  # type: ignore[no-untyped-def]
-    port, org = FakePort(), runtime.org()
+    port, org = RecordingPort(), runtime.org()
     await intake.report(port, org, "40001", str(WORKER2), Quoted(str(next(_mids)), str(WORKER), "张三", GOSSIP), None)  # case 1, open
     assert await appeals.decide_revoke(port, org, 1, str(MOD), None) == [texts.STILL_OPEN.format(id=1)]
     assert await appeals.decide_uphold(port, org, 1, str(MOD), None) == [texts.NO_APPEAL.format(id=1)]
@@ -975,7 +934,7 @@ async def test_review_verbs_refuse_an_open_case_and_leave_a_waiting_appeal_to_ca
 async def test_confirm_days_later_says_the_message_can_no_longer_be_recalled(app: App, db) -> None:  # type: ignore[no-untyped-def]
     """NapCat forgot the short id (old, or restarted): "Recall failed". The moderator hears the
     true reason, not a guess about admin rights."""
-    port = FakePort()
+    port = RecordingPort()
     mid = next(_mids)
     await intake.report(port, runtime.org(), "40001", str(WORKER2), Quoted(str(mid), str(WORKER), "张三", OTHER), None)
     gone = "· 这条消息已无法撤回，请手动删除。"
@@ -1067,7 +1026,7 @@ async def test_a_refused_recall_of_the_bots_own_message_asks_no_roles(app: App) 
 async def test_a_platform_without_recall_or_mute_tells_the_moderator_so(db) -> None:  # type: ignore[no-untyped-def]
     from bot.platform import Capabilities
 
-    port = FakePort()
+    port = RecordingPort()
     port.capabilities = Capabilities(recall_others=False, mute=False)  # type: ignore[attr-defined]
     for text in (RUMOUR, OTHER):
         await confirm_by_service(port, text)
@@ -1089,7 +1048,7 @@ async def test_no_screening_where_group_messages_are_not_visible_and_status_says
     from bot.org import Role
     from plugins.admin.data_source import help_text, status_text
 
-    await confirm_by_service(FakePort(), RUMOUR)
+    await confirm_by_service(RecordingPort(), RUMOUR)
     platform.register(_BlindBot, OneBotV11Port, Capabilities(group_messages_visible=False), "测试平台")  # type: ignore[arg-type]
     off = "测试平台：看不到群里的全部消息，只收到@我的，所以谣言和诈骗筛查在这里关闭。"
     try:

@@ -21,7 +21,8 @@ from plugins.moderation.index import index
 from plugins.moderation.models import ModerationCase
 from plugins.moderation.screening import Screener
 from tests.helpers import group_event
-from tests.plugins.moderation.test_moderation import FORWARDED, GMOD, MOD, OTHER, RUMOUR, WORKER2, FakePort, confirm_by_service, msg, rows
+from tests.fakes import RecordingPort
+from tests.plugins.moderation.test_moderation import FORWARDED, GMOD, MOD, OTHER, RUMOUR, WORKER2, confirm_by_service, msg, rows
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -68,7 +69,7 @@ def org_moderation() -> Iterator[Any]:
 async def test_a_message_arriving_while_the_index_loads_is_screened_once_it_is_ready(  # type: ignore[no-untyped-def]
     app: App, db, restart, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    await confirm_by_service(FakePort(), RUMOUR)
+    await confirm_by_service(RecordingPort(), RUMOUR)
     [case] = await rows(db, ModerationCase)
     index.reset()  # a restart: the index is read from the database again
     held = HeldLoad(monkeypatch)
@@ -105,12 +106,12 @@ async def test_a_message_arriving_while_the_index_loads_is_screened_once_it_is_r
 
 
 async def test_decisions_made_while_the_index_loads_are_not_lost(db, restart, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
-    first = await confirm_by_service(FakePort(), RUMOUR)
+    first = await confirm_by_service(RecordingPort(), RUMOUR)
     index.reset()
     held = HeldLoad(monkeypatch)
     index.start()
     await held.reached()  # the corpus has been read: what follows is not in it
-    second = await confirm_by_service(FakePort(), OTHER)
+    second = await confirm_by_service(RecordingPort(), OTHER)
     held.release.set()
     screener = await index.get()
     assert screener is not None
@@ -120,7 +121,7 @@ async def test_decisions_made_while_the_index_loads_are_not_lost(db, restart, mo
 
 
 async def test_a_failed_load_is_retried_and_screening_goes_on(db, restart, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
-    await confirm_by_service(FakePort(), RUMOUR)
+    await confirm_by_service(RecordingPort(), RUMOUR)
     index.reset()
 
     def broken(screener: Screener, *args: Any) -> None:
@@ -167,10 +168,10 @@ def test_loading_the_plugins_imports_no_heavy_library(tmp_path: Path) -> None:
 async def test_compacting_in_a_worker_thread_keeps_screening_the_same(db, restart) -> None:  # type: ignore[no-untyped-def]
     """Decisions after start-up are merged into the sorted arrays off the loop (the minute
     tick, once enough have accumulated); what is found stays the same."""
-    first = await confirm_by_service(FakePort(), RUMOUR)
+    first = await confirm_by_service(RecordingPort(), RUMOUR)
     screener = await index.get()
     assert screener is not None
-    second = await confirm_by_service(FakePort(), OTHER)
+    second = await confirm_by_service(RecordingPort(), OTHER)
     corpus = screener.corpus
     assert corpus.recent_keys  # the second decision is in the small dicts
     await index.compact(force=True)

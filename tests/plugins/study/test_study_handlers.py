@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 from nonebot.adapters.onebot.v11 import Bot
 from nonebug import App
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot import clock
 from bot.dispatch import PRIVATE_HINT
@@ -19,6 +19,7 @@ from plugins.study.materials import load_library
 from plugins.study.models import StudyCheckin, StudyQuizSession
 from tests.conftest import ROOT
 from tests.helpers import group_event, private_event, text
+from tests.fakes import queued
 
 WORKER, OTHER, CADRE = 30001, 30002, 20002
 GROUP = 40001
@@ -53,11 +54,6 @@ def nodes(*texts: str) -> list[dict]:
         {"type": "node", "data": {"name": "连心", "uin": "10000", "content": [{"type": "text", "data": {"text": t}}]}}
         for t in texts
     ]
-
-
-async def outbox_rows(db) -> int:  # type: ignore[no-untyped-def]
-    async with db() as s:
-        return int(await s.scalar(select(func.count()).select_from(Outbox)) or 0)
 
 
 async def test_study_in_a_group_shows_the_summary_only(app: App, db) -> None:  # type: ignore[no-untyped-def]
@@ -237,7 +233,7 @@ async def test_publish_is_for_cadres_shows_the_plan_and_sends_on_confirmation(ap
         e1 = group_event(GROUP, WORKER, "/发布学习")
         ctx.receive_event(bot, e1)
         ctx.should_call_send(e1, text("抱歉，/发布学习 只有政工干部可以使用。"), result={"message_id": 1})
-    assert await outbox_rows(db) == 0
+    assert len(await queued(db)) == 0
     async with app.test_matcher() as ctx:
         bot = ctx.create_bot(base=Bot, self_id="10000")
         e2 = private_event(CADRE, "/发布学习 安全生产测试材料")
@@ -247,7 +243,7 @@ async def test_publish_is_for_cadres_shows_the_plan_and_sends_on_confirmation(ap
             text("将把《安全生产测试材料》（2026年12月）发到 1 个群：质量科职工群\n确认发布请在 30 分钟内发送“/发布学习 确认”；不发就不用回复。"),
             result={"message_id": 2},
         )
-    assert await outbox_rows(db) == 0  # shown, not sent
+    assert len(await queued(db)) == 0  # shown, not sent
     async with app.test_matcher() as ctx:
         bot = ctx.create_bot(base=Bot, self_id="10000")
         e3 = private_event(CADRE, "/发布学习 确认")
