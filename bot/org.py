@@ -18,6 +18,7 @@ import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model, field_validator, model_validator
 
 from bot.errors import StartupError
+from bot.platform import KNOWN_PLATFORMS
 
 
 class Role(StrEnum):
@@ -41,7 +42,8 @@ ROLE_NAMES: dict[Role, str] = {
 _BIRTHDAY = re.compile(r"^(农历)?(\d{4})-(\d{2})-(\d{2})$")
 NAME_CHARS = 32  # a platform display name kept beside a record (group cards can be long)
 
-PLATFORMS = ("qq", "feishu")  # account namespaces a person may have in the org file
+# The account namespaces a person may have in the org file: the platforms the bot speaks.
+PLATFORMS = KNOWN_PLATFORMS
 Platform = Literal["qq", "feishu"]
 
 

@@ -475,8 +475,6 @@ async def send_private(user_id: str, parts: Sequence[Part], *, via: Port | None 
     platform, else through a connected bot on their own platform."""
     on = getattr(via, "platform", None)
     port = via if via is not None and (on is None or account_for(user_id, on) is not None) else port_on(platform_of(user_id))
-    if key is None:
-        return await port.send(Target.private(user_id), parts)
     return await port.send(Target.private(user_id), parts, key=key)
 
 
