@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from nonebot import get_driver
 from nonebot.plugin import PluginMetadata
 
 from bot import flows, schedule
@@ -143,6 +144,18 @@ async def _close(ctx: Ctx) -> None:
 async def _transfer(ctx: Ctx) -> None:
     n, target = _split(ctx.args)
     await ctx.reply(await leader.transfer(ctx.user_id, n, target))
+
+
+@get_driver().on_startup
+async def _claim_current_slot() -> None:
+    # Before the bot listens: otherwise a concern sent in the first seconds after a start can
+    # meet this slot's first digest and reach its leader at once, not at the next slot.
+    if getattr(get_driver().config, "apscheduler_autostart", True):  # not in in-process tests
+        await schedule.run("concerns-digest", _digest)
+
+
+async def _digest() -> None:
+    await ticks.digest_tick()
 
 
 @schedule.tick("concerns", seconds=60)

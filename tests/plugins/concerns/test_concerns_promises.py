@@ -86,6 +86,23 @@ async def test_a_new_concern_is_seen_by_nobody_before_its_batch_slot(app: App, d
     assert section.texts == [SECRET]
 
 
+async def test_a_concern_sent_right_after_a_start_waits_for_the_next_slot(db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # The scheduler's first tick runs some time after the bot listens; had nothing claimed the
+    # slot before, that tick would tell the leader of a concern sent a second earlier.
+    from nonebot import get_driver
+
+    import plugins.concerns as concerns_plugin
+
+    monkeypatch.setattr(get_driver().config, "apscheduler_autostart", True, raising=False)
+    await concerns_plugin._claim_current_slot()  # what the bot runs before it listens
+    await intake.submit(user_id=WORKER, bot_id="10000", text=SECRET)
+    assert await ticks.digest_tick() == 0  # the scheduler's first tick, after the message
+    async with db() as s:
+        assert (await s.scalars(select(Outbox))).all() == []
+    clock.set_now(MONDAY + timedelta(minutes=25))  # 10:30
+    assert await ticks.digest_tick() == 1
+
+
 # --- item 8: /转办 targets ---------------------------------------------------------------------
 
 
