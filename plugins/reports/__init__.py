@@ -40,6 +40,8 @@ async def _export(ctx: Ctx) -> None:
 @schedule.tick("reports", seconds=60)
 async def _tick() -> None:
     await service.monthly_tick()
+    if service.warm_task is not None and service.warm_task.done():
+        await service.keep_ahead()
 
 
 @get_driver().on_startup

@@ -8,6 +8,7 @@ import gc
 import hashlib
 from collections import OrderedDict
 from datetime import time
+from time import monotonic
 
 from nonebot import logger
 
@@ -21,6 +22,7 @@ from plugins.reports.report import (
     Period,
     Report,
     build,
+    month_period,
     previous_month,
     render_csv,
     render_text,
@@ -106,6 +108,31 @@ async def _warm() -> None:
         await offload.run(chart.warm_up, font_file(), packages=PACKAGES)
     except Exception as e:  # noqa: BLE001 - a report then warms the worker itself
         logger.warning(f"report worker warm-up failed: {type(e).__name__}")
+        return
+    await keep_ahead()
+
+
+# How often the background brings this month's and last month's report up to date.
+KEEP_AHEAD_EVERY = 300.0
+_kept_at: float | None = None
+
+
+async def keep_ahead() -> None:
+    """Prepare this month's and last month's hot words and chart in the background (worker
+    process, stored in reports_cache) as concerns come in: a cadre's first /月报 of a period
+    then finds them ready instead of waiting seconds while thousands of texts are segmented;
+    only what arrived since is segmented. Once the worker is warm, at most every
+    KEEP_AHEAD_EVERY seconds (called from the reports tick and after the warm-up)."""
+    global _kept_at
+    if warm_task is None or (_kept_at is not None and monotonic() - _kept_at < KEEP_AHEAD_EVERY):
+        return
+    _kept_at = monotonic()
+    now = clock.now()
+    for period in (previous_month(now), month_period(now.year, now.month)):
+        try:
+            await report_parts(period)
+        except Exception as e:  # noqa: BLE001 - a cadre's own /月报 computes it then
+            logger.warning(f"report {period.key} not prepared in advance: {type(e).__name__}")
 
 
 def start_warm_up() -> None:

@@ -460,6 +460,36 @@ async def test_hot_words_chart_and_csv_of_a_report_are_computed_off_the_loop(db,
     assert [p.data for p in again if type(p).__name__ == "Image"] == [p.data for p in parts if type(p).__name__ == "Image"]  # type: ignore[attr-defined]
 
 
+async def test_this_and_last_months_reports_are_prepared_in_the_background(db, relays, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    from bot import offload
+
+    monkeypatch.setattr(report, "_hot_cache", type(report._hot_cache)())
+    monkeypatch.setattr(service, "_charts", type(service._charts)())
+    await seed_november()
+    clock.set_now(at(2026, 12, 4, 10, 0))
+    warmed = asyncio.create_task(asyncio.sleep(0))  # the worker's warm-up, done
+    await warmed
+    monkeypatch.setattr(service, "warm_task", warmed)
+    monkeypatch.setattr(service, "_kept_at", None)
+    await service.keep_ahead()  # what the reports tick does in the background
+
+    # A cadre's first /月报 of November, in a new process (empty memory caches): ready, with
+    # its hot words and chart, and nothing left for the worker to do while the cadre waits.
+    monkeypatch.setattr(report, "_hot_cache", type(report._hot_cache)())
+    monkeypatch.setattr(service, "_charts", type(service._charts)())
+
+    async def not_now(fn, *args, **kw):  # type: ignore[no-untyped-def]
+        raise AssertionError(f"{fn.__name__} ran while the cadre waited")
+
+    monkeypatch.setattr(offload, "run", not_now)
+    parts = await service.report_parts(report.month_period(2026, 11))
+    assert any(type(p).__name__ == "Image" for p in parts)
+    assert "绩效工资" in "".join(p.text for p in parts if type(p).__name__ == "Text")  # type: ignore[attr-defined]
+    await service.keep_ahead()  # within KEEP_AHEAD_EVERY: nothing again
+
+
 def test_hot_words_from_stored_counts_segment_only_the_added_texts(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     texts = [f"食堂饭菜太咸，打印机卡纸，第{i}次" for i in range(8)] + ["绩效工资不透明"] * 5
     words, state = report.hot_words_from(texts, 10, ["食堂"], None)
