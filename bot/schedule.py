@@ -15,7 +15,7 @@ from datetime import datetime
 
 from nonebot import get_driver, logger
 
-Tick = Callable[[], Awaitable[None]]
+Tick = Callable[[], Awaitable[object]]  # a check may return what it did (a count)
 
 
 @dataclass(frozen=True)

@@ -151,11 +151,7 @@ async def _claim_current_slot() -> None:
     # Before the bot listens: otherwise a concern sent in the first seconds after a start can
     # meet this slot's first digest and reach its leader at once, not at the next slot.
     if getattr(get_driver().config, "apscheduler_autostart", True):  # not in in-process tests
-        await schedule.run("concerns-digest", _digest)
-
-
-async def _digest() -> None:
-    await ticks.digest_tick()
+        await schedule.run("concerns-digest", ticks.digest_tick)
 
 
 @schedule.tick("concerns", seconds=60)

@@ -124,7 +124,7 @@ async def keep_ahead() -> None:
     only what arrived since is segmented. Once the worker is warm, at most every
     KEEP_AHEAD_EVERY seconds (called from the reports tick and after the warm-up)."""
     global _kept_at
-    if warm_task is None or (_kept_at is not None and monotonic() - _kept_at < KEEP_AHEAD_EVERY):
+    if _kept_at is not None and monotonic() - _kept_at < KEEP_AHEAD_EVERY:
         return
     _kept_at = monotonic()
     now = clock.now()

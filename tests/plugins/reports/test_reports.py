@@ -461,17 +461,12 @@ async def test_hot_words_chart_and_csv_of_a_report_are_computed_off_the_loop(db,
 
 
 async def test_this_and_last_months_reports_are_prepared_in_the_background(db, relays, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import asyncio
-
     from bot import offload
 
     monkeypatch.setattr(report, "_hot_cache", type(report._hot_cache)())
     monkeypatch.setattr(service, "_charts", type(service._charts)())
     await seed_november()
     clock.set_now(at(2026, 12, 4, 10, 0))
-    warmed = asyncio.create_task(asyncio.sleep(0))  # the worker's warm-up, done
-    await warmed
-    monkeypatch.setattr(service, "warm_task", warmed)
     monkeypatch.setattr(service, "_kept_at", None)
     await service.keep_ahead()  # what the reports tick does in the background
 
